@@ -1,0 +1,23 @@
+#ifndef ROSTER_TAP_H
+#define ROSTER_TAP_H
+
+/* A minimal TAP producer for the C unit tests: tests/run-all counts the
+ * "ok" and "not ok" lines of every test program. */
+void tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the plan and returns the exit status (0 when all passed). */
+int tap_done(void);
+/* Reads a whole file (for vectors); NULL if it cannot. Caller frees. */
+char *tap_slurp(const char *path, unsigned long *len);
+/* The folder of the test vectors: $VECTORS or tests/vectors. */
+const char *tap_vectors(void);
+
+#define TAP_EQ_INT(a, b, name)                                                     \
+	do {                                                                       \
+		long long _a = (a), _b = (b);                                      \
+		tap_ok(_a == _b, "%s", name);                                      \
+		if (_a != _b)                                                      \
+			tap_diag("  got %lld, want %lld", _a, _b);                 \
+	} while (0)
+
+#endif
