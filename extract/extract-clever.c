@@ -1,0 +1,122 @@
+/* extract-clever: reads a district's data from the Clever API v3.0 and
+ * writes it as Singer messages (clever_users, clever_schools,
+ * clever_sections, clever_terms) on stdout. */
+#include "clever.h"
+#include "clock.h"
+#include "exitcode.h"
+#include "log.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: extract-clever [options] > raw.ndjson\n"
+		"Reads users, schools, sections and terms of one district from Clever (v3.0)\n"
+		"and writes Singer messages on stdout. Secrets come from the environment,\n"
+		"never from the command line.\n\n"
+		"  --client-id ID           the app's client id (gets the district token)\n"
+		"  --client-secret-env VAR  environment variable holding the client secret\n"
+		"  --token-env VAR          environment variable holding a district-app token\n"
+		"                           (instead of the client id and secret)\n"
+		"  --district ID            district to read when several connected the app\n"
+		"  --streams LIST           any of schools,terms,users,sections (default all)\n"
+		"  --roles LIST             user roles to read (default\n"
+		"                           student,teacher,staff,district_admin)\n"
+		EXTRACT_COMMON_HELP
+		"  --help                   this text\n\n" EXIT_CODES_HELP);
+}
+
+enum { OPT_CLIENT_ID = XOPT_LAST, OPT_SECRET_ENV, OPT_TOKEN_ENV, OPT_DISTRICT, OPT_STREAMS, OPT_ROLES, OPT_HELP };
+
+static const char *secret_from_env(const char *var, const char *flag)
+{
+	const char *v = getenv(var);
+	if (!v || !*v) {
+		log_msg(LOG_ERROR, "%s %s: the environment variable is not set or empty", flag, var);
+		return NULL;
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		EXTRACT_COMMON_LONGOPTS,
+		{"client-id", 1, 0, OPT_CLIENT_ID}, {"client-secret-env", 1, 0, OPT_SECRET_ENV},
+		{"token-env", 1, 0, OPT_TOKEN_ENV}, {"district", 1, 0, OPT_DISTRICT},
+		{"streams", 1, 0, OPT_STREAMS}, {"roles", 1, 0, OPT_ROLES},
+		{"help", 0, 0, OPT_HELP}, {0, 0, 0, 0}};
+	struct extract_opts o;
+	struct clever_opts co = {0};
+	const char *secret_env = NULL, *token_env = NULL;
+	struct rt_err e;
+	int opt;
+
+	log_init(argv[0], LOG_TEXT, LOG_INFO);
+	if (clk_from_env()) {
+		log_msg(LOG_ERROR, "ROSTER_FAKE_CLOCK is malformed (want EPOCH[:SEED])");
+		return EXIT_USAGE;
+	}
+	extract_opts_init(&o);
+	err_clear(&e);
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int rc = extract_opt(&o, opt, optarg, &e);
+		if (rc < 0) {
+			log_err(LOG_ERROR, &e);
+			return EXIT_USAGE;
+		}
+		if (rc)
+			continue;
+		switch (opt) {
+		case OPT_CLIENT_ID: co.client_id = optarg; break;
+		case OPT_SECRET_ENV: secret_env = optarg; break;
+		case OPT_TOKEN_ENV: token_env = optarg; break;
+		case OPT_DISTRICT: co.district = optarg; break;
+		case OPT_STREAMS: co.streams = optarg; break;
+		case OPT_ROLES: co.roles = optarg; break;
+		case OPT_HELP: usage(stdout); return EXIT_COMPLETE;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_msg(LOG_ERROR, "unexpected argument '%s' (secrets never go on the command line)",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (secret_env && !(co.client_secret = secret_from_env(secret_env, "--client-secret-env")))
+		return EXIT_USAGE;
+	if (token_env && !(co.token = secret_from_env(token_env, "--token-env")))
+		return EXIT_USAGE;
+	if (clever_check_opts(&co, &e)) {
+		log_err(LOG_ERROR, &e);
+		return EXIT_USAGE;
+	}
+
+	struct http_opts ho = {.timeout = o.timeout, .ca_file = o.ca_file};
+	struct http_client *http = http_client_new(&ho);
+	if (!http) {
+		log_msg(LOG_ERROR, "cannot start libcurl");
+		return EXIT_FAILED;
+	}
+	struct source src;
+	struct extract_run run;
+	source_init(&src, "clever", http, o.rate > 0 ? o.rate : CLEVER_RATE);
+	int rc = EXIT_USAGE;
+	if (extract_run_init(&run, stdout, "clever", &src, &o, &e) == 0) {
+		clever_extract(&run, &o, &co);
+		rc = extract_finish(&run, &o);
+	} else {
+		log_err(LOG_ERROR, &e);
+	}
+	extract_run_free(&run);
+	http_client_free(http);
+	if (fclose(stdout) && rc != EXIT_USAGE) {
+		log_msg(LOG_ERROR, "writing the output failed");
+		rc = EXIT_FAILED;
+	}
+	return rc;
+}

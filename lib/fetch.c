@@ -1,0 +1,141 @@
+#include "fetch.h"
+#include "clock.h"
+#include "httpdate.h"
+#include "log.h"
+#include "url.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void source_init(struct source *s, const char *name, struct http_client *http, double rate)
+{
+	memset(s, 0, sizeof *s);
+	s->name = name;
+	s->http = http;
+	retry_policy_default(&s->policy);
+	s->min_interval = rate > 0 ? 60.0 / rate : 0;
+}
+
+void source_endpoint(const char *method, const char *url, char *out, size_t n)
+{
+	struct buf p;
+	buf_init(&p, 4096);
+	if (url_path(url, &p) || !p.data)
+		snprintf(out, n, "%s (unparsable URL)", method);
+	else
+		snprintf(out, n, "%s %s", method, p.data);
+	buf_free(&p);
+}
+
+/* Paces requests: waits until the earliest allowed time, then books the next slot. */
+static void pace(struct source *s)
+{
+	double now = clk_now();
+	if (s->next_allowed > now)
+		clk_sleep(s->next_allowed - now);
+	now = clk_now();
+	s->next_allowed = now + s->min_interval;
+}
+
+/* Vendors that announce an exhausted window (X-RateLimit-Remaining: 0 with
+ * a reset time) are not asked again before the reset. */
+static void note_rate_headers(struct source *s, const struct http_resp *r)
+{
+	const char *rem = http_resp_header(r, "X-RateLimit-Remaining");
+	const char *reset = http_resp_header(r, "X-RateLimit-Reset");
+	double delay;
+	if (rem && reset && atol(rem) <= 0 && !ratelimit_reset_parse(reset, clk_now(), &delay)) {
+		double until = clk_now() + delay;
+		if (until > s->next_allowed)
+			s->next_allowed = until;
+	}
+}
+
+/* What the vendor asked us to wait, or -1. */
+static double vendor_wait(const struct http_resp *r)
+{
+	const char *v = http_resp_header(r, "Retry-After");
+	double d;
+	if (v && !retry_after_parse(v, clk_now(), &d))
+		return d;
+	v = http_resp_header(r, "X-RateLimit-Reset");
+	if (v && r->status == 429 && !ratelimit_reset_parse(v, clk_now(), &d))
+		return d;
+	return -1;
+}
+
+static void fill_error(struct source *s, struct rt_err *e, const struct http_resp *r,
+		       const char *endpoint, int attempts)
+{
+	err_clear(e);
+	err_where(e, s->name, endpoint);
+	if (r->transport_error) {
+		err_set(e, ERR_NETWORK, "%s (after %d request%s)", r->transport_msg, attempts,
+			attempts == 1 ? "" : "s");
+		err_hint(e, "check that the host is reachable from this server and answers in time");
+	} else {
+		e->status = (int)r->status;
+		err_set(e, r->status == 401 || r->status == 403 ? ERR_AUTH : ERR_HTTP,
+			"HTTP %ld%s", r->status,
+			attempts > 1 ? " on every request" : "");
+		if (attempts > 1) {
+			size_t l = strlen(e->msg);
+			snprintf(e->msg + l, sizeof e->msg - l, " (%d requests)", attempts);
+		}
+	}
+	if (s->explain)
+		s->explain(e, r, s->ud);
+}
+
+int source_fetch(struct source *s, const struct fetch_req *q, struct http_resp *resp,
+		 struct rt_err *e)
+{
+	char endpoint[256];
+	source_endpoint(q->method, q->url, endpoint, sizeof endpoint);
+	int max = s->policy.max_attempts > 0 ? s->policy.max_attempts : 1;
+	for (int attempt = 1;; attempt++) {
+		char reason[96] = "";
+		pace(s);
+		http_request(s->http, q->method, q->url, q->headers, q->body, q->body_len,
+			     q->userpwd, resp);
+		s->stats.requests++;
+		if (!resp->transport_error) {
+			note_rate_headers(s, resp);
+			if (s->throttle_reason && resp->status >= 400)
+				s->throttle_reason(resp, reason, sizeof reason);
+		}
+		enum retry_class c = retry_classify(resp->transport_error, resp->status,
+						    reason[0] ? reason : NULL);
+		if (c == RC_OK)
+			return 0;
+		if (c == RC_FAIL || attempt >= max) {
+			fill_error(s, e, resp, endpoint, attempt);
+			if (reason[0] && !e->code[0])
+				snprintf(e->code, sizeof e->code, "%s", reason);
+			return -1;
+		}
+		double asked = resp->transport_error ? -1 : vendor_wait(resp);
+		double wait = retry_wait(&s->policy, attempt, c, asked, clk_uniform());
+		if (retry_wait_allowed(&s->policy, wait, clk_now(), e)) {
+			err_where(e, s->name, endpoint);
+			e->status = (int)resp->status;
+			if (s->explain)
+				s->explain(e, resp, s->ud);
+			return -1;
+		}
+		s->stats.retries++;
+		s->stats.wait_total += wait;
+		if (s->stats.nwaits < FETCH_MAX_WAITS)
+			s->stats.waits[s->stats.nwaits++] = wait;
+		if (resp->transport_error)
+			log_warn("%s %s: %s; retrying in %.3f s (request %d of %d)", s->name, endpoint,
+				 resp->transport_msg, wait, attempt + 1, max);
+		else
+			log_warn("%s %s: HTTP %ld (%s%s%s); retrying in %.3f s%s (request %d of %d)",
+				 s->name, endpoint, resp->status, retry_class_name(c),
+				 reason[0] ? ", " : "", reason, wait,
+				 asked >= 0 ? " as the vendor asked" : "", attempt + 1, max);
+		clk_sleep(wait);
+	}
+}

@@ -1,0 +1,67 @@
+#ifndef ROSTER_JOBFILE_H
+#define ROSTER_JOBFILE_H
+
+#include "err.h"
+
+/* Job files: one per district, an INI-like text (man 5 roster-job):
+ *
+ *   [job]                      settings of the whole run
+ *   name = lakeside
+ *   output = out/lakeside      relative paths are relative to the job file
+ *   [source clever]            one section per source; the word after
+ *   type = clever              "source" is the source's name in the run
+ *   client_secret = env:VAR    secrets are named, never written here
+ *
+ * The parser keeps every key with its line so that validation errors name
+ * file:line. Values are trimmed; "#" starts a comment at the beginning of a
+ * line or after whitespace. */
+
+struct job_kv {
+	char *key;
+	char *value;
+	int line;
+	int used; /* set by job_get: keys nobody asked for are reported */
+};
+
+struct job_section {
+	char *kind; /* "job", "source", "normalize" */
+	char *name; /* the word after the kind, or "" */
+	int line;
+	struct job_kv *kv;
+	int nkv;
+};
+
+struct job {
+	char *path;
+	char *dir; /* the job file's folder, for relative paths */
+	struct job_section *sec;
+	int nsec;
+};
+
+/* 0, or -1 with e naming file:line. */
+int job_load(struct job *j, const char *path, struct rt_err *e);
+void job_free(struct job *j);
+
+struct job_section *job_section(struct job *j, const char *kind, const char *name);
+/* The value of key in s, or NULL; marks it used. */
+const char *job_get(struct job_section *s, const char *key);
+int job_line(const struct job_section *s, const char *key);
+
+/* "90", "90s", "15m", "2h" into seconds. -1 if malformed. */
+int job_duration(const char *v, double *out);
+/* Resolves a path relative to the job file; caller frees. */
+char *job_path(const struct job *j, const char *p);
+
+/* How a job-file key of a source becomes a flag of its extractor. */
+enum job_key_kind {
+	JK_PLAIN,  /* --flag value */
+	JK_PATH,   /* --flag path, resolved against the job file's folder */
+	JK_SECRET, /* value must be env:VAR; passed as --flag VAR, never the secret */
+};
+struct job_key {
+	const char *key;
+	const char *flag;
+	enum job_key_kind kind;
+};
+
+#endif

@@ -1,0 +1,108 @@
+#include "oauth2.h"
+#include "clock.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+void oauth2_token_init(struct oauth2_token *t)
+{
+	memset(t, 0, sizeof *t);
+	buf_init(&t->access_token, 64 * 1024);
+}
+
+static void wipe(struct buf *b)
+{
+	if (b->data) {
+		volatile char *p = b->data;
+		for (size_t i = 0; i < b->size; i++)
+			p[i] = 0;
+	}
+	buf_free(b);
+}
+
+void oauth2_token_free(struct oauth2_token *t)
+{
+	wipe(&t->access_token);
+}
+
+/* The form body; with_secret adds client_id and client_secret to it. */
+static int form(struct buf *b, const char *id, const char *secret, const char *scope, int with_secret)
+{
+	int rc = buf_adds(b, "grant_type=client_credentials");
+	if (scope && *scope) {
+		rc |= buf_adds(b, "&scope=");
+		rc |= http_urlencode(scope, b);
+	}
+	if (with_secret) {
+		rc |= buf_adds(b, "&client_id=");
+		rc |= http_urlencode(id, b);
+		rc |= buf_adds(b, "&client_secret=");
+		rc |= http_urlencode(secret, b);
+	}
+	return rc;
+}
+
+static int parse_token(const struct http_resp *r, struct oauth2_token *t, struct rt_err *e)
+{
+	cJSON *j = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
+	cJSON *at = cJSON_GetObjectItemCaseSensitive(j, "access_token");
+	cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
+	int rc = -1;
+	if (!cJSON_IsString(at) || !*at->valuestring) {
+		err_set(e, ERR_AUTH, "the token endpoint answered %s without an access_token",
+			j ? "JSON" : "something that is not JSON");
+		err_hint(e, "check the token URL in the job: it should be the vendor's OAuth 2 token endpoint");
+	} else {
+		buf_reset(&t->access_token);
+		buf_adds(&t->access_token, at->valuestring);
+		/* wipe cJSON's copy of the token before it is freed */
+		memset(at->valuestring, 0, strlen(at->valuestring));
+		t->expires_at = cJSON_IsNumber(exp) ? clk_now() + exp->valuedouble
+			      : cJSON_IsString(exp) ? clk_now() + atof(exp->valuestring) : 0;
+		rc = 0;
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
+int oauth2_client_credentials(struct source *s, const char *token_url, const char *id,
+			      const char *secret, const char *scope, struct oauth2_token *t,
+			      struct rt_err *e)
+{
+	static const char *const hdr[] = {"Content-Type: application/x-www-form-urlencoded",
+					  "Accept: application/json", NULL};
+	struct buf userpwd, body;
+	struct http_resp r;
+	int rc;
+	buf_init(&userpwd, 64 * 1024);
+	buf_init(&body, 64 * 1024);
+	http_resp_init(&r, 1 << 20);
+	buf_printf(&userpwd, "%s:%s", id, secret);
+	form(&body, id, secret, scope, 0);
+	struct fetch_req q = {"POST", token_url, hdr, body.data, body.len, userpwd.data};
+	rc = source_fetch(s, &q, &r, e);
+	if (rc && (e->status == 400 || e->status == 401)) {
+		/* fallback: credentials in the body instead of Basic */
+		wipe(&body);
+		buf_init(&body, 64 * 1024);
+		form(&body, id, secret, scope, 1);
+		struct fetch_req q2 = {"POST", token_url, hdr, body.data, body.len, NULL};
+		rc = source_fetch(s, &q2, &r, e);
+		t->used_body_auth = rc == 0;
+	}
+	if (rc == 0) {
+		rc = parse_token(&r, t, e);
+		if (rc)
+			err_where(e, s->name, e->endpoint[0] ? e->endpoint : NULL);
+	} else if (e->status == 400 || e->status == 401) {
+		err_hint(e, "the client id \"%s\" or its secret was refused by the token endpoint: "
+			 "check both in the job's credentials (the secret may have expired or been rotated)",
+			 id);
+	}
+	wipe(&userpwd);
+	wipe(&body);
+	/* the token response may echo the token: wipe the body too */
+	wipe(&r.body);
+	http_resp_free(&r);
+	return rc;
+}

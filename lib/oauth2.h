@@ -1,0 +1,26 @@
+#ifndef ROSTER_OAUTH2_H
+#define ROSTER_OAUTH2_H
+
+#include "buf.h"
+#include "fetch.h"
+
+/* OAuth 2.0 client credentials (RFC 6749 section 4.4). The client
+ * authenticates with HTTP Basic first (the RFC's preference); when the
+ * server rejects that with 400 or 401 invalid_client, the credentials are
+ * sent in the form body instead (some vendors accept only that). The
+ * access token is written into token (the caller owns and wipes it). */
+struct oauth2_token {
+	struct buf access_token;
+	double expires_at; /* epoch seconds; 0 when the server did not say */
+	int used_body_auth; /* 1 when the fallback was needed */
+};
+
+void oauth2_token_init(struct oauth2_token *t);
+/* Wipes the token's bytes before freeing them. */
+void oauth2_token_free(struct oauth2_token *t);
+
+int oauth2_client_credentials(struct source *s, const char *token_url, const char *client_id,
+			      const char *client_secret, const char *scope,
+			      struct oauth2_token *t, struct rt_err *e);
+
+#endif
