@@ -433,13 +433,7 @@ int clever_extract(struct extract_run *run, const struct extract_opts *o,
 		/* without a token no stream can be read: each fails with the cause */
 		if (!e.source[0])
 			err_where(&e, run->source, NULL);
-		for (const char *p = streams; *p;) {
-			size_t l = strcspn(p, ",");
-			char s[64];
-			snprintf(s, sizeof s, "clever_%.*s", (int)(l < 40 ? l : 40), p);
-			extract_stream_fail(run, s, &e);
-			p += l + (p[l] == ',');
-		}
+		extract_fail_all(run, "clever_", streams, &e);
 	} else {
 		c.version = versions[winner];
 		extract_bookmark(run, "api_version", c.version);

@@ -244,10 +244,25 @@ void extract_stream_end(struct extract_run *r, const struct rt_err *e)
 	r->cur = NULL;
 }
 
-void extract_stream_fail(struct extract_run *r, const char *stream, const struct rt_err *e)
+void extract_fail_all(struct extract_run *r, const char *prefix, const char *streams,
+		      const struct rt_err *e)
 {
-	r->cur = new_stream(r, stream);
-	extract_stream_end(r, e);
+	log_err(LOG_ERROR, e);
+	if (e->kind == ERR_AUTH || e->kind == ERR_CONFIG || e->kind == ERR_USAGE)
+		r->config_failed = 1;
+	for (const char *p = streams; *p;) {
+		size_t l = strcspn(p, ",");
+		if (r->nstreams < EXTRACT_MAX_STREAMS) {
+			struct extract_stream *s = &r->streams[r->nstreams++];
+			memset(s, 0, sizeof *s);
+			snprintf(s->name, sizeof s->name, "%s%.*s", prefix, (int)(l < 40 ? l : 40), p);
+			s->done = -1;
+			s->err = *e;
+		}
+		p += l + (p[l] == ',');
+	}
+	log_warn("%s: no stream could be read", r->source);
+	write_state(r);
 }
 
 static int write_stats(struct extract_run *r, const char *path, struct rt_err *e)
@@ -275,7 +290,7 @@ static int write_stats(struct extract_run *r, const char *path, struct rt_err *e
 	}
 	char *txt = cJSON_Print(root);
 	cJSON_Delete(root);
-	int rc = txt ? atomic_write_file(path, txt, strlen(txt), e) : -1;
+	int rc = txt ? atomic_publish(path, txt, strlen(txt), 0644, e) : -1;
 	free(txt);
 	return rc;
 }
@@ -293,6 +308,8 @@ int extract_finish(struct extract_run *r, const struct extract_opts *o)
 		log_msg(LOG_ERROR, "writing the output failed: %s", strerror(errno));
 		return EXIT_FAILED;
 	}
+	if (r->config_failed && ok == 0)
+		return EXIT_USAGE;
 	if (failed == 0 && ok > 0)
 		return EXIT_COMPLETE;
 	return ok ? EXIT_PARTIAL : EXIT_FAILED;

@@ -82,6 +82,7 @@ struct extract_run {
 	cJSON *bookmarks; /* owned: extra STATE values (versions, cursors) */
 	cJSON *last_state; /* owned: --state input, or NULL */
 	int write_failed;
+	int config_failed; /* the vendor refused our configuration: exit 2 */
 };
 
 int extract_run_init(struct extract_run *r, FILE *out, const char *source, struct source *src,
@@ -98,11 +99,16 @@ int extract_record(struct extract_run *r, const char *json, size_t len);
 /* Ends the current stream: e == NULL means complete (ACTIVATE_VERSION);
  * otherwise failed with e. Writes the STATE with every stream's status. */
 void extract_stream_end(struct extract_run *r, const struct rt_err *e);
-/* Fails a stream that never started (e.g. no token): SCHEMA-less. */
-void extract_stream_fail(struct extract_run *r, const char *stream, const struct rt_err *e);
+/* Fails every stream of a comma-separated list that could not start
+ * (no token, no API version): the cause is logged once, each stream's
+ * STATE and statistics carry it. Auth and configuration causes make the
+ * exit code 2. */
+void extract_fail_all(struct extract_run *r, const char *prefix, const char *streams,
+		      const struct rt_err *e);
 
 /* Writes --stats (if asked), checks stdout, returns the exit code:
- * 0 all complete, 3 some failed, 1 none complete or stdout failed. */
+ * 0 all complete, 3 some failed, 1 none complete or stdout failed,
+ * 2 when the vendor refused the configuration (credentials, district). */
 int extract_finish(struct extract_run *r, const struct extract_opts *o);
 
 #endif

@@ -65,6 +65,22 @@ static double vendor_wait(const struct http_resp *r)
 	return -1;
 }
 
+static const char *reason_phrase(long status)
+{
+	static const struct { long status; const char *text; } t[] = {
+		{400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
+		{405, "Method Not Allowed"}, {408, "Request Timeout"}, {409, "Conflict"},
+		{410, "Gone"}, {413, "Content Too Large"}, {422, "Unprocessable Content"},
+		{425, "Too Early"}, {429, "Too Many Requests"}, {500, "Internal Server Error"},
+		{501, "Not Implemented"}, {502, "Bad Gateway"}, {503, "Service Unavailable"},
+		{504, "Gateway Timeout"}, {505, "HTTP Version Not Supported"},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (t[i].status == status)
+			return t[i].text;
+	return "HTTP error";
+}
+
 static void fill_error(struct source *s, struct rt_err *e, const struct http_resp *r,
 		       const char *endpoint, int attempts)
 {
@@ -76,9 +92,8 @@ static void fill_error(struct source *s, struct rt_err *e, const struct http_res
 		err_hint(e, "check that the host is reachable from this server and answers in time");
 	} else {
 		e->status = (int)r->status;
-		err_set(e, r->status == 401 || r->status == 403 ? ERR_AUTH : ERR_HTTP,
-			"HTTP %ld%s", r->status,
-			attempts > 1 ? " on every request" : "");
+		err_set(e, r->status == 401 || r->status == 403 ? ERR_AUTH : ERR_HTTP, "%s%s",
+			reason_phrase(r->status), attempts > 1 ? " on every request" : "");
 		if (attempts > 1) {
 			size_t l = strlen(e->msg);
 			snprintf(e->msg + l, sizeof e->msg - l, " (%d requests)", attempts);

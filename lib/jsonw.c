@@ -2,8 +2,7 @@
 
 #include <string.h>
 
-/* Length of a valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
 	unsigned c = s[0];
 	size_t len;
@@ -51,7 +50,7 @@ int jsonw_strn(struct buf *b, const char *str, size_t n)
 			break;
 		unsigned c = s[i];
 		if (c >= 0x80) {
-			size_t l = utf8_len(s + i, n - i);
+			size_t l = utf8_seq_len(s + i, n - i);
 			if (l) {
 				if (buf_add(b, s + i, l))
 					return -1;

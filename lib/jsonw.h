@@ -13,4 +13,8 @@ int jsonw_str(struct buf *b, const char *s);
 /* "key": (with the comma before it unless first) */
 int jsonw_key(struct buf *b, const char *key, int first);
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when
+ * it is not valid (overlong, surrogate, truncated, out of range). */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+
 #endif

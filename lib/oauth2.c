@@ -2,6 +2,8 @@
 #include "clock.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void oauth2_token_init(struct oauth2_token *t)
@@ -65,6 +67,21 @@ static int parse_token(const struct http_resp *r, struct oauth2_token *t, struct
 	return rc;
 }
 
+/* RFC 6749 section 5.2: {"error": code, "error_description": text}. */
+static void oauth2_error_body(const struct http_resp *r, struct rt_err *e)
+{
+	cJSON *j = r->body.data ? cJSON_ParseWithLength(r->body.data, r->body.len) : NULL;
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "error");
+	const cJSON *desc = cJSON_GetObjectItemCaseSensitive(j, "error_description");
+	if (cJSON_IsString(code) && !e->code[0])
+		snprintf(e->code, sizeof e->code, "%.90s", code->valuestring);
+	if (cJSON_IsString(desc) && !strstr(e->msg, desc->valuestring)) {
+		size_t l = strlen(e->msg);
+		snprintf(e->msg + l, sizeof e->msg - l, ": %.200s", desc->valuestring);
+	}
+	cJSON_Delete(j);
+}
+
 int oauth2_client_credentials(struct source *s, const char *token_url, const char *id,
 			      const char *secret, const char *scope, struct oauth2_token *t,
 			      struct rt_err *e)
@@ -95,6 +112,7 @@ int oauth2_client_credentials(struct source *s, const char *token_url, const cha
 		if (rc)
 			err_where(e, s->name, e->endpoint[0] ? e->endpoint : NULL);
 	} else if (e->status == 400 || e->status == 401) {
+		oauth2_error_body(&r, e);
 		err_hint(e, "the client id \"%s\" or its secret was refused by the token endpoint: "
 			 "check both in the job's credentials (the secret may have expired or been rotated)",
 			 id);

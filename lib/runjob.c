@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* The source types the runner knows: extractor program and job keys. */
@@ -86,20 +85,6 @@ static char *cat3(const char *a, const char *b, const char *c)
 	if (p)
 		snprintf(p, n, "%s%s%s", a, b, c);
 	return p;
-}
-
-static int mkdirs(const char *path)
-{
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s", path);
-	for (char *p = tmp + 1; *p; p++)
-		if (*p == '/') {
-			*p = 0;
-			if (mkdir(tmp, 0755) && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
 }
 
 /* ---- validation ---- */
@@ -271,7 +256,7 @@ static void keep_state(struct src *s, struct rt_err *e)
 	cJSON *j = cJSON_Parse(last);
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "value");
 	char *txt = v ? cJSON_Print(v) : NULL;
-	if (txt && atomic_write_file(s->state, txt, strlen(txt), e))
+	if (txt && atomic_publish(s->state, txt, strlen(txt), 0644, e))
 		log_err(LOG_WARN, e);
 	free(txt);
 	cJSON_Delete(j);
@@ -515,9 +500,8 @@ int runjob(const struct runjob_opts *o)
 		goto out;
 	}
 	char *statedir = cat3(r.output, "/", "state");
-	if (mkdirs(r.output) || mkdirs(r.work) || mkdirs(statedir)) {
-		log_msg(LOG_ERROR, "cannot create the output folders under %s: %s", r.output,
-			strerror(errno));
+	if (atomic_mkdirs(r.output, &e) || atomic_mkdirs(r.work, &e) || atomic_mkdirs(statedir, &e)) {
+		log_err(LOG_ERROR, &e);
 		free(statedir);
 		code = EXIT_FAILED;
 		goto out;
@@ -551,7 +535,7 @@ int runjob(const struct runjob_opts *o)
 	cJSON *rep = build_report(&r, code);
 	char *txt = cJSON_Print(rep);
 	char *rp = o->report_path ? strdup(o->report_path) : cat3(r.output, "/", "run-report.json");
-	if (!txt || atomic_write_file(rp, txt, strlen(txt), &e)) {
+	if (!txt || atomic_publish(rp, txt, strlen(txt), 0644, &e)) {
 		log_err(LOG_ERROR, &e);
 		code = exit_combine(code, EXIT_FAILED);
 	}

@@ -1,0 +1,122 @@
+/* Atomic publishing: commit replaces, abort keeps the previous file, no
+ * temporary file is left behind, failures name the file. */
+#include "atomic.h"
+#include "tap.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static char *at(const char *name)
+{
+	static char p[4][512];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
+	return p[i];
+}
+
+static int is(const char *path, const char *want)
+{
+	char *got = tap_slurp(path, NULL);
+	int ok = got && !strcmp(got, want);
+	free(got);
+	return ok;
+}
+
+/* Entries of the folder whose name starts with '.', other than . and .. */
+static int hidden(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] == '.' && strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void put(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	fputs(s, f);
+	fclose(f);
+}
+
+int main(void)
+{
+	struct atomic_file a;
+	struct rt_err e;
+	struct stat st;
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof dir, "%s/test_atomic.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		tap_ok(0, "mkdtemp");
+		return tap_done();
+	}
+	mode_t mask = umask(022);
+	err_clear(&e);
+
+	TAP_EQ_INT(atomic_publish(at("new.csv"), "one\n", 4, 0, &e), 0, "publish a new file");
+	tap_ok(is(at("new.csv"), "one\n"), "it holds the data");
+	tap_ok(stat(at("new.csv"), &st) == 0 && (st.st_mode & 0777) == 0644, "mode 0644 by default");
+	TAP_EQ_INT(hidden(), 0, "no temporary file left");
+
+	put(at("t.csv"), "old\n");
+	TAP_EQ_INT(atomic_open(&a, at("t.csv"), 0, &e), 0, "open over an existing file");
+	tap_ok(a.tmp && strstr(a.tmp, "/.t.csv.tmp."), "the temporary file is .NAME.tmp.* beside it");
+	TAP_EQ_INT(atomic_write(&a, "new\n", 4, &e), 0, "write");
+	tap_ok(is(at("t.csv"), "old\n"), "before commit the previous file is whole");
+	TAP_EQ_INT(hidden(), 1, "while writing, one temporary file exists");
+	TAP_EQ_INT(atomic_commit(&a, &e), 0, "commit");
+	tap_ok(is(at("t.csv"), "new\n"), "commit replaces the file");
+	TAP_EQ_INT(hidden(), 0, "no temporary file after commit");
+
+	TAP_EQ_INT(atomic_open(&a, at("t.csv"), 0, &e), 0, "open again");
+	atomic_write(&a, "half", 4, &e);
+	atomic_abort(&a);
+	tap_ok(is(at("t.csv"), "new\n"), "abort leaves the previous file");
+	TAP_EQ_INT(hidden(), 0, "no temporary file after abort");
+
+	TAP_EQ_INT(atomic_open(&a, at("s.txt"), 0600, &e), 0, "open with mode 0600");
+	FILE *f = atomic_fp(&a, &e);
+	tap_ok(f && fprintf(f, "via %s\n", "stdio") > 0, "write through the FILE*");
+	TAP_EQ_INT(atomic_commit(&a, &e), 0, "commit flushes the FILE*");
+	tap_ok(is(at("s.txt"), "via stdio\n"), "stdio data arrived");
+	tap_ok(stat(at("s.txt"), &st) == 0 && (st.st_mode & 0777) == 0600, "mode as asked");
+
+	err_clear(&e);
+	TAP_EQ_INT(atomic_publish(at("missing/x.csv"), "x", 1, 0, &e), -1,
+		   "a missing folder fails");
+	tap_ok(e.kind == ERR_IO && strstr(e.msg, "missing/x.csv") &&
+		       strstr(e.msg, "No such file or directory"),
+	       "the error names the file and the system's reason");
+
+	/* rename(2) of a file over a folder fails: the commit must clean up */
+	mkdir(at("busy"), 0755);
+	put(at("busy/keep"), "k");
+	err_clear(&e);
+	TAP_EQ_INT(atomic_publish(at("busy"), "x", 1, 0, &e), -1, "a failed rename fails the commit");
+	tap_ok(strstr(e.msg, "rename") != NULL, "the error names the step");
+	tap_ok(is(at("busy/keep"), "k"), "the target is untouched");
+	TAP_EQ_INT(hidden(), 0, "no temporary file after a failed commit");
+
+	TAP_EQ_INT(atomic_mkdirs(at("a/b/c"), &e), 0, "mkdirs creates nested folders");
+	tap_ok(stat(at("a/b/c"), &st) == 0 && S_ISDIR(st.st_mode), "they exist");
+	TAP_EQ_INT(atomic_mkdirs(at("a/b/c"), &e), 0, "mkdirs on an existing folder is fine");
+	TAP_EQ_INT(atomic_mkdirs(at("new.csv/sub"), &e), -1, "mkdirs through a file fails");
+	TAP_EQ_INT(atomic_mkdirs(at("new.csv"), &e), -1, "mkdirs onto a file fails");
+
+	umask(mask);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd))
+		tap_diag("could not remove %s", dir);
+	return tap_done();
+}
