@@ -285,8 +285,16 @@ static int read_page(struct clever *c, const char *url, struct buf *next, int de
 	cJSON_ArrayForEach(l, links) {
 		const cJSON *rel = cJSON_GetObjectItemCaseSensitive(l, "rel");
 		const cJSON *uri = cJSON_GetObjectItemCaseSensitive(l, "uri");
-		if (cJSON_IsString(rel) && !strcmp(rel->valuestring, "next") && cJSON_IsString(uri))
-			url_join(url, uri->valuestring, next);
+		if (cJSON_IsString(rel) && !strcmp(rel->valuestring, "next") && cJSON_IsString(uri) &&
+		    url_join(url, uri->valuestring, next)) {
+			/* an unusable next link must not end the stream as complete */
+			err_clear(e);
+			err_where(e, c->run->source, endpoint);
+			err_set(e, ERR_PAGING, "the next link '%.200s' is not a usable URL",
+				uri->valuestring);
+			cJSON_Delete(j);
+			goto out;
+		}
 	}
 	cJSON_Delete(j);
 	rc = 0;

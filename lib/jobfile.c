@@ -115,7 +115,12 @@ int job_load(struct job *j, const char *path, struct rt_err *e)
 	memset(j, 0, sizeof *j);
 	j->path = strdup(path);
 	char *tmp = strdup(path);
-	j->dir = tmp ? strdup(dirname(tmp)) : NULL;
+	/* an absolute folder: messages and the report then show clean paths */
+	j->dir = tmp ? realpath(dirname(tmp), NULL) : NULL;
+	if (tmp && !j->dir) {
+		strcpy(tmp, path);
+		j->dir = strdup(dirname(tmp));
+	}
 	free(tmp);
 	FILE *f = fopen(path, "r");
 	if (!f) {

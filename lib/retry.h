@@ -10,7 +10,7 @@
 enum retry_class {
 	RC_OK,       /* a usable answer: 2xx or 3xx */
 	RC_NETWORK,  /* no complete answer: retried */
-	RC_STATUS,   /* a transient status (408 425 5xx): retried */
+	RC_STATUS,   /* a transient status (408 425 500 502 503 504): retried */
 	RC_THROTTLE, /* the vendor asked us to slow down: retried, with a floor */
 	RC_FAIL,     /* an answer that will not change if asked again */
 };

@@ -528,9 +528,14 @@ int runjob(const struct runjob_opts *o)
 	/* one source failing beside others that worked is a partial run */
 	if (usable && code == EXIT_FAILED)
 		code = EXIT_PARTIAL;
-	run_final(&r);
-	code = exit_combine(code, r.final_status[0]);
-	code = exit_combine(code, r.final_status[1]);
+	if (usable) {
+		run_final(&r);
+		code = exit_combine(code, r.final_status[0]);
+		code = exit_combine(code, r.final_status[1]);
+	} else {
+		log_msg(LOG_ERROR, "no source produced data: nothing was published, the previous "
+				   "files in %s are untouched", r.output);
+	}
 	r.finished = clk_now();
 	cJSON *rep = build_report(&r, code);
 	char *txt = cJSON_Print(rep);

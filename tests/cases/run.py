@@ -29,7 +29,7 @@ PYTHON = "/usr/bin/python3"
 PLACEHOLDER = re.compile(r"\{(fake|port|bin|tmp|fixtures|vectors)\}")
 
 
-# ---- small helpers ----
+# ---- values and paths ----
 
 def subst(value, vars_):
     """Replaces {fake}, {bin}, ... in every string of a JSON value."""
@@ -307,16 +307,16 @@ def run_case(path, opts):
         env["ROSTER_FAKE_CLOCK"] = str(case["clock"])
     fails, diag, fake = [], [], None
     try:
+        if "fake" in case:  # first: setup files may name {fake}
+            fake = Fake(case["fake"], vars_, env, work)
+            vars_["port"] = fake.port
+            vars_["fake"] = "http://127.0.0.1:" + fake.port
         seeded = {}
         for rel, content in ((case.get("setup") or {}).get("files") or {}).items():
             seeded[rel] = subst(content, vars_)
             os.makedirs(os.path.dirname(os.path.join(tmp, rel)), exist_ok=True)
             with open(os.path.join(tmp, rel), "w", encoding="utf-8", newline="") as f:
                 f.write(seeded[rel])
-        if "fake" in case:
-            fake = Fake(case["fake"], vars_, env, work)
-            vars_["port"] = fake.port
-            vars_["fake"] = "http://127.0.0.1:" + fake.port
         env.update(subst(case.get("env") or {}, vars_))
         cmd = subst(case["command"], vars_)
         argv = cmd if isinstance(cmd, list) else ["bash", "-o", "pipefail", "-c", cmd]

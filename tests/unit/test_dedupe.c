@@ -1,0 +1,348 @@
+/* dedupe's merging: the key ladder, transitive merges, the id formula and
+ * its stability in any input order, field precedence, key conflicts,
+ * memberships, and what passes through untouched. */
+#include "dedupe.h"
+#include "log.h"
+#include "tap.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A people RECORD line; extra is the record's further members. */
+#define P(src, sid, extra)                                                                 \
+	"{\"type\":\"RECORD\",\"stream\":\"people\",\"record\":{\"source\":\"" src            \
+	"\",\"source_id\":\"" sid "\"" extra "}}\n"
+#define M(src, group, person)                                                              \
+	"{\"type\":\"RECORD\",\"stream\":\"memberships\",\"record\":{\"source\":\"" src       \
+	"\",\"group_id\":\"" group "\",\"person_id\":\"" person "\",\"role\":\"member\"}}\n"
+
+struct result {
+	int rc;
+	char *out;
+	cJSON *people; /* array of the people records written */
+	struct dedupe_stats st;
+	struct rt_err e;
+};
+
+static void result_free(struct result *r)
+{
+	free(r->out);
+	cJSON_Delete(r->people);
+}
+
+/* Runs the library over input, as one file named "t". */
+static struct result run(const char *input)
+{
+	struct result r;
+	size_t len = 0;
+	memset(&r, 0, sizeof r);
+	FILE *in = fmemopen((void *)input, strlen(input), "r");
+	FILE *out = open_memstream(&r.out, &len);
+	struct dedupe *d = dedupe_new(out);
+	r.rc = dedupe_read(d, in, "t", &r.e);
+	if (!r.rc)
+		r.rc = dedupe_finish(d, &r.e);
+	r.st = *dedupe_stats(d);
+	dedupe_free(d);
+	fclose(in);
+	fclose(out);
+	r.people = cJSON_CreateArray();
+	for (char *line = r.out; line && *line;) {
+		char *nl = strchr(line, '\n');
+		cJSON *m = cJSON_ParseWithLength(line, nl ? (size_t)(nl - line) : strlen(line));
+		cJSON *s = cJSON_GetObjectItem(m, "stream"), *t = cJSON_GetObjectItem(m, "type");
+		if (cJSON_IsString(s) && !strcmp(s->valuestring, "people") && cJSON_IsString(t) &&
+		    !strcmp(t->valuestring, "RECORD"))
+			cJSON_AddItemToArray(r.people, cJSON_DetachItemFromObject(m, "record"));
+		cJSON_Delete(m);
+		line = nl ? nl + 1 : line + strlen(line);
+	}
+	return r;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
+	return s ? s : "(absent)";
+}
+
+/* The merged person holding source/source_id, or NULL. */
+static cJSON *person(const struct result *r, const char *src, const char *sid)
+{
+	cJSON *p, *s;
+	cJSON_ArrayForEach(p, r->people) cJSON_ArrayForEach(s, cJSON_GetObjectItem(p, "sources"))
+		if (!strcmp(str(s, "source"), src) && !strcmp(str(s, "source_id"), sid))
+			return p;
+	return NULL;
+}
+
+/* The compact JSON of one member of a person (for whole-value checks). */
+static int json_is(const cJSON *p, const char *k, const char *want)
+{
+	char *got = cJSON_PrintUnformatted(cJSON_GetObjectItem(p, k));
+	int ok = got && !strcmp(got, want);
+	if (!ok)
+		tap_diag("  %s: got %s, want %s", k, got ? got : "(absent)", want);
+	free(got);
+	return ok;
+}
+
+static void test_ladder(void)
+{
+	struct result r = run(P("clever", "t-1", ",\"given_name\":\"Ada\"")
+				      P("clever", "t-1", ",\"given_name\":\"Ada\""));
+	TAP_EQ_INT(r.st.people_out, 1, "the same source+source_id twice is one person");
+	tap_ok(json_is(person(&r, "clever", "t-1"), "sources",
+		       "[{\"source\":\"clever\",\"source_id\":\"t-1\"}]"),
+	       "  ... listed once in sources");
+	result_free(&r);
+
+	r = run(P("clever", "t-1", ",\"employee_id\":\"E-9\"")
+			P("hr", "900", ",\"employee_id\":\" E-9 \""));
+	TAP_EQ_INT(r.st.people_out, 1, "the same employee_id (trimmed) across sources");
+	result_free(&r);
+
+	r = run(P("clever", "s-1", ",\"sis_id\":\"S-42\"") P("sis", "42", ",\"sis_id\":\"S-42\""));
+	TAP_EQ_INT(r.st.people_out, 1, "the same sis_id across sources");
+	result_free(&r);
+
+	r = run(P("clever", "t-1", ",\"email\":\"Ada.Lovelace@Example.ORG\"")
+			P("graph", "u-1", ",\"email\":\"  ada.lovelace@example.org\""));
+	TAP_EQ_INT(r.st.people_out, 1, "the same email in another case, trimmed");
+	tap_ok(person(&r, "clever", "t-1") == person(&r, "graph", "u-1"), "  ... one person");
+	result_free(&r);
+
+	r = run(P("clever", "t-1", ",\"employee_id\":\"X1\"") P("sis", "9", ",\"sis_id\":\"X1\""));
+	TAP_EQ_INT(r.st.people_out, 2, "a key matches only the same field (employee_id vs sis_id)");
+	result_free(&r);
+
+	r = run(P("a", "1", ",\"email\":\"\",\"sis_id\":\" \"") P("b", "2", ",\"email\":\"\",\"sis_id\":\" \""));
+	TAP_EQ_INT(r.st.people_out, 2, "empty and blank keys match nothing");
+	result_free(&r);
+
+	r = run(P("a", "1", ",\"given_name\":\"Ann\"") P("a", "2", ",\"given_name\":\"Ann\""));
+	TAP_EQ_INT(r.st.people_out, 2, "the same name alone is not a match");
+	result_free(&r);
+}
+
+static void test_transitive(void)
+{
+	struct result r = run(P("clever", "t-1", ",\"email\":\"ada@x.org\"")
+				      P("other", "o-1", ",\"email\":\"zed@x.org\"")
+				      P("graph", "u-1", ",\"email\":\"ADA@x.org\",\"employee_id\":\"E-9\"")
+				      P("hr", "900", ",\"employee_id\":\"E-9\""));
+	cJSON *p = person(&r, "clever", "t-1");
+	TAP_EQ_INT(r.st.people_out, 2, "A~B by email, B~C by employee_id: one cluster (+1 other)");
+	tap_ok(p && p == person(&r, "hr", "900") && p == person(&r, "graph", "u-1"),
+	       "  ... the three records are one person");
+	TAP_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(p, "sources")), 3, "  ... with 3 sources");
+	result_free(&r);
+}
+
+static void test_id(void)
+{
+	char id[19];
+	dedupe_person_id("clever", "t-1", id);
+	/* printf 'clever\x1ft-1' | sha256sum: ba44ffde50019cb7d08f... */
+	tap_ok(!strcmp(id, "p-ba44ffde50019cb7"), "id = p- + 16 hex of SHA-256(source US source_id)");
+
+	struct result r = run(P("graph", "u-1", ",\"email\":\"a@x\"") P("clever", "t-1", ",\"email\":\"a@x\""));
+	tap_ok(!strcmp(str(person(&r, "graph", "u-1"), "id"), "p-ba44ffde50019cb7"),
+	       "a merged id comes from the smallest source+source_id, whatever the order");
+	result_free(&r);
+}
+
+/* Splits text into lines, shuffles them with a fixed generator. */
+static char *shuffled(const char *text, unsigned seed)
+{
+	char *copy = strdup(text), *lines[64], *save = NULL;
+	int n = 0;
+	for (char *l = strtok_r(copy, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	for (int i = n - 1; i > 0; i--) {
+		seed = seed * 1103515245u + 12345u;
+		int j = (int)((seed >> 16) % (unsigned)(i + 1));
+		char *t = lines[i];
+		lines[i] = lines[j];
+		lines[j] = t;
+	}
+	char *out = calloc(1, strlen(text) + 2);
+	for (int i = 0; i < n; i++)
+		strcat(strcat(out, lines[i]), "\n");
+	free(copy);
+	return out;
+}
+
+/* "id sources" of every person, in output order. */
+static char *ids(const struct result *r)
+{
+	size_t cap = 4096;
+	char *s = calloc(1, cap);
+	cJSON *p;
+	cJSON_ArrayForEach(p, r->people) {
+		char *src = cJSON_PrintUnformatted(cJSON_GetObjectItem(p, "sources"));
+		if (strlen(s) + strlen(src) + 40 < cap)
+			strcat(strcat(strcat(strcat(s, str(p, "id")), " "), src), "\n");
+		free(src);
+	}
+	return s;
+}
+
+static void test_order(void)
+{
+	const char *in = P("clever", "t-1", ",\"email\":\"ada@x.org\"")
+		P("graph", "u-1", ",\"email\":\"Ada@X.org\",\"employee_id\":\"E-9\"")
+		P("hr", "900", ",\"employee_id\":\"E-9\"") P("clever", "s-7", ",\"sis_id\":\"S-7\"")
+		P("sis", "7", ",\"sis_id\":\"S-7\"") P("sis", "8", "") P("graph", "u-3", "")
+		P("clever", "t-1", ",\"email\":\"ada@x.org\"");
+	struct result base = run(in);
+	char *want = ids(&base);
+	int same = 1;
+	for (unsigned seed = 1; seed <= 20; seed++) {
+		char *text = shuffled(in, seed);
+		struct result r = run(text);
+		char *got = ids(&r);
+		if (strcmp(got, want)) {
+			same = 0;
+			tap_diag("  seed %u:\n%s  want:\n%s", seed, got, want);
+		}
+		free(got);
+		free(text);
+		result_free(&r);
+	}
+	TAP_EQ_INT(base.st.people_out, 4, "8 records, 4 persons");
+	tap_ok(same, "ids and sources are the same in 20 shuffled input orders");
+	int sorted = 1;
+	for (cJSON *p = base.people->child; p && p->next; p = p->next)
+		sorted &= strcmp(str(p, "id"), str(p->next, "id")) < 0;
+	tap_ok(sorted, "people are written sorted by id");
+	free(want);
+	result_free(&base);
+}
+
+static void test_precedence(void)
+{
+	/* sis first in the input: it wins each field it has a value for */
+	struct result r = run(
+		P("sis", "42", ",\"email\":\"ada@x.org\",\"given_name\":\"\",\"family_name\":\"Lovelace\""
+			       ",\"status\":\"inactive\",\"status_reason\":\"left\",\"org_ids\":[\"b\",\"a\"]")
+		P("clever", "t-9", ",\"email\":\"ada@x.org\",\"given_name\":\"Augusta\",\"job_title\":\"T9\"")
+		P("clever", "t-1", ",\"email\":\"ADA@x.org\",\"given_name\":\"Ada\",\"family_name\":\"King\""
+				   ",\"status\":\"active\",\"job_title\":\"T1\",\"middle_name\":\"\",\"org_ids\":[\"c\",\"a\"]"));
+	cJSON *p = person(&r, "clever", "t-1");
+	TAP_EQ_INT(r.st.people_out, 1, "three records, one person");
+	tap_ok(!strcmp(str(p, "source"), "sis") && !strcmp(str(p, "source_id"), "42"),
+	       "source/source_id are the first source's record");
+	tap_ok(!strcmp(str(p, "family_name"), "Lovelace"), "the first source wins a field");
+	tap_ok(!strcmp(str(p, "given_name"), "Ada"), "an empty value does not win over a value");
+	tap_ok(!strcmp(str(p, "job_title"), "T1"), "within a source, the lower source_id wins");
+	tap_ok(!strcmp(str(p, "middle_name"), ""), "an empty value is kept when no record has more");
+	tap_ok(!strcmp(str(p, "status"), "active"), "status is active when any record is");
+	tap_ok(!cJSON_GetObjectItem(p, "status_reason"), "status_reason goes with the status");
+	tap_ok(!cJSON_GetObjectItem(p, "username"), "a field no record has stays absent");
+	tap_ok(json_is(p, "org_ids", "[\"a\",\"b\",\"c\"]"), "org_ids is the sorted union");
+	tap_ok(json_is(p, "field_sources",
+		       "{\"status\":\"clever\",\"given_name\":\"clever\",\"middle_name\":\"clever\","
+		       "\"family_name\":\"sis\",\"email\":\"sis\",\"job_title\":\"clever\"}"),
+	       "field_sources names the winner of each field, in canonical order");
+	tap_ok(json_is(p, "sources",
+		       "[{\"source\":\"clever\",\"source_id\":\"t-1\"},{\"source\":\"clever\","
+		       "\"source_id\":\"t-9\"},{\"source\":\"sis\",\"source_id\":\"42\"}]"),
+	       "sources are sorted");
+	result_free(&r);
+}
+
+static void test_conflicts(void)
+{
+	struct result r = run(P("clever", "t-1", ",\"email\":\"ada@x.org\",\"sis_id\":\"S-1\"")
+				      P("graph", "u-1", ",\"email\":\"ada@x.org\",\"sis_id\":\"S-2\"")
+				      P("sis", "9", ",\"email\":\"ada@x.org\",\"sis_id\":\"S-1\""));
+	TAP_EQ_INT(r.st.conflicts, 1, "two sis_ids merged by email: one conflict counted");
+	tap_ok(!strcmp(str(person(&r, "graph", "u-1"), "sis_id"), "S-1"),
+	       "  ... the first source's sis_id is kept");
+	result_free(&r);
+
+	r = run(P("a", "1", ",\"email\":\"ada@x.org\",\"employee_id\":\"E1\"")
+			P("b", "2", ",\"email\":\"Ada@X.org\",\"employee_id\":\"E1\""));
+	TAP_EQ_INT(r.st.conflicts, 0, "keys equal once normalised are no conflict");
+	result_free(&r);
+}
+
+static void test_memberships(void)
+{
+	const char *in = P("clever", "t-1", ",\"email\":\"a@x\"") P("graph", "u-1", ",\"email\":\"a@x\"")
+		M("clever", "sec-1", "t-1") M("graph", "g-1", "u-1") M("clever", "sec-1", "t-404");
+	struct result r = run(in);
+	const char *want1 = "{\"type\":\"RECORD\",\"stream\":\"memberships\",\"record\":{\"source\":"
+			    "\"clever\",\"group_id\":\"sec-1\",\"person_id\":\"p-ba44ffde50019cb7\","
+			    "\"role\":\"member\",\"person_source_id\":\"t-1\"}}\n";
+	tap_ok(r.out && strstr(r.out, want1), "person_id rewritten, person_source_id kept");
+	tap_ok(r.out && strstr(r.out, "\"group_id\":\"g-1\",\"person_id\":\"p-ba44ffde50019cb7\""),
+	       "the other source's membership points to the same person");
+	tap_ok(r.out && strstr(r.out, M("clever", "sec-1", "t-404")),
+	       "an unknown person's membership is kept as it came");
+	TAP_EQ_INT(r.st.unknown_members, 1, "  ... and counted");
+	TAP_EQ_INT(r.st.memberships, 3, "memberships counted");
+	result_free(&r);
+}
+
+static void test_passthrough(void)
+{
+	const char *schema = "{\"type\":\"SCHEMA\",\"stream\":\"people\",\"schema\":{},\"key_properties\":[]}\n";
+	const char *org = "{\"type\":\"RECORD\",\"stream\":\"orgs\",\"record\":{ \"source\":\"c\","
+			  "\"source_id\":\"1\",\"x\":1.50}}\n";
+	const char *state = "{\"type\":\"STATE\",\"value\":{\"c\":1}}\n";
+	const char *act = "{\"type\":\"ACTIVATE_VERSION\",\"stream\":\"people\",\"version\":7}\n";
+	const char *act_o = "{\"type\":\"ACTIVATE_VERSION\",\"stream\":\"orgs\",\"version\":7}\n";
+	char in[2048], want[2048];
+	snprintf(in, sizeof in, "%s%s%s%s%s\n%s", schema, P("c", "1", ""), act, org, state, act_o);
+	struct result r = run(in);
+	char *rec = strstr(r.out, "\"stream\":\"people\",\"record\"");
+	snprintf(want, sizeof want, "%s%s%s%s", schema, org, state, act_o);
+	tap_ok(r.rc == 0 && !strncmp(r.out, want, strlen(want)),
+	       "SCHEMA, STATE, other streams pass through byte for byte, in order");
+	tap_ok(rec && strstr(r.out, act) > rec && !strcmp(strstr(r.out, act), act),
+	       "people's ACTIVATE_VERSION comes last, after the merged records");
+	result_free(&r);
+}
+
+static void test_errors(void)
+{
+	struct result r = run(P("c", "1", "") "{\"type\":\"RECORD\",\n");
+	TAP_EQ_INT(r.rc, -1, "a line that is not JSON stops the run");
+	tap_ok(strstr(r.e.msg, "t:2: not JSON") != NULL, "  ... naming file:line (%s)", r.e.msg);
+	result_free(&r);
+
+	r = run("[1,2]\n");
+	tap_ok(r.rc == -1 && strstr(r.e.msg, "t:1: not a JSON object"), "JSON that is no object");
+	result_free(&r);
+
+	const char *act = "{\"type\":\"ACTIVATE_VERSION\",\"stream\":\"people\",\"version\":7}\n";
+	const char *nosid = "{\"type\":\"RECORD\",\"stream\":\"people\",\"record\":{\"source\":\"c\"}}\n";
+	char in[1024];
+	snprintf(in, sizeof in, "%s%s%s", P("c", "1", ""), nosid, act);
+	r = run(in);
+	TAP_EQ_INT(r.rc, 0, "a people record without source_id does not stop the run");
+	TAP_EQ_INT(r.st.bad_people, 1, "  ... it is counted");
+	tap_ok(r.out && strstr(r.out, nosid), "  ... and written unmerged");
+	tap_ok(r.out && !strstr(r.out, act), "  ... and people's ACTIVATE_VERSION is withheld");
+	TAP_EQ_INT(r.st.people_out, 1, "  ... the good record is still merged");
+	result_free(&r);
+}
+
+int main(void)
+{
+	log_init("test_dedupe", LOG_TEXT, LOG_ERROR); /* the expected warnings stay quiet */
+	test_ladder();
+	test_transitive();
+	test_id();
+	test_order();
+	test_precedence();
+	test_conflicts();
+	test_memberships();
+	test_passthrough();
+	test_errors();
+	return tap_done();
+}
