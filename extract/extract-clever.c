@@ -91,6 +91,12 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (token_env && !(co.token = secret_from_env(token_env, "--token-env")))
 		return EXIT_USAGE;
+	char secret_name[128];
+	if (secret_env) {
+		snprintf(secret_name, sizeof secret_name, "the environment variable %s", secret_env);
+		co.secret_name = secret_name;
+	}
+	co.page_size = o.page_size;
 	if (clever_check_opts(&co, &e)) {
 		log_err(LOG_ERROR, &e);
 		return EXIT_USAGE;

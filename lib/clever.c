@@ -115,8 +115,9 @@ static int get_token(struct clever *c, struct rt_err *e)
 	if (source_fetch(c->run->src, &q, &r, e)) {
 		if (e->status == 401 || e->status == 400)
 			err_hint(e, "Clever refused the client id \"%s\" with its secret: check the "
-				    "client id and the secret's environment variable in the job "
-				    "(Clever dashboard > the app's Settings)", co->client_id);
+				    "client id and the secret in %s against the app's settings in the "
+				    "Clever dashboard", co->client_id,
+				 co->secret_name ? co->secret_name : "the job");
 		goto out;
 	}
 	cJSON *j = cJSON_ParseWithLength(r.body.data ? r.body.data : "", r.body.len);
@@ -152,10 +153,10 @@ static int get_token(struct clever *c, struct rt_err *e)
 						    : "no district has connected this app%s%s",
 			co->district ? co->district : "", ids);
 		err_hint(e, "the district must add the app in its Clever dashboard; with several "
-			    "districts, name the one with district = in the job");
+			    "districts, name the one to read (district = in the job, --district)");
 	} else {
 		err_set(e, ERR_CONFIG, "%d districts have connected this app (%s)", n, ids);
-		err_hint(e, "name the district to read with district = in the job");
+		err_hint(e, "name the district to read (district = in the job, --district)");
 	}
 	/* wipe every token in the list before it is freed */
 	cJSON_ArrayForEach(t, data) {
@@ -365,6 +366,11 @@ int clever_check_opts(const struct clever_opts *co, struct rt_err *e)
 			}
 			p += l + (p[l] == ',');
 		}
+	}
+	if (co->page_size > CLEVER_MAX_LIMIT) {
+		err_set(e, ERR_USAGE, "--page-size %d is over Clever's maximum of %d", co->page_size,
+			CLEVER_MAX_LIMIT);
+		return -1;
 	}
 	if (!co->token && (!co->client_id || !co->client_secret)) {
 		err_set(e, ERR_USAGE, "Clever needs a district token (--token-env) or a client id "

@@ -10,10 +10,12 @@
 struct clever_opts {
 	const char *client_id;
 	const char *client_secret; /* from the environment; wiped by the caller */
+	const char *secret_name;   /* where it came from ("env CLEVER_SECRET"), for hints */
 	const char *token;         /* a district-app bearer token given directly */
 	const char *district;      /* district id, to pick among several tokens */
 	const char *streams;       /* "users,schools,sections,terms" */
 	const char *roles;         /* "student,teacher,staff,district_admin" */
+	int page_size;             /* checked against Clever's maximum */
 };
 
 #define CLEVER_BASE_URL "https://api.clever.com"

@@ -269,7 +269,8 @@ static int on_person(struct dedupe *d, const cJSON *msg, const char *line, size_
 		 * stream is not activated, so nothing downstream trusts it. */
 		log_msg(LOG_ERROR, "%s:%ld: people record without %s: written unmerged; the people "
 			"stream will not be activated", name, lineno,
-			!cJSON_IsObject(rec) ? "a record object" : !src ? "source" : "source_id");
+			!cJSON_IsObject(rec) ? "a record object" : !src ? "a source string"
+							      : "a source_id string");
 		d->st.bad_people++;
 		return hold(&d->bad, 0, line, len, e);
 	}
@@ -422,7 +423,7 @@ static void unite_runs(const struct dedupe *d, int *parent, const int *idx, int 
 
 /* Sets every record's cluster to its union-find root, and its rank.
  * bykey gets the records sorted by key (the memberships' lookup table). */
-static int cluster(struct dedupe *d, int *bykey)
+static int unite_keys(struct dedupe *d, int *bykey)
 {
 	int n = (int)d->nrecs, m;
 	size_t sz = (n ? (size_t)n : 1) * sizeof(int);
@@ -776,7 +777,7 @@ int dedupe_finish(struct dedupe *d, struct rt_err *e)
 	int rc = -1;
 
 	buf_init(&b, 0);
-	if (!bykey || !ord || cluster(d, bykey) || !(ps = persons(d, ord, &np))) {
+	if (!bykey || !ord || unite_keys(d, bykey) || !(ps = persons(d, ord, &np))) {
 		err_set(e, ERR_IO, "out of memory merging %zu people", n);
 		goto out;
 	}

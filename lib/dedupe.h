@@ -46,7 +46,8 @@ struct dedupe_stats {
 
 struct dedupe;
 
-/* NULL when out of memory. */
+/* NULL when out of memory (or when lib/canon.c lacks a people field that
+ * dedupe needs: a build mistake the unit tests catch). */
 struct dedupe *dedupe_new(FILE *out);
 void dedupe_free(struct dedupe *d);
 

@@ -125,7 +125,7 @@ graph g-1 p-5a6624c5b6bef37b u-2" ]
 @test "a people record without source_id: exit 3, written unmerged, people not activated" {
 	run sh -c '"$1" "$2" 2>"$3" | "$4" --out "$5" 2>/dev/null; echo "load-csv $?"' _ \
 		"$ROSTER_BIN/dedupe" "$DATA/no-source-id.ndjson" "$T/err" "$ROSTER_BIN/load-csv" "$T/csv"
-	grep -q 'no-source-id.ndjson:3: people record without source_id' "$T/err"
+	grep -q 'no-source-id.ndjson:3: people record without a source_id string' "$T/err"
 	[ "$output" = "load-csv 1" ] # the only stream is incomplete: the previous people.csv stays
 	[ "$(jq -r '.files[0].status' "$T/csv/manifest.json")" = kept_previous ]
 	dedupe "$DATA/no-source-id.ndjson"
