@@ -2,7 +2,7 @@
  * writes it as Singer messages (clever_users, clever_schools,
  * clever_sections, clever_terms) on stdout. */
 #include "clever.h"
-#include "clock.h"
+#include "prog.h"
 #include "exitcode.h"
 #include "log.h"
 
@@ -56,11 +56,8 @@ int main(int argc, char **argv)
 	struct rt_err e;
 	int opt;
 
-	log_init(argv[0], LOG_TEXT, LOG_INFO);
-	if (clk_from_env()) {
-		log_msg(LOG_ERROR, "ROSTER_FAKE_CLOCK is malformed (want EPOCH[:SEED])");
+	if (prog_init(argv[0]))
 		return EXIT_USAGE;
-	}
 	extract_opts_init(&o);
 	err_clear(&e);
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -120,9 +117,5 @@ int main(int argc, char **argv)
 	}
 	extract_run_free(&run);
 	http_client_free(http);
-	if (fclose(stdout) && rc != EXIT_USAGE) {
-		log_msg(LOG_ERROR, "writing the output failed");
-		rc = EXIT_FAILED;
-	}
-	return rc;
+	return prog_close_stdout(rc);
 }

@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "exitcode.h"
 #include "log.h"
+#include "prog.h"
 #include "singer.h"
 
 #include <errno.h>
@@ -52,15 +53,12 @@ int extract_opt(struct extract_opts *o, int opt, const char *arg, struct rt_err 
 		rc = number(arg, 1, &v, "--max-pages", e);
 		o->max_pages = (int)v;
 		return rc;
-	case XOPT_LOG_FORMAT: {
-		enum log_format f;
-		if (log_parse_format(arg, &f)) {
-			err_set(e, ERR_USAGE, "--log-format: expected text or json, got '%s'", arg);
+	case XOPT_LOG_FORMAT:
+		if (prog_log_format(arg)) {
+			err_set(e, ERR_USAGE, "--log-format: expected text or json");
 			return -1;
 		}
-		log_init(log_prog(), f, LOG_INFO);
 		return 1;
-	}
 	}
 	return 0;
 }

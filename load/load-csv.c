@@ -9,6 +9,7 @@
 #include "jsonw.h"
 #include "lines.h"
 #include "log.h"
+#include "prog.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -451,25 +452,18 @@ int main(int argc, char **argv)
 						 {"log-format", 1, 0, 'l'},
 						 {"help", 0, 0, 'h'},
 						 {0, 0, 0, 0}};
-	enum log_format fmt = LOG_TEXT;
 	const char *out = NULL, *file = "stdin";
 	FILE *in = stdin;
 	int opt;
 
-	log_init(argv[0], LOG_TEXT, LOG_INFO);
-	if (clk_from_env()) {
-		log_msg(LOG_ERROR, "ROSTER_FAKE_CLOCK is malformed (want EPOCH[:SEED])");
+	if (prog_init(argv[0]))
 		return EXIT_USAGE;
-	}
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': out = optarg; break;
 		case 'l':
-			if (log_parse_format(optarg, &fmt)) {
-				log_msg(LOG_ERROR, "--log-format: '%s' is not text or json", optarg);
+			if (prog_log_format(optarg))
 				return EXIT_USAGE;
-			}
-			log_init(argv[0], fmt, LOG_INFO);
 			break;
 		case 'h': usage(stdout); return fclose(stdout) ? EXIT_FAILED : EXIT_COMPLETE;
 		default: usage(stderr); return EXIT_USAGE;

@@ -1,5 +1,5 @@
 /* run-job: runs a district's job file end to end and reports. */
-#include "clock.h"
+#include "prog.h"
 #include "exitcode.h"
 #include "log.h"
 #include "runjob.h"
@@ -34,25 +34,18 @@ int main(int argc, char **argv)
 		{"log-format", 1, 0, 'l'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	struct runjob_opts o = {0};
 	char self[PATH_MAX];
-	enum log_format lf = LOG_TEXT;
 	int opt;
 
-	log_init(argv[0], LOG_TEXT, LOG_INFO);
-	if (clk_from_env()) {
-		log_msg(LOG_ERROR, "ROSTER_FAKE_CLOCK is malformed (want EPOCH[:SEED])");
+	if (prog_init(argv[0]))
 		return EXIT_USAGE;
-	}
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'r': o.report_path = optarg; break;
 		case 'c': o.validate_only = 1; break;
 		case 'b': o.bindir = optarg; break;
 		case 'l':
-			if (log_parse_format(optarg, &lf)) {
-				log_msg(LOG_ERROR, "--log-format: expected text or json");
+			if (prog_log_format(optarg))
 				return EXIT_USAGE;
-			}
-			log_init(argv[0], lf, LOG_INFO);
 			break;
 		case 'h': usage(stdout); return EXIT_COMPLETE;
 		default: usage(stderr); return EXIT_USAGE;
@@ -72,10 +65,5 @@ int main(int argc, char **argv)
 		self[n] = 0;
 		o.bindir = dirname(self);
 	}
-	int rc = runjob(&o);
-	if (fflush(stdout) || ferror(stdout)) {
-		log_msg(LOG_ERROR, "writing the report to stdout failed");
-		rc = exit_combine(rc, EXIT_FAILED);
-	}
-	return rc;
+	return prog_close_stdout(runjob(&o));
 }

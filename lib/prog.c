@@ -1,0 +1,41 @@
+#include "prog.h"
+#include "clock.h"
+#include "exitcode.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int prog_init(const char *argv0)
+{
+	log_init(argv0, LOG_TEXT, LOG_INFO);
+	if (clk_from_env()) {
+		log_msg(LOG_ERROR, "ROSTER_FAKE_CLOCK is malformed (want EPOCH[:SEED])");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int prog_log_format(const char *arg)
+{
+	enum log_format f;
+	if (log_parse_format(arg, &f)) {
+		log_msg(LOG_ERROR, "--log-format: expected text or json, got '%s'", arg);
+		return EXIT_USAGE;
+	}
+	log_init(log_prog(), f, LOG_INFO);
+	return 0;
+}
+
+int prog_close_stdout(int rc)
+{
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+	if (fclose(stdout) != 0)
+		bad = 1;
+	if (bad && rc != EXIT_USAGE) {
+		log_msg(LOG_ERROR, "writing the output failed: %s", strerror(errno));
+		return EXIT_FAILED;
+	}
+	return rc;
+}
