@@ -1,9 +1,9 @@
 /* dedupe: merges the same person within and across sources (lib/dedupe.h)
  * and passes every other Singer message through. */
-#include "clock.h"
 #include "dedupe.h"
 #include "exitcode.h"
 #include "log.h"
+#include "prog.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -27,22 +27,15 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"log-format", 1, 0, 'l'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-	enum log_format fmt = LOG_TEXT;
 	int opt, rc = EXIT_COMPLETE;
 
-	log_init(argv[0], LOG_TEXT, LOG_INFO);
-	if (clk_from_env()) {
-		log_msg(LOG_ERROR, "ROSTER_FAKE_CLOCK is malformed (want EPOCH[:SEED])");
+	if (prog_init(argv[0]))
 		return EXIT_USAGE;
-	}
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
-			if (log_parse_format(optarg, &fmt)) {
-				log_msg(LOG_ERROR, "--log-format: '%s' is not text or json", optarg);
+			if (prog_log_format(optarg))
 				return EXIT_USAGE;
-			}
-			log_init(argv[0], fmt, LOG_INFO);
 			break;
 		case 'h': usage(stdout); return fclose(stdout) ? EXIT_FAILED : EXIT_COMPLETE;
 		default: usage(stderr); return EXIT_USAGE;
@@ -86,9 +79,5 @@ int main(int argc, char **argv)
 	free(in);
 	free(names);
 	dedupe_free(d);
-	if (fclose(stdout)) { /* a full disk must not look like success */
-		log_msg(LOG_ERROR, "writing standard output failed: %m");
-		rc = exit_combine(rc, EXIT_FAILED);
-	}
-	return rc;
+	return prog_close_stdout(rc);
 }
