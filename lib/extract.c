@@ -215,6 +215,7 @@ static void close_stats(struct extract_run *r, struct extract_stream *s)
 	s->stats.requests = now->requests - s->before.requests;
 	s->stats.retries = now->retries - s->before.retries;
 	s->stats.wait_total = now->wait_total - s->before.wait_total;
+	s->stats.paced = now->paced - s->before.paced;
 	s->stats.nwaits = now->nwaits - s->before.nwaits;
 	memcpy(s->stats.waits, now->waits + s->before.nwaits, s->stats.nwaits * sizeof(double));
 }
@@ -276,6 +277,7 @@ static int write_stats(struct extract_run *r, const char *path, struct rt_err *e
 		cJSON_AddNumberToObject(o, "requests", (double)s->stats.requests);
 		cJSON_AddNumberToObject(o, "retries", (double)s->stats.retries);
 		cJSON_AddNumberToObject(o, "wait_seconds", s->stats.wait_total);
+		cJSON_AddNumberToObject(o, "paced_seconds", s->stats.paced);
 		cJSON *w = cJSON_AddArrayToObject(o, "waits");
 		for (int k = 0; k < s->stats.nwaits; k++)
 			cJSON_AddItemToArray(w, cJSON_CreateNumber(s->stats.waits[k]));

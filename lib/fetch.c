@@ -32,8 +32,13 @@ void source_endpoint(const char *method, const char *url, char *out, size_t n)
 static void pace(struct source *s)
 {
 	double now = clk_now();
-	if (s->next_allowed > now)
-		clk_sleep(s->next_allowed - now);
+	if (s->next_allowed > now) {
+		double d = s->next_allowed - now;
+		if (d >= 1)
+			log_info("%s: pacing: waiting %.3f s before the next request", s->name, d);
+		s->stats.paced += d;
+		clk_sleep(d);
+	}
 	now = clk_now();
 	s->next_allowed = now + s->min_interval;
 }

@@ -19,6 +19,7 @@ struct fetch_stats {
 	double wait_total;
 	int nwaits;
 	double waits[FETCH_MAX_WAITS]; /* the waits requested, in order */
+	double paced; /* seconds spent keeping to the request rate and rate-limit windows */
 };
 
 struct source {
