@@ -24,7 +24,8 @@
 
 #define FLUSH_AT (1 << 20) /* output is written in chunks of about 1 MB */
 #define MAX_SAID 20        /* line errors printed; later ones are only counted */
-#define MAX_RAW 32         /* distinct raw streams tracked one by one */
+#define MAX_RAW 64         /* distinct raw streams tracked one by one */
+#define MAX_UNKNOWN 16     /* of which unknown ones (each named once) */
 #define MAX_REASONS 16
 #define MAX_CANON 16
 
@@ -49,11 +50,11 @@ struct norm {
 	long lineno;
 	FILE *fp;
 	struct buf out;
-	int write_failed, read_failed;
+	int write_failed, write_errno, read_failed;
 	struct jscan js;
 	struct singer_msg msg;
 	struct raw raws[MAX_RAW];
-	int nraw;
+	int nraw, nunknown;
 	struct raw *cur;
 	int cur_canon;
 	struct canon_out cs[MAX_CANON];
@@ -87,10 +88,17 @@ static void line_error(struct norm *n, const char *fmt, ...)
 	log_msg(LOG_ERROR, "%s:%ld: %s", n->input, n->lineno, msg);
 }
 
+static void write_failed(struct norm *n)
+{
+	if (!n->write_failed)
+		n->write_errno = errno;
+	n->write_failed = 1;
+}
+
 static void flush(struct norm *n)
 {
 	if (n->out.len && fwrite(n->out.data, 1, n->out.len, n->fp) != n->out.len)
-		n->write_failed = 1;
+		write_failed(n);
 	buf_reset(&n->out);
 }
 
@@ -275,14 +283,17 @@ static struct raw *raw_for(struct norm *n)
 	for (int i = 0; i < n->nraw; i++)
 		if (!strcmp(n->raws[i].name, name))
 			return n->cur = &n->raws[i];
-	if (n->nraw == MAX_RAW)
+	/* unknown names must not take the slots of known streams */
+	const struct mapper *m = mapping_find(name);
+	if (n->nraw == MAX_RAW || (!m && n->nunknown == MAX_UNKNOWN))
 		return NULL;
+	n->nunknown += !m;
 	struct raw *r = &n->raws[n->nraw++];
 	memset(r, 0, sizeof *r);
 	snprintf(r->name, sizeof r->name, "%s", name);
-	if ((r->m = mapping_find(name)))
-		for (; r->nfeeds < MAP_MAX_FEEDS && r->m->feeds[r->nfeeds]; r->nfeeds++)
-			r->canon[r->nfeeds] = (int)(canon_find(r->m->feeds[r->nfeeds]) - canon_streams);
+	if ((r->m = m))
+		for (; r->nfeeds < MAP_MAX_FEEDS && m->feeds[r->nfeeds]; r->nfeeds++)
+			r->canon[r->nfeeds] = (int)(canon_find(m->feeds[r->nfeeds]) - canon_streams);
 	return n->cur = r;
 }
 
@@ -323,7 +334,7 @@ static void on_schema(struct norm *n, struct raw *r)
 		c->schema_sent = 1;
 		flush(n);
 		if (singer_schema(n->fp, cs->name, canon_schema_json(cs), cs->keys))
-			n->write_failed = 1;
+			write_failed(n);
 	}
 }
 
@@ -375,7 +386,7 @@ static void read_all(struct norm *n, FILE *in)
 		switch (n->msg.type) {
 		case SINGER_STATE: /* passed on unchanged */
 			if (buf_add(&n->out, lr.line.data, lr.line.len) || buf_addc(&n->out, '\n'))
-				n->write_failed = 1;
+				write_failed(n);
 			break;
 		case SINGER_SCHEMA:
 			if (r)
@@ -383,7 +394,7 @@ static void read_all(struct norm *n, FILE *in)
 			break;
 		case SINGER_RECORD:
 			if (r && on_record(n, r))
-				n->write_failed = 1;
+				write_failed(n);
 			break;
 		case SINGER_ACTIVATE:
 			if (r) {
@@ -435,7 +446,7 @@ static void activate(struct norm *n)
 		}
 		flush(n);
 		if (singer_activate(n->fp, canon_streams[c].name, version))
-			n->write_failed = 1;
+			write_failed(n);
 	}
 }
 
@@ -487,14 +498,15 @@ static int finish(struct norm *n)
 		activate(n);
 	flush(n);
 	if (fflush(n->fp) || ferror(n->fp))
-		n->write_failed = 1;
+		write_failed(n);
 	summary(n);
 	if (n->record_errors || n->jq_errors || n->unknown)
 		rc = EXIT_PARTIAL;
 	if (n->bad_lines || n->read_failed)
 		rc = exit_combine(rc, EXIT_FAILED);
 	if (n->write_failed) {
-		log_msg(LOG_ERROR, "writing the output failed: %s", strerror(errno));
+		log_msg(LOG_ERROR, "writing the output failed: %s",
+			n->write_errno ? strerror(n->write_errno) : "out of memory");
 		rc = exit_combine(rc, EXIT_FAILED);
 	}
 	return rc;
