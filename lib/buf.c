@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,4 +94,26 @@ char *buf_steal(struct buf *b)
 	b->data = NULL;
 	b->len = b->size = 0;
 	return p;
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[8192];
+	size_t n;
+	int rc = 0;
+	if (!f)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_add(b, chunk, n)) {
+			rc = -1;
+			errno = EFBIG;
+			break;
+		}
+	if (ferror(f)) {
+		rc = -1;
+		errno = EIO;
+	}
+	fclose(f);
+	return rc;
 }

@@ -22,6 +22,9 @@ int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Appends a whole file (up to the cap). 0, or -1 with errno set
+ * (EFBIG when the file is larger than the cap). */
+int buf_read_file(struct buf *b, const char *path);
 /* Takes ownership of the data out of b (NUL-terminated, never NULL) and
  * leaves b empty. */
 char *buf_steal(struct buf *b);

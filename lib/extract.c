@@ -65,21 +65,14 @@ int extract_opt(struct extract_opts *o, int opt, const char *arg, struct rt_err 
 
 static cJSON *read_state(const char *path, struct rt_err *e)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			return NULL; /* first run: nothing remembered */
-		err_set(e, ERR_USAGE, "--state %s: %s", path, strerror(errno));
+	struct buf b;
+	buf_init(&b, 16 << 20);
+	if (buf_read_file(&b, path)) {
+		if (errno != ENOENT) /* ENOENT: the first run, nothing remembered */
+			err_set(e, ERR_USAGE, "--state %s: %s", path, strerror(errno));
+		buf_free(&b);
 		return NULL;
 	}
-	struct buf b;
-	char chunk[8192];
-	size_t n;
-	buf_init(&b, 16 << 20);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_add(&b, chunk, n))
-			break;
-	fclose(f);
 	cJSON *j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
 	if (!j)
 		log_warn("--state %s is not JSON; starting without remembered versions", path);

@@ -361,18 +361,9 @@ static void run_final(struct run *r)
 
 static cJSON *read_json(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
 	struct buf b;
-	char chunk[8192];
-	size_t n;
 	buf_init(&b, 64 << 20);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_add(&b, chunk, n))
-			break;
-	fclose(f);
-	cJSON *j = b.data ? cJSON_ParseWithLength(b.data, b.len) : NULL;
+	cJSON *j = buf_read_file(&b, path) || !b.data ? NULL : cJSON_ParseWithLength(b.data, b.len);
 	buf_free(&b);
 	return j;
 }
