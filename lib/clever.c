@@ -327,6 +327,9 @@ static int read_list(struct clever *c, const char *path, const char *role, struc
 		}
 		buf_reset(&url);
 		buf_add(&url, next.data, next.len);
+		if (pager_pages(&pg) % 20 == 0) /* progress for long runs */
+			log_info("clever: %s: %ld records so far (%d pages of %s)", c->run->cur->name,
+				 c->run->cur->records, pager_pages(&pg), path);
 	}
 	pager_free(&pg);
 	buf_free(&url);
