@@ -34,7 +34,8 @@ struct raw { /* a raw stream seen in the input */
 	const struct mapper *m; /* NULL: no source knows it */
 	int canon[MAP_MAX_FEEDS];
 	int nfeeds;
-	int schema, activated, early;
+	int schema, activated; /* seen its SCHEMA, its ACTIVATE_VERSION */
+	int early;             /* RECORDs before its SCHEMA (warned once) */
 	long long version;
 	long in;
 };
@@ -516,22 +517,12 @@ static int finish(struct norm *n)
  * it stops the run (exit 2) before anything is written. */
 static int jq_load(struct norm *n)
 {
-	FILE *f = fopen(n->jq_path, "r");
 	struct buf b;
-	char chunk[8192];
-	size_t got;
-	if (!f) {
-		log_msg(LOG_ERROR, "--jq %s: %s", n->jq_path, strerror(errno));
-		return -1;
-	}
 	buf_init(&b, 1 << 20);
-	int rc = 0;
-	while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
-		rc = buf_add(&b, chunk, got);
-	if (rc || ferror(f))
-		log_msg(LOG_ERROR, "--jq %s: cannot read it (over 1 MB?)", n->jq_path);
-	rc = rc || ferror(f);
-	fclose(f);
+	int rc = buf_read_file(&b, n->jq_path);
+	if (rc)
+		log_msg(LOG_ERROR, "--jq %s: %s", n->jq_path,
+			errno == EFBIG ? "over 1 MB" : strerror(errno));
 	n->jq_text = buf_steal(&b);
 	if (rc)
 		return -1;
