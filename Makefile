@@ -16,7 +16,7 @@ PROGRAMS = \
 DEPS_BUILD = gcc make pkg-config libcurl4-openssl-dev libssl-dev libssh2-1-dev \
 	libcsv-dev zlib1g-dev libjq-dev libonig-dev libcjson-dev
 DEPS_TEST = bats python3 python3-oauthlib python3-jwt python3-cryptography \
-	openssh-server jq valgrind
+	openssh-server openssl jq valgrind
 
 PREFIX ?= /usr/local
 DESTDIR ?=

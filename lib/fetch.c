@@ -94,7 +94,12 @@ static void fill_error(struct source *s, struct rt_err *e, const struct http_res
 	if (r->transport_error) {
 		err_set(e, ERR_NETWORK, "%s (after %d request%s)", r->transport_msg, attempts,
 			attempts == 1 ? "" : "s");
-		err_hint(e, "check that the host is reachable from this server and answers in time");
+		if (r->tls_refused)
+			err_hint(e, "the server's certificate is not trusted or is not for this host name: "
+				    "check the URL in the job, the system's CA store, or ca_file / --ca-file "
+				    "for a private CA");
+		else
+			err_hint(e, "check that the host is reachable from this server and answers in time");
 	} else {
 		e->status = (int)r->status;
 		err_set(e, r->status == 401 || r->status == 403 ? ERR_AUTH : ERR_HTTP, "%s%s",
@@ -127,6 +132,8 @@ int source_fetch(struct source *s, const struct fetch_req *q, struct http_resp *
 		}
 		enum retry_class c = retry_classify(resp->transport_error, resp->status,
 						    reason[0] ? reason : NULL);
+		if (resp->tls_refused) /* a refused certificate will be refused again */
+			c = RC_FAIL;
 		if (c == RC_OK)
 			return 0;
 		if (c == RC_FAIL || attempt >= max) {

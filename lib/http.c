@@ -173,6 +173,8 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	char detail[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
 	if (userpwd) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);
@@ -191,14 +193,18 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	if (userpwd)
 		curl_easy_setopt(h, CURLOPT_USERPWD, "");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hl);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &r->elapsed);
 	if (rc != CURLE_OK) {
 		r->transport_error = 1;
+		r->tls_refused = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CERTPROBLEM ||
+				 rc == CURLE_SSL_CACERT_BADFILE;
+		/* curl's own detail says which check failed (issuer, host name...) */
 		if (!r->transport_msg[0])
 			snprintf(r->transport_msg, sizeof r->transport_msg, "%s",
-				 curl_easy_strerror(rc));
+				 detail[0] ? detail : curl_easy_strerror(rc));
 		return -1;
 	}
 	return 0;

@@ -7,7 +7,8 @@
 
 /* HTTP over libcurl. One client owns one easy handle, so connections are
  * reused across requests; gzip/deflate are accepted; TLS verification is
- * always on (ca_file only adds a CA bundle, for tests on loopback). */
+ * always on (ca_file replaces the system's CA bundle with the given one:
+ * a private CA, or a test CA on loopback). */
 struct http_opts {
 	double connect_timeout; /* seconds; 0 = 15 */
 	double timeout;         /* whole request, seconds; 0 = 120 */
@@ -24,6 +25,7 @@ struct http_header {
 struct http_resp {
 	long status;         /* 0 when no HTTP answer arrived */
 	int transport_error; /* 1 when the transfer failed (connect, reset, timeout, cut body) */
+	int tls_refused;     /* 1 when the server's certificate was refused: not worth a retry */
 	char transport_msg[256];
 	struct buf body;
 	struct http_header *headers;

@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 FAKE = os.path.join(TOP, "tests", "fake", "fake_vendor.py")
 PYTHON = "/usr/bin/python3"
-PLACEHOLDER = re.compile(r"\{(fake|port|bin|tmp|fixtures|vectors)\}")
+PLACEHOLDER = re.compile(r"\{(fake|port|bin|tmp|fixtures|vectors|ca)\}")
 
 
 # ---- values and paths ----
@@ -90,6 +90,34 @@ def path_matches(pattern, path):
 
 # ---- the fake server ----
 
+def make_tls(folder, san, env):
+    """A throwaway CA and a server certificate for SAN signed by it, made with
+    the openssl command line. Returns (ca.pem, server.pem, server.key)."""
+    os.makedirs(folder)
+    f = lambda name: os.path.join(folder, name)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    with open(f("server.ext"), "w") as ext:
+        ext.write("basicConstraints = critical, CA:FALSE\n"
+                  "keyUsage = critical, digitalSignature, keyEncipherment\n"
+                  "extendedKeyUsage = serverAuth\n"
+                  "subjectAltName = %s\n" % san)
+    cn = san.split(",")[0].split(":", 1)[-1].strip()
+    for argv in (
+            ["req", "-x509", "-new"] + ec + ["-keyout", f("ca.key"), "-out", f("ca.pem"),
+             "-days", "2", "-subj", "/CN=roster-etl test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+            ["req", "-new"] + ec + ["-keyout", f("server.key"), "-out", f("server.csr"),
+             "-subj", "/CN=" + cn],
+            ["x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"),
+             "-set_serial", "2", "-days", "2", "-extfile", f("server.ext"), "-out", f("server.pem")]):
+        p = subprocess.run(["openssl"] + argv, env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if p.returncode:
+            raise RuntimeError("openssl %s failed: %s" % (argv[0], p.stdout.decode(errors="replace")[-500:]))
+    return f("ca.pem"), f("server.pem"), f("server.key")
+
+
 class Fake:
     def __init__(self, spec, vars_, env, work):
         self.dir = os.path.join(work, "fake")
@@ -101,10 +129,17 @@ class Fake:
         with open(script, "w", encoding="utf-8") as f:
             json.dump({"rules": spec.get("rules", []), "modes": spec.get("modes", {})}, f)
         port_file = os.path.join(self.dir, "port")
+        argv = [PYTHON, FAKE, "--personality", personality, "--data", data, "--port-file", port_file,
+                "--case", script, "--log", self.log]
+        tls = spec.get("tls")
+        self.scheme, self.ca = "http", ""
+        if tls:
+            san = tls.get("san", "IP:127.0.0.1") if isinstance(tls, dict) else "IP:127.0.0.1"
+            self.ca, cert, key = make_tls(os.path.join(vars_["tmp"], "tls"), san, env)
+            argv += ["--tls-cert", cert, "--tls-key", key]
+            self.scheme = "https"
         self.err = open(os.path.join(self.dir, "stderr"), "w+")
-        self.proc = subprocess.Popen(
-            [PYTHON, FAKE, "--personality", personality, "--data", data, "--port-file", port_file,
-             "--case", script, "--log", self.log], env=env, stdout=self.err, stderr=self.err)
+        self.proc = subprocess.Popen(argv, env=env, stdout=self.err, stderr=self.err)
         deadline = time.time() + 10
         while not os.path.exists(port_file):
             if self.proc.poll() is not None or time.time() > deadline:
@@ -300,7 +335,7 @@ def run_case(path, opts):
     os.makedirs(tmp)
     vars_ = {"bin": opts.bin, "tmp": tmp, "fixtures": os.path.join(TOP, "fixtures"),
              "vectors": os.environ.get("VECTORS", os.path.join(TOP, "tests", "vectors")),
-             "fake": "", "port": ""}
+             "fake": "", "port": "", "ca": ""}
     env = dict(os.environ)
     env.pop("ROSTER_FAKE_CLOCK", None)
     if "clock" in case:
@@ -310,7 +345,8 @@ def run_case(path, opts):
         if "fake" in case:  # first: setup files may name {fake}
             fake = Fake(case["fake"], vars_, env, work)
             vars_["port"] = fake.port
-            vars_["fake"] = "http://127.0.0.1:" + fake.port
+            vars_["fake"] = "%s://127.0.0.1:%s" % (fake.scheme, fake.port)
+            vars_["ca"] = fake.ca
         seeded = {}
         for rel, content in ((case.get("setup") or {}).get("files") or {}).items():
             seeded[rel] = subst(content, vars_)

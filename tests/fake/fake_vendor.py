@@ -3,10 +3,13 @@
 
     fake_vendor.py --personality clever --data DIR --port-file FILE
                    [--port N] [--case FILE] [--log FILE]
+                   [--tls-cert FILE --tls-key FILE]
 
 Listens on 127.0.0.1 (port 0 picks a free one), writes the port to
 --port-file once listening, and logs every request as one JSON line to --log:
 {"method", "path", "query" (dict of lists), "headers" (lower-case names), "body"}.
+With --tls-cert and --tls-key (PEM) it answers https (TLS 1.2 or later)
+instead of http; a client that refuses the certificate is never logged.
 
 A personality (clever.py, ...) answers as the vendor would. The case file
 scripts deviations: {"rules": [...], "modes": {...}} (or just the list of
@@ -22,6 +25,7 @@ import argparse
 import importlib
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -152,9 +156,9 @@ class FakeServer(ThreadingHTTPServer):
         self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
 
     def handle_error(self, request, client_address):
-        # a client that hangs up (its timeout, a cut reply) is a test
-        # condition, not a fault of the fake
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        # a client that hangs up (its timeout, a cut reply) or refuses the
+        # certificate is a test condition, not a fault of the fake
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
             super().handle_error(request, client_address)
 
     def log_request_line(self, req):
@@ -185,12 +189,24 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--case", help="JSON script: rules and modes")
     ap.add_argument("--log", help="NDJSON log of the requests received")
+    ap.add_argument("--tls-cert", help="PEM certificate (chain): answer https")
+    ap.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = ap.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
 
     rules, modes = load_case(args.case)
     module, cls = PERSONALITIES[args.personality]
     personality = getattr(importlib.import_module(module), cls)(args.data, modes)
     server = FakeServer(args.port, personality, Script(rules), args.log)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # the handshake runs in the request's thread, on its first read, so
+        # a client that refuses the certificate does not block the others
+        server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % server.server_address[1])
