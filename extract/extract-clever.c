@@ -3,6 +3,7 @@
  * clever_sections, clever_terms) on stdout. */
 #include "clever.h"
 #include "prog.h"
+#include "secret.h"
 #include "exitcode.h"
 #include "log.h"
 
@@ -32,13 +33,11 @@ static void usage(FILE *f)
 
 enum { OPT_CLIENT_ID = XOPT_LAST, OPT_SECRET_ENV, OPT_TOKEN_ENV, OPT_DISTRICT, OPT_STREAMS, OPT_ROLES, OPT_HELP };
 
-static const char *secret_from_env(const char *var, const char *flag)
+static char *secret_from_env(const char *var, const char *flag)
 {
-	const char *v = getenv(var);
-	if (!v || !*v) {
+	char *v = secret_take_env(var);
+	if (!v)
 		log_msg(LOG_ERROR, "%s %s: the environment variable is not set or empty", flag, var);
-		return NULL;
-	}
 	return v;
 }
 
@@ -84,31 +83,37 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (secret_env && !(co.client_secret = secret_from_env(secret_env, "--client-secret-env")))
+	char *secret = NULL, *token = NULL;
+	secret_protect_process();
+	if ((secret_env && !(secret = secret_from_env(secret_env, "--client-secret-env"))) ||
+	    (token_env && !(token = secret_from_env(token_env, "--token-env")))) {
+		secret_free(secret);
 		return EXIT_USAGE;
-	if (token_env && !(co.token = secret_from_env(token_env, "--token-env")))
-		return EXIT_USAGE;
+	}
+	co.client_secret = secret;
+	co.token = token;
 	char secret_name[128];
 	if (secret_env) {
 		snprintf(secret_name, sizeof secret_name, "the environment variable %s", secret_env);
 		co.secret_name = secret_name;
 	}
 	co.page_size = o.page_size;
+	int rc = EXIT_USAGE;
 	if (clever_check_opts(&co, &e)) {
 		log_err(LOG_ERROR, &e);
-		return EXIT_USAGE;
+		goto out;
 	}
 
 	struct http_opts ho = {.timeout = o.timeout, .ca_file = o.ca_file};
 	struct http_client *http = http_client_new(&ho);
 	if (!http) {
 		log_msg(LOG_ERROR, "cannot start libcurl");
-		return EXIT_FAILED;
+		rc = EXIT_FAILED;
+		goto out;
 	}
 	struct source src;
 	struct extract_run run;
 	source_init(&src, "clever", http, o.rate > 0 ? o.rate : CLEVER_RATE);
-	int rc = EXIT_USAGE;
 	if (extract_run_init(&run, stdout, "clever", &src, &o, &e) == 0) {
 		clever_extract(&run, &o, &co);
 		rc = extract_finish(&run, &o);
@@ -117,5 +122,8 @@ int main(int argc, char **argv)
 	}
 	extract_run_free(&run);
 	http_client_free(http);
+out:
+	secret_free(secret);
+	secret_free(token);
 	return prog_close_stdout(rc);
 }

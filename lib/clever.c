@@ -146,7 +146,7 @@ static int get_token(struct clever *c, struct rt_err *e)
 	const cJSON *at = cJSON_GetObjectItemCaseSensitive(pick, "access_token");
 	if (n == 1 && cJSON_IsString(at)) {
 		buf_printf(&c->auth, "Authorization: Bearer %s", at->valuestring);
-		memset(at->valuestring, 0, strlen(at->valuestring));
+		explicit_bzero(at->valuestring, strlen(at->valuestring));
 		rc = 0;
 	} else if (n == 0) {
 		err_set(e, ERR_CONFIG, co->district ? "no district token for district %s (tokens for: %s)"
@@ -162,14 +162,14 @@ static int get_token(struct clever *c, struct rt_err *e)
 	cJSON_ArrayForEach(t, data) {
 		cJSON *a = cJSON_GetObjectItemCaseSensitive(t, "access_token");
 		if (cJSON_IsString(a))
-			memset(a->valuestring, 0, strlen(a->valuestring));
+			explicit_bzero(a->valuestring, strlen(a->valuestring));
 	}
 	cJSON_Delete(j);
 out:
 	if (r.body.data)
-		memset(r.body.data, 0, r.body.len);
+		explicit_bzero(r.body.data, r.body.len);
 	if (userpwd.data)
-		memset(userpwd.data, 0, userpwd.len);
+		explicit_bzero(userpwd.data, userpwd.len);
 	buf_free(&userpwd);
 	buf_free(&url);
 	http_resp_free(&r);
@@ -286,13 +286,23 @@ static int read_page(struct clever *c, const char *url, struct buf *next, int de
 	cJSON_ArrayForEach(l, links) {
 		const cJSON *rel = cJSON_GetObjectItemCaseSensitive(l, "rel");
 		const cJSON *uri = cJSON_GetObjectItemCaseSensitive(l, "uri");
-		if (cJSON_IsString(rel) && !strcmp(rel->valuestring, "next") && cJSON_IsString(uri) &&
-		    url_join(url, uri->valuestring, next)) {
-			/* an unusable next link must not end the stream as complete */
+		if (!cJSON_IsString(rel) || strcmp(rel->valuestring, "next"))
+			continue;
+		/* an unusable or second next link must not end the stream as complete */
+		const char *why = NULL;
+		if (next->len)
+			why = "the page has two next links";
+		else if (!cJSON_IsString(uri) || !*uri->valuestring)
+			why = "the next link has no uri";
+		else if (url_join(url, uri->valuestring, next))
+			why = "the next link is not a usable URL";
+		if (why) {
 			err_clear(e);
 			err_where(e, c->run->source, endpoint);
-			err_set(e, ERR_PAGING, "the next link '%.200s' is not a usable URL",
-				uri->valuestring);
+			err_set(e, ERR_PAGING, "%s (%.200s)", why,
+				cJSON_IsString(uri) ? uri->valuestring : "no uri");
+			err_hint(e, "Clever's paging links are not what Clever documents: the records "
+				    "read so far are kept, the stream is not marked complete");
 			cJSON_Delete(j);
 			goto out;
 		}
@@ -460,7 +470,7 @@ int clever_extract(struct extract_run *run, const struct extract_opts *o,
 				stream(&c, order[i], order[i], !strcmp(order[i], "users"));
 	}
 	if (c.auth.data)
-		memset(c.auth.data, 0, c.auth.len);
+		explicit_bzero(c.auth.data, c.auth.len);
 	buf_free(&c.auth);
 	seen_free(&c);
 	return 0;

@@ -1,5 +1,6 @@
 #include "err.h"
 #include "exitcode.h"
+#include "jsonw.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@ void err_format(const struct rt_err *e, char *out, size_t n)
 	snprintf(out, n, "%s%s%s%s%s%s%s%s%s", e->source, e->source[0] && e->endpoint[0] ? " " : "",
 		 e->endpoint, e->source[0] || e->endpoint[0] ? ": " : "", status, code, e->msg,
 		 e->hint[0] ? "; check: " : "", e->hint);
+	utf8_scrub(out); /* the parts may have been cut mid-character */
 }
 
 const char *err_kind_name(enum err_kind k)

@@ -2,6 +2,7 @@
 #include "atomic.h"
 #include "clock.h"
 #include "exitcode.h"
+#include "jsonw.h"
 #include "log.h"
 #include "prog.h"
 #include "singer.h"
@@ -42,7 +43,7 @@ int extract_opt(struct extract_opts *o, int opt, const char *arg, struct rt_err 
 	case XOPT_STATS: o->stats_path = arg; return 1;
 	case XOPT_STATE: o->state_path = arg; return 1;
 	case XOPT_RATE: return number(arg, 0, &o->rate, "--rate", e);
-	case XOPT_MAX_WAIT: return number(arg, 0, &o->max_wait, "--max-wait", e);
+	case XOPT_MAX_WAIT: return number(arg, 0.001, &o->max_wait, "--max-wait", e);
 	case XOPT_DEADLINE: return number(arg, 0, &o->deadline, "--deadline", e);
 	case XOPT_TIMEOUT: return number(arg, 0.001, &o->timeout, "--timeout", e);
 	case XOPT_PAGE_SIZE:
@@ -129,9 +130,15 @@ void extract_bookmark(struct extract_run *r, const char *key, const char *value)
 	cJSON_AddStringToObject(r->bookmarks, key, value);
 }
 
-static void put_err(cJSON *o, const struct rt_err *e)
+static void put_err(cJSON *o, const struct rt_err *in)
 {
 	char line[2048];
+	struct rt_err copy = *in, *e = &copy;
+	/* JSON must stay valid UTF-8 where a vendor's text was cut short */
+	utf8_scrub(e->msg);
+	utf8_scrub(e->hint);
+	utf8_scrub(e->code);
+	utf8_scrub(e->endpoint);
 	err_format(e, line, sizeof line);
 	cJSON *x = cJSON_AddObjectToObject(o, "error");
 	cJSON_AddStringToObject(x, "kind", err_kind_name(e->kind));
@@ -146,6 +153,9 @@ static void put_err(cJSON *o, const struct rt_err *e)
 		cJSON_AddNumberToObject(x, "requested_wait", e->wait);
 	cJSON_AddStringToObject(x, "text", line);
 }
+
+/* Raw streams carry the vendor's records as they are: an open schema. */
+static const char raw_schema[] = "{\"type\":\"object\",\"additionalProperties\":true}";
 
 static const char *status_name(int done)
 {
@@ -187,7 +197,7 @@ static struct extract_stream *new_stream(struct extract_run *r, const char *name
 void extract_stream_begin(struct extract_run *r, const char *stream, const char *const *keys)
 {
 	r->cur = new_stream(r, stream);
-	if (singer_schema(r->out, stream, "{\"type\":\"object\",\"additionalProperties\":true}", keys))
+	if (singer_schema(r->out, stream, raw_schema, keys))
 		r->write_failed = 1;
 	log_info("%s: reading %s", r->source, stream);
 }
@@ -209,6 +219,7 @@ static void close_stats(struct extract_run *r, struct extract_stream *s)
 	s->stats.retries = now->retries - s->before.retries;
 	s->stats.wait_total = now->wait_total - s->before.wait_total;
 	s->stats.paced = now->paced - s->before.paced;
+	s->stats.waits_dropped = now->waits_dropped - s->before.waits_dropped;
 	s->stats.nwaits = now->nwaits - s->before.nwaits;
 	memcpy(s->stats.waits, now->waits + s->before.nwaits, s->stats.nwaits * sizeof(double));
 }
@@ -250,6 +261,10 @@ void extract_fail_all(struct extract_run *r, const char *prefix, const char *str
 			snprintf(s->name, sizeof s->name, "%s%.*s", prefix, (int)(l < 40 ? l : 40), p);
 			s->done = -1;
 			s->err = *e;
+			/* a SCHEMA without ACTIVATE_VERSION: downstream keeps last night's
+			 * files for what this stream feeds instead of publishing without it */
+			if (singer_schema(r->out, s->name, raw_schema, NULL))
+				r->write_failed = 1;
 		}
 		p += l + (p[l] == ',');
 	}
@@ -274,6 +289,8 @@ static int write_stats(struct extract_run *r, const char *path, struct rt_err *e
 		cJSON *w = cJSON_AddArrayToObject(o, "waits");
 		for (int k = 0; k < s->stats.nwaits; k++)
 			cJSON_AddItemToArray(w, cJSON_CreateNumber(s->stats.waits[k]));
+		if (s->stats.waits_dropped)
+			cJSON_AddNumberToObject(o, "waits_not_listed", (double)s->stats.waits_dropped);
 		if (s->done < 0)
 			put_err(o, &s->err);
 		else
@@ -295,12 +312,15 @@ int extract_finish(struct extract_run *r, const struct extract_opts *o)
 	err_clear(&e);
 	for (int i = 0; i < r->nstreams; i++)
 		r->streams[i].done > 0 ? ok++ : failed++;
-	if (o->stats_path && write_stats(r, o->stats_path, &e))
+	int stats_failed = o->stats_path && write_stats(r, o->stats_path, &e);
+	if (stats_failed)
 		log_err(LOG_ERROR, &e);
 	if (fflush(r->out) || ferror(r->out) || r->write_failed) {
 		log_msg(LOG_ERROR, "writing the output failed: %s", strerror(errno));
 		return EXIT_FAILED;
 	}
+	if (stats_failed) /* the run report would lose every figure and error */
+		return ok && !failed ? EXIT_PARTIAL : EXIT_FAILED;
 	if (r->config_failed && ok == 0)
 		return EXIT_USAGE;
 	if (failed == 0 && ok > 0)

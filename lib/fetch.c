@@ -28,12 +28,24 @@ void source_endpoint(const char *method, const char *url, char *out, size_t n)
 	buf_free(&p);
 }
 
-/* Paces requests: waits until the earliest allowed time, then books the next slot. */
-static void pace(struct source *s)
+/* Paces requests: waits until the earliest allowed time, then books the
+ * next slot. A wait over the ceiling or past the deadline is not slept:
+ * -1 with e filled, as for a retry wait. The deadline itself is checked
+ * before every request, so a run ends by its own hand, not by a kill. */
+static int pace(struct source *s, struct rt_err *e)
 {
 	double now = clk_now();
+	if (s->policy.deadline > 0 && now >= s->policy.deadline) {
+		err_clear(e);
+		err_set(e, ERR_WAIT, "the run's deadline has passed; no further request is sent");
+		err_hint(e, "allow a longer deadline in the job, or find what made the run slow "
+			    "(waits and retries are in the run report)");
+		return -1;
+	}
 	if (s->next_allowed > now) {
 		double d = s->next_allowed - now;
+		if (retry_wait_allowed(&s->policy, d, now, e))
+			return -1;
 		if (d >= 1)
 			log_info("%s: pacing: waiting %.3f s before the next request", s->name, d);
 		s->stats.paced += d;
@@ -41,6 +53,7 @@ static void pace(struct source *s)
 	}
 	now = clk_now();
 	s->next_allowed = now + s->min_interval;
+	return 0;
 }
 
 /* Vendors that announce an exhausted window (X-RateLimit-Remaining: 0 with
@@ -87,14 +100,17 @@ static const char *reason_phrase(long status)
 }
 
 static void fill_error(struct source *s, struct rt_err *e, const struct http_resp *r,
-		       const char *endpoint, int attempts)
+		       const char *endpoint, int attempts, enum retry_class c)
 {
 	err_clear(e);
 	err_where(e, s->name, endpoint);
 	if (r->transport_error) {
 		err_set(e, ERR_NETWORK, "%s (after %d request%s)", r->transport_msg, attempts,
 			attempts == 1 ? "" : "s");
-		if (r->tls_refused)
+		if (r->too_large)
+			err_hint(e, "the answer is larger than this program accepts for one page: "
+				    "lower the page size (page_size in the job, --page-size)");
+		else if (r->tls_refused)
 			err_hint(e, "the server's certificate is not trusted or is not for this host name: "
 				    "check the URL in the job, the system's CA store, or ca_file / --ca-file "
 				    "for a private CA");
@@ -102,8 +118,10 @@ static void fill_error(struct source *s, struct rt_err *e, const struct http_res
 			err_hint(e, "check that the host is reachable from this server and answers in time");
 	} else {
 		e->status = (int)r->status;
-		err_set(e, r->status == 401 || r->status == 403 ? ERR_AUTH : ERR_HTTP, "%s%s",
-			reason_phrase(r->status), attempts > 1 ? " on every request" : "");
+		/* a throttle that arrives as 403 is not an authorisation problem */
+		int auth = (r->status == 401 || r->status == 403) && c != RC_THROTTLE;
+		err_set(e, auth ? ERR_AUTH : ERR_HTTP, "%s%s", reason_phrase(r->status),
+			attempts > 1 ? " on every request" : "");
 		if (attempts > 1) {
 			size_t l = strlen(e->msg);
 			snprintf(e->msg + l, sizeof e->msg - l, " (%d requests)", attempts);
@@ -121,23 +139,29 @@ int source_fetch(struct source *s, const struct fetch_req *q, struct http_resp *
 	int max = s->policy.max_attempts > 0 ? s->policy.max_attempts : 1;
 	for (int attempt = 1;; attempt++) {
 		char reason[96] = "";
-		pace(s);
+		if (pace(s, e)) {
+			err_where(e, s->name, endpoint);
+			return -1;
+		}
 		http_request(s->http, q->method, q->url, q->headers, q->body, q->body_len,
 			     q->userpwd, resp);
 		s->stats.requests++;
 		if (!resp->transport_error) {
-			note_rate_headers(s, resp);
+			/* a 429's reset is this request's retry wait (vendor_wait); a
+			 * success that says the window is spent paces the next one */
+			if (resp->status < 300)
+				note_rate_headers(s, resp);
 			if (s->throttle_reason && resp->status >= 400)
 				s->throttle_reason(resp, reason, sizeof reason);
 		}
 		enum retry_class c = retry_classify(resp->transport_error, resp->status,
 						    reason[0] ? reason : NULL);
-		if (resp->tls_refused) /* a refused certificate will be refused again */
+		if (resp->tls_refused || resp->too_large) /* the same again next time */
 			c = RC_FAIL;
 		if (c == RC_OK)
 			return 0;
 		if (c == RC_FAIL || attempt >= max) {
-			fill_error(s, e, resp, endpoint, attempt);
+			fill_error(s, e, resp, endpoint, attempt, c);
 			if (reason[0] && !e->code[0])
 				snprintf(e->code, sizeof e->code, "%s", reason);
 			return -1;
@@ -145,16 +169,21 @@ int source_fetch(struct source *s, const struct fetch_req *q, struct http_resp *
 		double asked = resp->transport_error ? -1 : vendor_wait(resp);
 		double wait = retry_wait(&s->policy, attempt, c, asked, clk_uniform());
 		if (retry_wait_allowed(&s->policy, wait, clk_now(), e)) {
+			char hint[sizeof e->hint];
+			memcpy(hint, e->hint, sizeof hint);
 			err_where(e, s->name, endpoint);
 			e->status = (int)resp->status;
-			if (s->explain)
+			if (s->explain) /* for the vendor's code and message; the wait's hint stays */
 				s->explain(e, resp, s->ud);
+			memcpy(e->hint, hint, sizeof hint);
 			return -1;
 		}
 		s->stats.retries++;
 		s->stats.wait_total += wait;
 		if (s->stats.nwaits < FETCH_MAX_WAITS)
 			s->stats.waits[s->stats.nwaits++] = wait;
+		else
+			s->stats.waits_dropped++;
 		if (resp->transport_error)
 			log_warn("%s %s: %s; retrying in %.3f s (request %d of %d)", s->name, endpoint,
 				 resp->transport_msg, wait, attempt + 1, max);

@@ -19,6 +19,7 @@ struct fetch_stats {
 	double wait_total;
 	int nwaits;
 	double waits[FETCH_MAX_WAITS]; /* the waits requested, in order */
+	long waits_dropped;            /* waits past FETCH_MAX_WAITS: counted in wait_total only */
 	double paced; /* seconds spent keeping to the request rate and rate-limit windows */
 };
 

@@ -94,6 +94,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct http_resp *r = ud;
 	if (buf_add(&r->body, p, size * n)) {
+		r->too_large = 1;
 		snprintf(r->transport_msg, sizeof r->transport_msg,
 			 "response body larger than %zu bytes", r->body.cap);
 		return 0; /* aborts the transfer */
@@ -143,8 +144,10 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	struct curl_slist *hl = NULL;
 	CURLcode rc;
 
+	/* the caller's cap (http_resp_init) wins over the client's default */
+	size_t cap = r->body.cap ? r->body.cap : c->opts.max_body;
 	http_resp_free(r);
-	http_resp_init(r, c->opts.max_body);
+	http_resp_init(r, cap);
 	for (int i = 0; headers && headers[i]; i++) {
 		struct curl_slist *n = curl_slist_append(hl, headers[i]);
 		if (!n) {

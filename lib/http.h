@@ -26,6 +26,7 @@ struct http_resp {
 	long status;         /* 0 when no HTTP answer arrived */
 	int transport_error; /* 1 when the transfer failed (connect, reset, timeout, cut body) */
 	int tls_refused;     /* 1 when the server's certificate was refused: not worth a retry */
+	int too_large;       /* 1 when the body went over the cap: not worth a retry either */
 	char transport_msg[256];
 	struct buf body;
 	struct http_header *headers;

@@ -98,3 +98,19 @@ int jsonw_key(struct buf *b, const char *key, int first)
 		return -1;
 	return buf_addc(b, ':');
 }
+
+void utf8_scrub(char *s)
+{
+	size_t n = strlen(s), w = 0;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq_len((const unsigned char *)s + i, n - i);
+		if (!l) {
+			i++;
+			continue;
+		}
+		memmove(s + w, s + i, l);
+		w += l;
+		i += l;
+	}
+	s[w] = 0;
+}

@@ -17,4 +17,8 @@ int jsonw_key(struct buf *b, const char *key, int first);
  * it is not valid (overlong, surrogate, truncated, out of range). */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
 
+/* Removes in place every byte of s that is not part of a valid UTF-8
+ * sequence (a message cut at a byte count may end mid-character). */
+void utf8_scrub(char *s);
+
 #endif

@@ -14,11 +14,8 @@ void oauth2_token_init(struct oauth2_token *t)
 
 static void wipe(struct buf *b)
 {
-	if (b->data) {
-		volatile char *p = b->data;
-		for (size_t i = 0; i < b->size; i++)
-			p[i] = 0;
-	}
+	if (b->data)
+		explicit_bzero(b->data, b->size);
 	buf_free(b);
 }
 
@@ -58,7 +55,7 @@ static int parse_token(const struct http_resp *r, struct oauth2_token *t, struct
 		buf_reset(&t->access_token);
 		buf_adds(&t->access_token, at->valuestring);
 		/* wipe cJSON's copy of the token before it is freed */
-		memset(at->valuestring, 0, strlen(at->valuestring));
+		explicit_bzero(at->valuestring, strlen(at->valuestring));
 		t->expires_at = cJSON_IsNumber(exp) ? clk_now() + exp->valuedouble
 			      : cJSON_IsString(exp) ? clk_now() + atof(exp->valuestring) : 0;
 		rc = 0;
@@ -98,21 +95,29 @@ int oauth2_client_credentials(struct source *s, const char *token_url, const cha
 	form(&body, id, secret, scope, 0);
 	struct fetch_req q = {"POST", token_url, hdr, body.data, body.len, userpwd.data};
 	rc = source_fetch(s, &q, &r, e);
-	if (rc && (e->status == 400 || e->status == 401)) {
+	if (rc)
+		oauth2_error_body(&r, e);
+	/* fall back only when the client authentication itself was refused:
+	 * resending the secret for a bad scope or grant would change nothing */
+	if (rc && (!strcmp(e->code, "invalid_client") || (e->status == 401 && !e->code[0]))) {
 		/* fallback: credentials in the body instead of Basic */
 		wipe(&body);
 		buf_init(&body, 64 * 1024);
 		form(&body, id, secret, scope, 1);
 		struct fetch_req q2 = {"POST", token_url, hdr, body.data, body.len, NULL};
+		err_clear(e);
 		rc = source_fetch(s, &q2, &r, e);
+		if (rc)
+			oauth2_error_body(&r, e);
 		t->used_body_auth = rc == 0;
 	}
+	if (rc == 0)
+		err_clear(e); /* the first attempt's refusal is not this answer's error */
 	if (rc == 0) {
 		rc = parse_token(&r, t, e);
 		if (rc)
 			err_where(e, s->name, e->endpoint[0] ? e->endpoint : NULL);
 	} else if (e->status == 400 || e->status == 401) {
-		oauth2_error_body(&r, e);
 		err_hint(e, "the client id \"%s\" or its secret was refused by the token endpoint: "
 			 "check both in the job's credentials (the secret may have expired or been rotated)",
 			 id);

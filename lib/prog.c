@@ -4,11 +4,20 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int prog_init(const char *argv0)
 {
+	/* a closed stdin, stdout or stderr would be reused by the next open()
+	 * and our output would land in a data file: hold them with /dev/null */
+	int fd;
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
 	log_init(argv0, LOG_TEXT, LOG_INFO);
 	if (clk_from_env()) {
 		log_msg(LOG_ERROR, "ROSTER_FAKE_CLOCK is malformed (want EPOCH[:SEED])");

@@ -5,6 +5,7 @@ credentials) for the library's tests.
 --mode basic: accepts client authentication by HTTP Basic only
 --mode body:  accepts it in the form body only (Basic gets 401 invalid_client)
 --fail-first N: answers the first N requests with 503
+--require-scope S: answers 400 invalid_scope unless the scope is S
 
 Every request is logged as one JSON line to --log.
 """
@@ -22,6 +23,7 @@ def main():
     ap.add_argument("--client-id", default="client-1")
     ap.add_argument("--client-secret", required=True)
     ap.add_argument("--fail-first", type=int, default=0)
+    ap.add_argument("--require-scope", default=None)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     args = ap.parse_args()
@@ -58,6 +60,9 @@ def main():
                 return self.answer(503, {"error": "temporarily_unavailable"})
             if form.get("grant_type") != ["client_credentials"]:
                 return self.answer(400, {"error": "unsupported_grant_type"})
+            if args.require_scope and form.get("scope") != [args.require_scope]:
+                return self.answer(400, {"error": "invalid_scope",
+                                         "error_description": "scope not granted to this client"})
             creds = basic if args.mode == "basic" else (in_body if in_body[0] else None)
             if args.mode == "body" and basic is not None:
                 creds = None

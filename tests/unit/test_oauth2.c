@@ -16,7 +16,7 @@
 static char dir[64];
 static pid_t server;
 
-static int start(const char *mode, int fail_first, char *url, size_t n)
+static int start_scoped(const char *mode, int fail_first, const char *scope, char *url, size_t n)
 {
 	char pf[128], log[128], ff[16];
 	snprintf(pf, sizeof pf, "%s/port", dir);
@@ -28,7 +28,7 @@ static int start(const char *mode, int fail_first, char *url, size_t n)
 	if (server == 0) {
 		execl("/usr/bin/python3", "python3", "tests/fake/oauth2_token.py", "--mode", mode,
 		      "--client-secret", SECRET, "--fail-first", ff, "--port-file", pf, "--log", log,
-		      (char *)NULL);
+		      "--require-scope", scope ? scope : "roster.read", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200; i++) {
@@ -46,6 +46,11 @@ static int start(const char *mode, int fail_first, char *url, size_t n)
 		usleep(50 * 1000);
 	}
 	return -1;
+}
+
+static int start(const char *mode, int fail_first, char *url, size_t n)
+{
+	return start_scoped(mode, fail_first, NULL, url, n);
 }
 
 static void stop(void)
@@ -122,6 +127,14 @@ int main(void)
 	tap_ok(rc == 0, "503, 503, then a token");
 	TAP_EQ_INT(s.stats.requests, 3, "three requests for one token");
 	TAP_EQ_INT(s.stats.retries, 2, "two retries");
+	oauth2_token_free(&t);
+	stop();
+
+	start_scoped("basic", 0, "another.scope", url, sizeof url);
+	rc = get("client-1", SECRET, url, &t, &e, &s);
+	tap_ok(rc == -1 && !strcmp(e.code, "invalid_scope"), "a refused scope fails with its code: %s",
+	       e.code);
+	TAP_EQ_INT(requests(), 1, "a refused scope does not resend the secret in the body");
 	oauth2_token_free(&t);
 	stop();
 
