@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,7 +193,7 @@ int job_duration(const char *v, double *out)
 	char *end;
 	errno = 0;
 	double d = strtod(v, &end);
-	if (errno || end == v || d < 0)
+	if (errno || end == v || !isfinite(d) || d < 0)
 		return -1;
 	if (!strcmp(end, "") || !strcmp(end, "s"))
 		*out = d;
@@ -201,6 +203,19 @@ int job_duration(const char *v, double *out)
 		*out = d * 3600;
 	else
 		return -1;
+	return 0;
+}
+
+int job_number(const char *v, int integer, double *out)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (errno || end == v || *end || !isfinite(d) || !(d > 0))
+		return -1;
+	if (integer && (d != floor(d) || d > INT_MAX))
+		return -1;
+	*out = d;
 	return 0;
 }
 

@@ -47,8 +47,12 @@ struct job_section *job_section(struct job *j, const char *kind, const char *nam
 const char *job_get(struct job_section *s, const char *key);
 int job_line(const struct job_section *s, const char *key);
 
-/* "90", "90s", "15m", "2h" into seconds. -1 if malformed. */
+/* "90", "90s", "15m", "2h" into seconds. -1 if malformed, negative or not
+ * finite (inf, nan). */
 int job_duration(const char *v, double *out);
+/* A positive finite number ("1200", "2.5"); with integer, a whole number
+ * from 1 to INT_MAX. -1 otherwise. */
+int job_number(const char *v, int integer, double *out);
 /* Resolves a path relative to the job file; caller frees. */
 char *job_path(const struct job *j, const char *p);
 
@@ -57,6 +61,8 @@ enum job_key_kind {
 	JK_PLAIN,  /* --flag value */
 	JK_PATH,   /* --flag path, resolved against the job file's folder */
 	JK_SECRET, /* value must be env:VAR; passed as --flag VAR, never the secret */
+	JK_NUMBER, /* --flag value, a positive finite number */
+	JK_INTEGER, /* --flag value, a positive whole number */
 };
 struct job_key {
 	const char *key;

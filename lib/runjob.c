@@ -1,34 +1,49 @@
 #include "runjob.h"
 #include "atomic.h"
 #include "buf.h"
+#include "canon.h"
 #include "clever.h"
 #include "clock.h"
 #include "exitcode.h"
 #include "jobfile.h"
 #include "log.h"
+#include "mapping.h"
+#include "singer.h"
 #include "spawn.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* The source types the runner knows: extractor program and job keys. */
+extern char **environ;
+
+/* How long dedupe | load-csv may run, from when they start, when the job
+ * has a deadline: local work, so the sources' deadline is not theirs. */
+#define FINAL_ALLOWANCE 600
+
+/* The source types the runner knows: extractor program, job keys, and the
+ * key (if any) that picks which of its raw streams a source reads, as a
+ * comma-separated list of the names after "<type>_". */
 static const struct source_type {
 	const char *type;
 	const char *program;
 	const struct job_key *keys;
+	const char *streams_key;
 } source_types[] = {
-	{"clever", "extract-clever", clever_job_keys},
+	{"clever", "extract-clever", clever_job_keys, "streams"},
 };
 
 /* Keys every [source] takes, whatever its type. */
 static const struct job_key common_keys[] = {
 	{"base_url", "--base-url", JK_PLAIN},   {"token_url", "--token-url", JK_PLAIN},
-	{"rate", "--rate", JK_PLAIN},           {"page_size", "--page-size", JK_PLAIN},
-	{"max_pages", "--max-pages", JK_PLAIN}, {"timeout", "--timeout", JK_PLAIN},
+	{"rate", "--rate", JK_NUMBER},            {"page_size", "--page-size", JK_INTEGER},
+	{"max_pages", "--max-pages", JK_INTEGER}, {"timeout", "--timeout", JK_NUMBER},
 	{"ca_file", "--ca-file", JK_PATH},      {NULL, NULL, JK_PLAIN},
 };
 
@@ -60,7 +75,10 @@ struct src {
 	struct job_section *sec;
 	struct argv extract;
 	char *raw, *canon, *stats, *state;
+	const char *secret[8]; /* the environment variables its JK_SECRET keys name */
+	int nsecret;
 	int status[3]; /* extract, tee, normalize */
+	int killed;    /* the deadline kill was needed */
 	int exit;
 };
 
@@ -74,7 +92,10 @@ struct run {
 	double max_wait;
 	struct src src[16];
 	int nsrc;
-	int final_status[2]; /* dedupe, load-csv */
+	int final_status[2]; /* dedupe, load-csv; -1 when not run */
+	int final_killed;    /* the final stage's allowance ran out */
+	int final_tried;     /* dedupe | load-csv was to run */
+	int final_ran;       /* load-csv was started this run */
 	double started, finished;
 };
 
@@ -138,8 +159,22 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 					    "variable and write %s = env:VARIABLE", kv->key);
 				return -1;
 			}
+			if (s->nsecret >= (int)(sizeof s->secret / sizeof s->secret[0]))
+				return bad(r, kv->line, e, "too many secrets in one source (%s)%s",
+					   kv->key, "");
+			s->secret[s->nsecret++] = kv->value + 4;
 			argv_add(&s->extract, k->flag);
 			argv_add(&s->extract, kv->value + 4);
+		} else if (k->kind == JK_NUMBER || k->kind == JK_INTEGER) {
+			double d;
+			if (job_number(kv->value, k->kind == JK_INTEGER, &d)) {
+				err_set(e, ERR_USAGE, "%s:%d: %s: '%s' is not a positive %s", r->job.path,
+					kv->line, kv->key, kv->value,
+					k->kind == JK_INTEGER ? "whole number" : "number");
+				return -1;
+			}
+			argv_add(&s->extract, k->flag);
+			argv_add(&s->extract, kv->value);
 		} else if (k->kind == JK_PATH) {
 			char *p = job_path(&r->job, kv->value);
 			argv_add(&s->extract, k->flag);
@@ -188,6 +223,9 @@ static int validate(struct run *r, struct rt_err *e)
 	if ((v = job_get(job, "max_wait")) && job_duration(v, &r->max_wait))
 		return bad(r, job_line(job, "max_wait"), e,
 			   "max_wait: '%s' is not a duration (90, 90s, 15m, 2h)%s", v, "");
+	if (v && !(r->max_wait > 0))
+		return bad(r, job_line(job, "max_wait"), e,
+			   "max_wait: '%s' must be more than 0 seconds%s", v, "");
 	r->log_format = job_get(job, "log_format");
 	enum log_format lf;
 	if (r->log_format && log_parse_format(r->log_format, &lf))
@@ -268,6 +306,164 @@ static double remaining(struct run *r)
 	return r->deadline > 0 ? r->deadline - (clk_now() - r->started) : 0;
 }
 
+static int env_is(const char *entry, const char *name)
+{
+	size_t l = strlen(name);
+	return !strncmp(entry, name, l) && entry[l] == '=';
+}
+
+/* A stage's environment: run-job's own without any variable that a source
+ * names as a secret (client_secret = env:VAR), except the secrets of keep
+ * (a source's own extractor). Every other stage (tee, normalize with the
+ * user's jq and its $ENV, dedupe, load-csv) gets keep == NULL: no secret.
+ * The strings are environ's: free the array only. NULL when out of memory. */
+static char **stage_env(const struct run *r, const struct src *keep)
+{
+	size_t n = 0, k = 0;
+	while (environ[n])
+		n++;
+	char **v = malloc((n + 1) * sizeof *v);
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		int secret = 0, own = 0;
+		for (int s = 0; s < r->nsrc; s++)
+			for (int j = 0; j < r->src[s].nsecret; j++)
+				if (env_is(environ[i], r->src[s].secret[j])) {
+					secret = 1;
+					own |= &r->src[s] == keep;
+				}
+		if (!secret || own)
+			v[k++] = environ[i];
+	}
+	v[k] = NULL;
+	return v;
+}
+
+static int usable(const struct src *s)
+{
+	return s->exit == EXIT_COMPLETE || s->exit == EXIT_PARTIAL;
+}
+
+/* Cuts a file back to its last whole line: a stage stopped half-way
+ * through a line must not leave a line that is not JSON. */
+static int cut_to_last_line(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	struct stat st;
+	off_t end = fstat(fd, &st) ? -1 : st.st_size;
+	char buf[4096];
+	while (end > 0) {
+		off_t from = end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0;
+		ssize_t got = pread(fd, buf, (size_t)(end - from), from);
+		if (got != end - from) {
+			end = -1;
+			break;
+		}
+		char *nl = memrchr(buf, '\n', (size_t)got);
+		if (nl) {
+			end = from + (nl - buf) + 1;
+			break;
+		}
+		end = from;
+	}
+	int rc = end < 0 || (end < st.st_size && ftruncate(fd, end)) ? -1 : 0;
+	return close(fd) || rc ? -1 : 0;
+}
+
+static int reads_type(const struct src *s, const char *raw)
+{
+	size_t tl = strlen(s->type->type);
+	return !strncmp(raw, s->type->type, tl) && raw[tl] == '_';
+}
+
+/* Whether the source reads raw stream raw ("clever_users"): every stream
+ * of its type, unless its job names some (streams = users,terms). */
+static int reads(struct src *s, const char *raw)
+{
+	size_t tl = strlen(s->type->type);
+	if (!reads_type(s, raw))
+		return 0;
+	const char *list = s->type->streams_key ? job_get(s->sec, s->type->streams_key) : NULL;
+	if (!list)
+		return 1;
+	const char *w = raw + tl + 1;
+	size_t n = strlen(w);
+	for (const char *p = list; *p;) {
+		p += strspn(p, " \t");
+		size_t l = strcspn(p, ",");
+		size_t k = l;
+		while (k && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+			k--;
+		if (k == n && !strncmp(p, w, n))
+			return 1;
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+/* Adds to feeds the canonical streams fed by the raw streams the source
+ * reads (all: by every raw stream of its type); returns the new count. */
+static int add_feeds(struct src *s, int all, const char **feeds, int nfeeds, int max)
+{
+	const struct mapper *m;
+	for (size_t i = 0; (m = mapping_nth(i)); i++) {
+		if (all ? !reads_type(s, m->raw) : !reads(s, m->raw))
+			continue;
+		for (int k = 0; m->feeds[k]; k++) {
+			int seen = 0;
+			for (int d = 0; d < nfeeds; d++)
+				seen |= !strcmp(feeds[d], m->feeds[k]);
+			if (!seen && nfeeds < max && canon_find(m->feeds[k]))
+				feeds[nfeeds++] = m->feeds[k];
+		}
+	}
+	return nfeeds;
+}
+
+/* A source that failed (its extractor not found, crashed, killed, or a
+ * configuration it refused) may have written no SCHEMA at all: load-csv
+ * would then publish the other sources' records alone over the shared
+ * files, erasing this source's. So its canonical file gets one SCHEMA,
+ * without ACTIVATE_VERSION, for every canonical stream it feeds (those of
+ * the raw streams it reads; every stream of its type when its stream list
+ * names none the mapping knows), and load-csv keeps the previous files for
+ * them. -1 when that failed. */
+static int mark_incomplete(const struct run *r, struct src *s, struct rt_err *e)
+{
+	const char *feeds[32];
+	int nfeeds = add_feeds(s, 0, feeds, 0, 32);
+	if (!nfeeds)
+		nfeeds = add_feeds(s, 1, feeds, 0, 32);
+	if (cut_to_last_line(s->canon)) {
+		err_set(e, ERR_IO, "%s: %s", s->canon, strerror(errno));
+		return -1;
+	}
+	FILE *f = fopen(s->canon, "a");
+	if (!f) {
+		err_set(e, ERR_IO, "%s: %s", s->canon, strerror(errno));
+		return -1;
+	}
+	int rc = 0;
+	char list[400] = "";
+	for (int i = 0; i < nfeeds; i++) {
+		const struct canon_stream *cs = canon_find(feeds[i]);
+		if (!rc)
+			rc = singer_schema(f, cs->name, canon_schema_json(cs), cs->keys);
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof list - l, "%s%s.csv", i ? ", " : "", cs->name);
+	}
+	if (fclose(f) || rc) {
+		err_set(e, ERR_IO, "%s: %s", s->canon, strerror(errno));
+		return -1;
+	}
+	log_warn("source %s failed: what it feeds keeps the previous files in %s (%s)", s->name,
+		 r->output, nfeeds ? list : "none");
+	return 0;
+}
+
 static void run_source(struct run *r, struct src *s)
 {
 	struct rt_err e;
@@ -305,20 +501,34 @@ static void run_source(struct run *r, struct src *s)
 		argv_add(&norm, r->log_format);
 	}
 	char *const *stages[] = {s->extract.v, tee.v, norm.v};
+	char **own = stage_env(r, s), **none = stage_env(r, NULL);
+	char *const *envs[] = {own, none, none};
 	log_info("source %s: %s | normalize", s->name, s->type->program);
 	unlink(s->stats);
 	double hard = r->deadline > 0 ? r->started + r->deadline + 60 : 0;
-	if (spawn_pipeline(stages, 3, NULL, s->canon, hard, s->status, &e)) {
+	int rc = -1;
+	if (!own || !none) {
+		for (int i = 0; i < 3; i++)
+			s->status[i] = -1;
+		err_set(&e, ERR_IO, "source %s: out of memory", s->name);
+	} else {
+		rc = spawn_pipeline(stages, envs, 3, NULL, s->canon, hard, s->status, &e);
+	}
+	if (rc < 0) {
 		log_err(LOG_ERROR, &e);
 		s->exit = EXIT_FAILED;
 	} else {
+		s->killed = rc == SPAWN_DEADLINE;
 		/* pipefail: the worst of the stages, tee's failure counts as a failure */
 		s->exit = exit_combine(s->status[0], s->status[2]);
 		if (s->status[1])
 			s->exit = exit_combine(s->exit, EXIT_FAILED);
 	}
-	if (s->status[0] != EXIT_FAILED && s->status[0] != EXIT_USAGE)
+	if (s->status[0] != EXIT_FAILED && s->status[0] != EXIT_USAGE && s->status[0] >= 0 &&
+	    s->status[0] < 128)
 		keep_state(s, &e);
+	free(own);
+	free(none);
 	argv_free(&tee);
 	argv_free(&norm);
 }
@@ -346,13 +556,26 @@ static void run_final(struct run *r)
 		argv_add(&load, r->log_format);
 	}
 	char *const *stages[] = {dd.v, load.v};
+	char **env = stage_env(r, NULL);
+	char *const *envs[] = {env, env};
 	log_info("dedupe | load-csv --out %s", r->output);
+	r->final_tried = 1;
 	err_clear(&e);
-	double hard = r->deadline > 0 ? r->started + r->deadline + 60 : 0;
-	if (spawn_pipeline(stages, 2, NULL, NULL, hard, r->final_status, &e)) {
+	/* its own allowance from now: extraction may have used up the job's
+	 * deadline, and the sources that completed must still be published */
+	double hard = r->deadline > 0 ? clk_now() + FINAL_ALLOWANCE : 0;
+	int rc = -1;
+	if (!env)
+		err_set(&e, ERR_IO, "dedupe | load-csv: out of memory");
+	else
+		rc = spawn_pipeline(stages, envs, 2, NULL, NULL, hard, r->final_status, &e);
+	/* load-csv ran: started (a failure to start is always at or before the
+	 * last stage) and executed (127: it could not be) */
+	r->final_ran = rc >= 0 && r->final_status[1] != 127;
+	r->final_killed = rc == SPAWN_DEADLINE;
+	if (rc < 0)
 		log_err(LOG_ERROR, &e);
-		r->final_status[0] = r->final_status[1] = EXIT_FAILED;
-	}
+	free(env);
 	argv_free(&dd);
 	argv_free(&load);
 }
@@ -387,9 +610,80 @@ static double jnum(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* What became of a pipeline's stages, for the report: the ones that did
+ * not end 0 or 3 (partial: their streams say what failed), stages that
+ * ended alike named together ("extract-clever and normalize were killed by
+ * SIGTERM after the deadline"). "" when none failed. */
+static void stage_words(char *out, size_t n, const char *const *prog, const int *status,
+			int nstages, int killed)
+{
+	int done[4] = {0};
+	out[0] = 0;
+	for (int i = 0; i < nstages; i++) {
+		int st = status[i];
+		if (done[i] || st == EXIT_COMPLETE || st == EXIT_PARTIAL)
+			continue;
+		size_t l = strlen(out);
+		int same = 0;
+		for (int j = i + 1; j < nstages; j++)
+			same += status[j] == st;
+		snprintf(out + l, n - l, "%s%s", l ? "; " : "", prog[i]);
+		for (int j = i + 1, k = 0; j < nstages; j++)
+			if (status[j] == st) {
+				done[j] = 1;
+				l = strlen(out);
+				snprintf(out + l, n - l, "%s%s", ++k == same ? " and " : ", ", prog[j]);
+			}
+		const char *was = same ? "were" : "was";
+		l = strlen(out);
+		if (st < 0) {
+			snprintf(out + l, n - l, " did not run, or %s exit status was lost",
+				 same ? "their" : "its");
+		} else if (st > 128 && st < 128 + 65) {
+			int sig = st - 128;
+			const char *name = sigabbrev_np(sig);
+			char num[16];
+			if (!name) {
+				snprintf(num, sizeof num, "%d", sig);
+				name = num;
+			}
+			snprintf(out + l, n - l, " %s killed by SIG%s%s", was, name,
+				 killed && (sig == SIGTERM || sig == SIGKILL) ? " after the deadline" : "");
+		} else if (st == 127) {
+			snprintf(out + l, n - l, " could not be started (exit 127)");
+		} else {
+			snprintf(out + l, n - l, " exited %d (%s)", st, exit_word(st));
+		}
+	}
+}
+
+/* The manifest's files, when load-csv wrote it during this run; NULL when
+ * the manifest there is an older run's (or missing). */
+static cJSON *this_runs_outputs(struct run *r)
+{
+	char started[40];
+	if (!r->final_ran)
+		return NULL;
+	char *mp = cat3(r->output, "/", "manifest.json");
+	cJSON *man = read_json(mp);
+	free(mp);
+	/* the same fixed-width ISO 8601 form on both sides: compared as text */
+	clk_iso8601(r->started, started, sizeof started);
+	const char *gen = jstr(man, "generated_at");
+	cJSON *files = strlen(gen) == strlen(started) && strcmp(gen, started) >= 0
+			       ? cJSON_DetachItemFromObjectCaseSensitive(man, "files")
+			       : NULL;
+	cJSON_Delete(man);
+	if (files && !cJSON_IsArray(files)) {
+		cJSON_Delete(files);
+		files = NULL;
+	}
+	return files;
+}
+
 static cJSON *build_report(struct run *r, int code)
 {
-	char ts[40];
+	char ts[40], words[600];
 	cJSON *rep = cJSON_CreateObject();
 	cJSON_AddStringToObject(rep, "job", r->name);
 	clk_iso8601(r->started, ts, sizeof ts);
@@ -411,6 +705,10 @@ static cJSON *build_report(struct run *r, int code)
 		cJSON_AddNumberToObject(st, s->type->program, s->status[0]);
 		cJSON_AddNumberToObject(st, "tee", s->status[1]);
 		cJSON_AddNumberToObject(st, "normalize", s->status[2]);
+		const char *names[] = {s->type->program, "tee", "normalize"};
+		stage_words(words, sizeof words, names, s->status, 3, s->killed);
+		if (*words)
+			cJSON_AddStringToObject(o, "failure", words);
 		cJSON_AddStringToObject(o, "raw", s->raw);
 		cJSON *stats = read_json(s->stats);
 		cJSON *streams = cJSON_DetachItemFromObjectCaseSensitive(stats, "streams");
@@ -421,12 +719,21 @@ static cJSON *build_report(struct run *r, int code)
 	cJSON *st = cJSON_AddObjectToObject(rep, "stages");
 	cJSON_AddNumberToObject(st, "dedupe", r->final_status[0]);
 	cJSON_AddNumberToObject(st, "load-csv", r->final_status[1]);
-	char *mp = cat3(r->output, "/", "manifest.json");
-	cJSON *man = read_json(mp);
-	free(mp);
-	cJSON *files = cJSON_DetachItemFromObjectCaseSensitive(man, "files");
+	static const char *const final_names[] = {"dedupe", "load-csv"};
+	words[0] = 0;
+	if (r->final_tried)
+		stage_words(words, sizeof words, final_names, r->final_status, 2, r->final_killed);
+	if (*words)
+		cJSON_AddStringToObject(rep, "failure", words);
+	cJSON *files = this_runs_outputs(r);
 	cJSON_AddItemToObject(rep, "outputs", files ? files : cJSON_CreateArray());
-	cJSON_Delete(man);
+	if (!files)
+		cJSON_AddStringToObject(rep, "outputs_note",
+					!r->final_ran
+						? "nothing published this run; the previous files are "
+						  "untouched"
+						: "load-csv ran but wrote no manifest this run (see its "
+						  "messages): which files it replaced is not known");
 	return rep;
 }
 
@@ -443,9 +750,17 @@ static void print_table(FILE *f, const cJSON *rep)
 				st->string, jstr(st, "status"), jnum(st, "records"),
 				jnum(st, "requests"), jnum(st, "retries"), jnum(st, "wait_seconds"));
 		}
-		if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s, "streams")))
-			fprintf(f, "%-12s %-18s %-9s (no statistics: the extractor exited %d)\n",
-				jstr(s, "name"), "-", "failed", (int)jnum(s, "exit"));
+		if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s, "streams"))) {
+			const char *why = jstr(s, "failure");
+			char fallback[64];
+			if (!*why) {
+				snprintf(fallback, sizeof fallback, "the source exited %d",
+					 (int)jnum(s, "exit"));
+				why = fallback;
+			}
+			fprintf(f, "%-12s %-18s %-9s (no statistics: %s)\n", jstr(s, "name"), "-",
+				"failed", why);
+		}
 	}
 	fprintf(f, "\n%-12s %-24s %8s  %s\n", "output", "file", "rows", "status");
 	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(rep, "outputs")) {
@@ -453,8 +768,17 @@ static void print_table(FILE *f, const cJSON *rep)
 		fprintf(f, "%-12s %-24s %8.0f  %s%s%s\n", jstr(o, "stream"), jstr(o, "file"),
 			jnum(o, "rows"), jstr(o, "status"), *reason ? ": " : "", reason);
 	}
+	if (*jstr(rep, "outputs_note"))
+		fprintf(f, "(%s)\n", jstr(rep, "outputs_note"));
 	int first = 1;
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(rep, "sources")) {
+		const char *failure = jstr(s, "failure");
+		if (*failure) {
+			if (first)
+				fprintf(f, "\nErrors and notes:\n");
+			first = 0;
+			fprintf(f, "  %s: %s\n", jstr(s, "name"), failure);
+		}
 		cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(s, "streams")) {
 			const cJSON *err = cJSON_GetObjectItemCaseSensitive(st, "error");
 			const char *note = jstr(st, "note");
@@ -469,6 +793,11 @@ static void print_table(FILE *f, const cJSON *rep)
 				fprintf(f, "  %s %s: note: %s\n", jstr(s, "name"), st->string, note);
 		}
 	}
+	if (*jstr(rep, "failure")) {
+		if (first)
+			fprintf(f, "\nErrors and notes:\n");
+		fprintf(f, "  %s\n", jstr(rep, "failure"));
+	}
 	fprintf(f, "\nOutput folder: %s\n", jstr(rep, "output"));
 }
 
@@ -479,6 +808,7 @@ int runjob(const struct runjob_opts *o)
 	int code = EXIT_COMPLETE;
 	memset(&r, 0, sizeof r);
 	r.o = o;
+	r.final_status[0] = r.final_status[1] = -1;
 	err_clear(&e);
 	if (job_load(&r.job, o->job_path, &e) || validate(&r, &e)) {
 		log_err(LOG_ERROR, &e);
@@ -498,7 +828,7 @@ int runjob(const struct runjob_opts *o)
 		goto out;
 	}
 	r.started = clk_now();
-	int usable = 0;
+	int nusable = 0, hold = 0;
 	for (int i = 0; i < r.nsrc; i++) {
 		struct src *s = &r.src[i];
 		s->raw = cat3(r.work, "/", s->name);
@@ -511,16 +841,30 @@ int runjob(const struct runjob_opts *o)
 		s->state = cat3(sb, ".json", "");
 		free(sb);
 		run_source(&r, s);
-		if (s->exit == EXIT_COMPLETE || s->exit == EXIT_PARTIAL)
-			usable++;
+		if (usable(s)) {
+			nusable++;
+		} else if (mark_incomplete(&r, s, &e)) {
+			log_err(LOG_ERROR, &e);
+			hold = 1;
+		}
 		code = i ? exit_combine(code, s->exit) : s->exit;
 	}
 	free(statedir);
-	/* one source failing beside others that worked is a partial run */
-	if (usable && code == EXIT_FAILED)
-		code = EXIT_PARTIAL;
-	if (usable) {
+	if (nusable && hold) {
+		log_msg(LOG_ERROR, "a failed source's streams could not be marked incomplete: "
+				   "nothing was published, the previous files in %s are untouched",
+			r.output);
+		code = exit_combine(code, EXIT_FAILED);
+	} else if (nusable) {
 		run_final(&r);
+		/* one source failing (or refusing its configuration) beside others
+		 * that worked is a partial run when files were published (load-csv
+		 * 0 or 3); when the failed source held every file back, its own
+		 * code (1 or 2) says what to fix */
+		int published = r.final_status[1] == EXIT_COMPLETE ||
+				r.final_status[1] == EXIT_PARTIAL;
+		if (published && (code == EXIT_FAILED || code == EXIT_USAGE))
+			code = EXIT_PARTIAL;
 		code = exit_combine(code, r.final_status[0]);
 		code = exit_combine(code, r.final_status[1]);
 	} else {

@@ -88,3 +88,43 @@ job() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"NOPE_SECRET"* ]]
 }
+
+@test "source numbers are checked: positive, finite, whole where they count" {
+	src() {
+		job '[job]' 'output = o' '[source clever]' 'type = clever' 'client_id = a' \
+			'client_secret = env:X' "$1"
+	}
+	for bad in 'rate = fast' 'rate = 0' 'rate = -5' 'rate = inf' 'rate = nan' 'rate = 12x' \
+		'timeout = 0' 'timeout = infinity' 'page_size = 2.5' 'page_size = 0' \
+		'page_size = 1e12' 'max_pages = -1' 'max_pages = 3.1' 'max_pages = NaN'; do
+		src "$bad"
+		run "$ROSTER_BIN/run-job" --check "$T/d.job"
+		echo "$bad -> $status: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"d.job:7: ${bad%% *}: '${bad#*= }' is not a positive "* ]]
+	done
+	src 'page_size = 2.5'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[[ "$output" == *"not a positive whole number"* ]]
+	for good in 'rate = 1200' 'rate = 0.5' 'timeout = 2.5' 'page_size = 100' 'max_pages = 50'; do
+		src "$good"
+		run "$ROSTER_BIN/run-job" --check "$T/d.job"
+		echo "$good -> $status: $output"
+		[ "$status" -eq 0 ]
+	done
+}
+
+@test "durations must be finite, and max_wait more than 0" {
+	for bad in 'deadline = inf' 'deadline = nan' 'deadline = infinity' 'max_wait = inf' \
+		'max_wait = 0' 'max_wait = 0s' 'max_wait = -3'; do
+		job '[job]' 'output = o' "$bad" '[source clever]' 'type = clever'
+		run "$ROSTER_BIN/run-job" --check "$T/d.job"
+		echo "$bad -> $status: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"d.job:3: ${bad%% *}: '${bad#*= }'"* ]]
+	done
+	job '[job]' 'output = o' 'deadline = 2h' 'max_wait = 0.5' '[source clever]' 'type = clever' \
+		'client_id = a' 'client_secret = env:X'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 0 ]
+}
