@@ -264,13 +264,18 @@ static int on_person(struct dedupe *d, const cJSON *msg, const char *line, size_
 	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(msg, "record");
 	const char *src = str_item(rec, "source"), *sid = str_item(rec, "source_id");
 	d->st.people_in++;
-	if (!src || !sid) {
+	/* the key joins source and source_id with 0x1f: a value holding it could
+	 * make two people one */
+	int odd = src && sid && (strchr(src, '\x1f') || strchr(sid, '\x1f'));
+	if (!src || !sid || odd) {
 		/* Not ours to invent a key: passed on as it is, and the people
 		 * stream is not activated, so nothing downstream trusts it. */
-		log_msg(LOG_ERROR, "%s:%ld: people record without %s: written unmerged; the people "
+		log_msg(LOG_ERROR, "%s:%ld: people record %s: written unmerged; the people "
 			"stream will not be activated", name, lineno,
-			!cJSON_IsObject(rec) ? "a record object" : !src ? "a source string"
-							      : "a source_id string");
+			!cJSON_IsObject(rec) ? "without a record object"
+			: !src		     ? "without a source string"
+			: !sid		     ? "without a source_id string"
+					     : "whose source or source_id holds a control character (0x1f)");
 		d->st.bad_people++;
 		return hold(&d->bad, 0, line, len, e);
 	}

@@ -339,8 +339,10 @@ static size_t decode_escape(const char *p, const char *end, char out[4], size_t 
 			used = 11;
 		}
 	}
-	if (cp >= 0xd800 && cp <= 0xdfff)
-		cp = 0xfffd; /* a lone surrogate has no UTF-8 form */
+	/* a lone surrogate has no UTF-8 form; a NUL would cut the value short in
+	 * every C string downstream (and merge ids that differ after it) */
+	if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0)
+		cp = 0xfffd;
 	put_utf8(cp, out, n);
 	return used;
 }

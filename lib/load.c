@@ -96,14 +96,25 @@ static int present(const struct stream *s)
 
 /* A JSON value as cell text: arrays joined with ';' (org_ids, grades),
  * an object as field=value pairs (field_sources), and an object inside an
- * array as its values joined with ':' (sources: "clever:123;sis:9"). */
+ * array as its values joined with ':' (sources: "clever:123;sis:9").
+ * Inside such cells a '\\', ';', ':' or '=' of a value gets a backslash. */
 static int render(struct buf *b, const cJSON *v, int depth)
 {
 	int rc = 0, first = 1;
 	if (!v || cJSON_IsNull(v))
 		return 0;
-	if (cJSON_IsString(v))
+	if (cJSON_IsString(v) && !depth)
 		return buf_adds(b, v->valuestring);
+	if (cJSON_IsString(v)) {
+		/* inside a list cell the separators are escaped with a backslash,
+		 * so "s1;s2" stays one element when the cell is split again */
+		for (const char *p = v->valuestring; *p && !rc; p++) {
+			if (strchr("\\;:=", *p))
+				rc |= buf_addc(b, '\\');
+			rc |= buf_addc(b, *p);
+		}
+		return rc;
+	}
 	if (!cJSON_IsArray(v) && !cJSON_IsObject(v)) { /* number, boolean */
 		char *t = cJSON_PrintUnformatted(v);
 		rc = t ? buf_adds(b, t) : -1;
@@ -334,7 +345,8 @@ static void publish(struct stream *s, const char *dir)
 			 s->reason);
 		return;
 	}
-	qsort_r(s->rows, s->nrows, sizeof *s->rows, cmp_rows, s);
+	if (s->nrows > 1) /* qsort_r on no rows would be handed a NULL array */
+		qsort_r(s->rows, s->nrows, sizeof *s->rows, cmp_rows, s);
 	if (asprintf(&path, "%s/%s.csv", dir, s->name) < 0) {
 		path = NULL;
 		err_set(&e, ERR_IO, "%s: out of memory", s->name);

@@ -33,7 +33,8 @@ struct raw { /* a raw stream seen in the input */
 	const struct mapper *m; /* NULL: no source knows it */
 	int canon[MAP_MAX_FEEDS];
 	int nfeeds;
-	int schema, activated; /* seen its SCHEMA, its ACTIVATE_VERSION */
+	int schema, activated; /* how many SCHEMA and ACTIVATE_VERSION it had: two runs
+				  concatenated are complete only if both were */
 	int early;             /* RECORDs before its SCHEMA (warned once) */
 	long long version;
 	long in;
@@ -324,7 +325,7 @@ static struct raw *known(struct norm *n)
 
 static void on_schema(struct norm *n, struct raw *r)
 {
-	r->schema = 1;
+	r->schema++;
 	for (int i = 0; i < r->nfeeds; i++) {
 		struct canon_out *c = &n->cs[r->canon[i]];
 		const struct canon_stream *cs = &canon_streams[r->canon[i]];
@@ -398,7 +399,7 @@ static void read_all(struct norm *n, FILE *in)
 			break;
 		case SINGER_ACTIVATE:
 			if (r) {
-				r->activated = 1;
+				r->activated++;
 				r->version = n->msg.version;
 			}
 			break;
@@ -436,6 +437,10 @@ static void activate(struct norm *n)
 					snprintf(why, sizeof why,
 						 "%s has no ACTIVATE_VERSION (not read completely)",
 						 r->name);
+				else if (r->activated < r->schema)
+					snprintf(why, sizeof why,
+						 "%s has %d SCHEMA but %d ACTIVATE_VERSION (not read completely)",
+						 r->name, r->schema, r->activated);
 				else if (r->version > version)
 					version = r->version;
 			}

@@ -147,3 +147,15 @@ graph g-1 p-5a6624c5b6bef37b u-2" ]
 	[ "$status" -eq 0 ]
 	jq -e -s 'length >= 2 and all(.prog == "dedupe")' <<<"$output"
 }
+
+@test "a source_id holding the key separator (0x1f) is not merged by accident: written unmerged, people not activated" {
+	printf '%s\n' '{"type":"SCHEMA","stream":"people","schema":{},"key_properties":[]}' \
+		'{"type":"RECORD","stream":"people","record":{"source":"a\u001fb","source_id":"c"}}' \
+		'{"type":"RECORD","stream":"people","record":{"source":"a","source_id":"b\u001fc"}}' \
+		'{"type":"ACTIVATE_VERSION","stream":"people","version":1}' >"$T/in"
+	run "$ROSTER_BIN/dedupe" "$T/in"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"control character (0x1f)"* ]]
+	[ "$(printf '%s\n' "$output" | grep -c '"type":"RECORD"')" -eq 2 ]
+	[ "$(printf '%s\n' "$output" | grep -c '"type":"ACTIVATE_VERSION","stream":"people"')" -eq 0 ]
+}

@@ -258,3 +258,21 @@ publish_basic() {
 	[ "$status" -eq 0 ]
 	[ -s "$T/a/b/c/people.csv" ]
 }
+
+@test "separators inside list cells are escaped so the cell splits back the same" {
+	printf '%s\n' '{"type":"SCHEMA","stream":"people","schema":{},"key_properties":[]}' \
+		'{"type":"RECORD","stream":"people","record":{"source":"x","source_id":"1","org_ids":["s1;s2","s3"],"sources":[{"source":"x","source_id":"a:b"}]}}' \
+		'{"type":"ACTIVATE_VERSION","stream":"people","version":1}' >"$T/in"
+	load_csv "$T/in"
+	[ "$status" -eq 0 ]
+	grep -q 's1\\;s2;s3' "$T/out/people.csv"
+	grep -q 'x:a\\:b' "$T/out/people.csv"
+}
+
+@test "an activated stream with no records is written with its header (no crash)" {
+	printf '%s\n' '{"type":"SCHEMA","stream":"sessions","schema":{},"key_properties":[]}' \
+		'{"type":"ACTIVATE_VERSION","stream":"sessions","version":1}' >"$T/in"
+	load_csv "$T/in"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$T/out/sessions.csv")" -eq 1 ]
+}

@@ -236,3 +236,21 @@ record() { # file, stream, source_id
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"stdin: records in: 0; records out: 0"* ]]
 }
+
+@test "two runs concatenated are complete only if both were: a second SCHEMA without its ACTIVATE_VERSION withholds it" {
+	users >"$T/in"
+	users | sed '$d' >>"$T/in"
+	run "$N" "$T/in"
+	printf '%s\n' "$output" | grep '^{' >"$T/out" || true
+	[ "$(grep -c '"type":"ACTIVATE_VERSION","stream":"people"' "$T/out")" -eq 0 ]
+	[[ "$output" == *"clever_users has 2 SCHEMA but 1 ACTIVATE_VERSION"* ]]
+}
+
+@test "an escaped NUL in an id becomes U+FFFD, never a cut-short id" {
+	printf '%s\n' '{"type":"SCHEMA","stream":"clever_terms","schema":{},"key_properties":["id"]}' \
+		'{"type":"RECORD","stream":"clever_terms","record":{"id":"t\u0000x","name":"Fall"}}' \
+		'{"type":"ACTIVATE_VERSION","stream":"clever_terms","version":1}' >"$T/in"
+	run "$N" "$T/in"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"source_id":"t'$'\xef\xbf\xbd''x"'* ]]
+}
