@@ -827,6 +827,11 @@ int runjob(const struct runjob_opts *o)
 		code = EXIT_FAILED;
 		goto out;
 	}
+	char *clean = realpath(r.output, NULL); /* "a/b/../../out" reads badly in a report */
+	if (clean) {
+		free(r.output);
+		r.output = clean;
+	}
 	r.started = clk_now();
 	int nusable = 0, hold = 0;
 	for (int i = 0; i < r.nsrc; i++) {
