@@ -20,6 +20,13 @@ void buf_free(struct buf *b)
 	b->len = b->size = 0;
 }
 
+void buf_wipe(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->size);
+	buf_free(b);
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;

@@ -15,6 +15,8 @@ struct buf {
 
 void buf_init(struct buf *b, size_t cap);
 void buf_free(struct buf *b);
+/* buf_free for a buffer that held a secret: zeroes every byte first. */
+void buf_wipe(struct buf *b);
 void buf_reset(struct buf *b);
 int buf_reserve(struct buf *b, size_t extra);
 int buf_add(struct buf *b, const void *p, size_t n);

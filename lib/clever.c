@@ -2,8 +2,10 @@
 #include "clock.h"
 #include "log.h"
 #include "pager.h"
+#include "strset.h"
 #include "url.h"
 #include "versions.h"
+#include "wordlist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +26,7 @@ struct clever {
 	struct buf auth; /* "Authorization: Bearer ..."; wiped at the end */
 	int limit;
 	/* users seen in an earlier role query: a multi-role user is sent once */
-	char **seen;
-	size_t nseen, seen_cap;
+	struct strset seen;
 	long students_no_email;
 };
 
@@ -166,57 +167,14 @@ static int get_token(struct clever *c, struct rt_err *e)
 	}
 	cJSON_Delete(j);
 out:
-	if (r.body.data)
-		explicit_bzero(r.body.data, r.body.len);
-	if (userpwd.data)
-		explicit_bzero(userpwd.data, userpwd.len);
-	buf_free(&userpwd);
+	buf_wipe(&r.body);
+	buf_wipe(&userpwd);
 	buf_free(&url);
 	http_resp_free(&r);
 	return rc;
 }
 
 /* ---- paging ---- */
-
-static int seen_add(struct clever *c, const char *id)
-{
-	/* linear probing hash set of ids; returns 1 when it was there */
-	if ((c->nseen + 1) * 2 > c->seen_cap) {
-		size_t ncap = c->seen_cap ? c->seen_cap * 2 : 1024;
-		char **n = calloc(ncap, sizeof *n);
-		if (!n)
-			return 0;
-		for (size_t i = 0; i < c->seen_cap; i++) {
-			if (!c->seen[i])
-				continue;
-			size_t h = 5381;
-			for (const char *p = c->seen[i]; *p; p++)
-				h = h * 33 + (unsigned char)*p;
-			for (h %= ncap; n[h]; h = (h + 1) % ncap)
-				;
-			n[h] = c->seen[i];
-		}
-		free(c->seen);
-		c->seen = n;
-		c->seen_cap = ncap;
-	}
-	size_t h = 5381;
-	for (const char *p = id; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	for (h %= c->seen_cap; c->seen[h]; h = (h + 1) % c->seen_cap)
-		if (!strcmp(c->seen[h], id))
-			return 1;
-	c->seen[h] = strdup(id);
-	c->nseen++;
-	return 0;
-}
-
-static void seen_free(struct clever *c)
-{
-	for (size_t i = 0; i < c->seen_cap; i++)
-		free(c->seen[i]);
-	free(c->seen);
-}
 
 /* Counts students Clever sends without an email (sharing is off by default). */
 static void note_email(struct clever *c, const cJSON *rec)
@@ -269,7 +227,15 @@ static int read_page(struct clever *c, const char *url, struct buf *next, int de
 			cJSON_Delete(j);
 			goto out;
 		}
-		if (dedupe_users && cJSON_IsString(id) && seen_add(c, id->valuestring))
+		int had = dedupe_users && cJSON_IsString(id) ? strset_add(&c->seen, id->valuestring) : 0;
+		if (had < 0) {
+			err_clear(e);
+			err_where(e, c->run->source, endpoint);
+			err_set(e, ERR_IO, "out of memory recording the users read");
+			cJSON_Delete(j);
+			goto out;
+		}
+		if (had)
 			continue;
 		if (dedupe_users)
 			note_email(c, rec);
@@ -347,29 +313,15 @@ static int read_list(struct clever *c, const char *path, const char *role, struc
 	return rc;
 }
 
-static int has_word(const char *list, const char *w)
-{
-	size_t n = strlen(w);
-	for (const char *p = list; p && *p;) {
-		size_t l = strcspn(p, ",");
-		if (l == n && !strncmp(p, w, n))
-			return 1;
-		p += l + (p[l] == ',');
-	}
-	return 0;
-}
-
 int clever_check_opts(const struct clever_opts *co, struct rt_err *e)
 {
 	const char *lists[2] = {co->streams, co->roles};
 	const char *what[2] = {"--streams", "--roles"};
 	const char *all[2] = {all_streams, NULL};
 	for (int k = 0; k < 2; k++) {
-		for (const char *p = lists[k]; p && *p;) {
-			size_t l = strcspn(p, ",");
-			char w[64];
-			snprintf(w, sizeof w, "%.*s", (int)(l < 63 ? l : 63), p);
-			int ok = all[k] ? has_word(all[k], w) : 0;
+		char w[64];
+		for (const char *p = lists[k]; list_next(&p, w, sizeof w);) {
+			int ok = all[k] ? list_has(all[k], w) : 0;
 			for (int i = 0; !all[k] && known_roles[i]; i++)
 				ok |= !strcmp(known_roles[i], w);
 			if (!ok) {
@@ -377,7 +329,6 @@ int clever_check_opts(const struct clever_opts *co, struct rt_err *e)
 					k ? "student,teacher,staff,district_admin,contact" : all_streams);
 				return -1;
 			}
-			p += l + (p[l] == ',');
 		}
 	}
 	if (co->page_size > CLEVER_MAX_LIMIT) {
@@ -397,9 +348,8 @@ static int probe_version(const char *cand, void *ud, struct rt_err *e)
 {
 	/* the cheapest call that proves the version: one district, limit 1 */
 	struct clever *c = ud;
-	struct buf url, next;
+	struct buf url;
 	buf_init(&url, 1 << 16);
-	buf_init(&next, 1 << 16);
 	buf_printf(&url, "%s/%s/districts?limit=1", c->base, cand);
 	const char *hdr[] = {c->auth.data, "Accept: application/json", NULL};
 	struct http_resp r;
@@ -408,7 +358,6 @@ static int probe_version(const char *cand, void *ud, struct rt_err *e)
 	int rc = source_fetch(c->run->src, &q, &r, e);
 	http_resp_free(&r);
 	buf_free(&url);
-	buf_free(&next);
 	return rc;
 }
 
@@ -422,13 +371,9 @@ static void stream(struct clever *c, const char *name, const char *path, int use
 	int rc = 0;
 	if (users) {
 		const char *roles = c->co->roles ? c->co->roles : all_roles;
-		for (const char *p = roles; *p && !rc;) {
-			size_t l = strcspn(p, ",");
-			char role[64];
-			snprintf(role, sizeof role, "%.*s", (int)(l < 63 ? l : 63), p);
+		char role[64];
+		for (const char *p = roles; !rc && list_next(&p, role, sizeof role);)
 			rc = read_list(c, path, role, &e);
-			p += l + (p[l] == ',');
-		}
 		if (c->students_no_email) {
 			snprintf(c->run->cur->note, sizeof c->run->cur->note,
 				 "%ld students have no email: Clever shares student emails only when "
@@ -466,12 +411,10 @@ int clever_extract(struct extract_run *run, const struct extract_opts *o,
 		extract_bookmark(run, "api_version", c.version);
 		static const char *const order[] = {"schools", "terms", "users", "sections"};
 		for (int i = 0; i < 4; i++)
-			if (has_word(streams, order[i]))
+			if (list_has(streams, order[i]))
 				stream(&c, order[i], order[i], !strcmp(order[i], "users"));
 	}
-	if (c.auth.data)
-		explicit_bzero(c.auth.data, c.auth.len);
-	buf_free(&c.auth);
-	seen_free(&c);
+	buf_wipe(&c.auth);
+	strset_free(&c.seen);
 	return 0;
 }

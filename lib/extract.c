@@ -6,6 +6,7 @@
 #include "log.h"
 #include "prog.h"
 #include "singer.h"
+#include "wordlist.h"
 
 #include <errno.h>
 #include <math.h>
@@ -253,12 +254,12 @@ void extract_fail_all(struct extract_run *r, const char *prefix, const char *str
 	log_err(LOG_ERROR, e);
 	if (e->kind == ERR_AUTH || e->kind == ERR_CONFIG || e->kind == ERR_USAGE)
 		r->config_failed = 1;
-	for (const char *p = streams; *p;) {
-		size_t l = strcspn(p, ",");
+	char w[40];
+	for (const char *p = streams; list_next(&p, w, sizeof w);) {
 		if (r->nstreams < EXTRACT_MAX_STREAMS) {
 			struct extract_stream *s = &r->streams[r->nstreams++];
 			memset(s, 0, sizeof *s);
-			snprintf(s->name, sizeof s->name, "%s%.*s", prefix, (int)(l < 40 ? l : 40), p);
+			snprintf(s->name, sizeof s->name, "%s%s", prefix, w);
 			s->done = -1;
 			s->err = *e;
 			/* a SCHEMA without ACTIVATE_VERSION: downstream keeps last night's
@@ -266,7 +267,6 @@ void extract_fail_all(struct extract_run *r, const char *prefix, const char *str
 			if (singer_schema(r->out, s->name, raw_schema, NULL))
 				r->write_failed = 1;
 		}
-		p += l + (p[l] == ',');
 	}
 	log_warn("%s: no stream could be read", r->source);
 	write_state(r);

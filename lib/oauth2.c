@@ -12,16 +12,9 @@ void oauth2_token_init(struct oauth2_token *t)
 	buf_init(&t->access_token, 64 * 1024);
 }
 
-static void wipe(struct buf *b)
-{
-	if (b->data)
-		explicit_bzero(b->data, b->size);
-	buf_free(b);
-}
-
 void oauth2_token_free(struct oauth2_token *t)
 {
-	wipe(&t->access_token);
+	buf_wipe(&t->access_token);
 }
 
 /* The form body; with_secret adds client_id and client_secret to it. */
@@ -101,7 +94,7 @@ int oauth2_client_credentials(struct source *s, const char *token_url, const cha
 	 * resending the secret for a bad scope or grant would change nothing */
 	if (rc && (!strcmp(e->code, "invalid_client") || (e->status == 401 && !e->code[0]))) {
 		/* fallback: credentials in the body instead of Basic */
-		wipe(&body);
+		buf_wipe(&body);
 		buf_init(&body, 64 * 1024);
 		form(&body, id, secret, scope, 1);
 		struct fetch_req q2 = {"POST", token_url, hdr, body.data, body.len, NULL};
@@ -122,10 +115,10 @@ int oauth2_client_credentials(struct source *s, const char *token_url, const cha
 			 "check both in the job's credentials (the secret may have expired or been rotated)",
 			 id);
 	}
-	wipe(&userpwd);
-	wipe(&body);
+	buf_wipe(&userpwd);
+	buf_wipe(&body);
 	/* the token response may echo the token: wipe the body too */
-	wipe(&r.body);
+	buf_wipe(&r.body);
 	http_resp_free(&r);
 	return rc;
 }

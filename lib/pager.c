@@ -2,64 +2,11 @@
 #include "buf.h"
 #include "url.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Links are rarely longer than a few KiB; a longer one is refused as not a URL. */
 #define LINK_CAP (1 << 16)
-
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
-
-/* The slot that holds key, or the empty slot where it would go. */
-static char **slot(const struct pager *p, const char *key)
-{
-	size_t i = hash(key) & (p->size - 1);
-	while (p->seen[i] && strcmp(p->seen[i], key))
-		i = (i + 1) & (p->size - 1);
-	return &p->seen[i];
-}
-
-/* Doubles the table once it is half full, so probes stay short. */
-static int grow(struct pager *p)
-{
-	if (p->size && (p->count + 1) * 2 <= p->size)
-		return 0;
-	struct pager bigger = *p;
-	bigger.size = p->size ? p->size * 2 : 64;
-	bigger.seen = calloc(bigger.size, sizeof *bigger.seen);
-	if (!bigger.seen)
-		return -1;
-	for (size_t i = 0; i < p->size; i++)
-		if (p->seen[i])
-			*slot(&bigger, p->seen[i]) = p->seen[i];
-	free(p->seen);
-	*p = bigger;
-	return 0;
-}
-
-static int seen(const struct pager *p, const char *key)
-{
-	return p->size && *slot(p, key);
-}
-
-/* Takes ownership of key. */
-static int remember(struct pager *p, char *key)
-{
-	if (grow(p)) {
-		free(key);
-		return -1;
-	}
-	*slot(p, key) = key;
-	p->count++;
-	return 0;
-}
 
 void pager_init(struct pager *p, const char *first_url, int max_pages)
 {
@@ -72,7 +19,7 @@ void pager_init(struct pager *p, const char *first_url, int max_pages)
 		p->origin = buf_steal(&b);
 	/* A first URL that is not http(s) leaves origin NULL: pager_next then
 	 * refuses every link, since none can be checked against it. */
-	if (p->origin && (url_key(first_url, &b) || remember(p, buf_steal(&b))))
+	if (p->origin && (url_key(first_url, &b) || strset_add(&p->seen, b.data) < 0))
 		p->oom = 1;
 	buf_free(&b);
 }
@@ -95,14 +42,14 @@ int pager_next(struct pager *p, const char *next_url, struct rt_err *e)
 			origin.data, p->origin);
 		err_hint(e, "links are only followed on the host the list started on, so that "
 			    "credentials never leave it; check the base URL");
-	} else if (seen(p, key.data)) {
+	} else if (strset_has(&p->seen, key.data)) {
 		err_set(e, ERR_PAGING, "the next link %s was already read: the server's paging loops",
 			key.data);
 	} else if (p->pages >= p->max_pages) {
 		err_set(e, ERR_PAGING,
 			"stopped at the cap of %d pages: the server still sent a next link",
 			p->max_pages);
-	} else if (remember(p, buf_steal(&key))) {
+	} else if (strset_add(&p->seen, key.data) < 0) {
 		err_set(e, ERR_PAGING, "out of memory recording the pages read");
 	} else {
 		p->pages++;
@@ -131,9 +78,7 @@ int pager_check_total(const struct pager *p, long long advertised, long long rea
 
 void pager_free(struct pager *p)
 {
-	for (size_t i = 0; i < p->size; i++)
-		free(p->seen[i]);
-	free(p->seen);
+	strset_free(&p->seen);
 	free(p->origin);
 	memset(p, 0, sizeof *p);
 }

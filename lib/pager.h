@@ -2,6 +2,7 @@
 #define ROSTER_PAGER_H
 
 #include "err.h"
+#include "strset.h"
 
 /* The pagination guards every connector runs its next links through
  * (DESIGN.md): a link seen before is a loop, a link to another origin is
@@ -13,9 +14,7 @@
  * match); pager_free releases them. */
 struct pager {
 	char *origin;   /* url_origin of the first URL; NULL when it had none */
-	char **seen;    /* open addressing, size slots, NULL = empty */
-	size_t size;    /* a power of two, or 0 before the first insert */
-	size_t count;
+	struct strset seen; /* links let through, in url_key form */
 	int pages;      /* pages let through, the first included */
 	int max_pages;
 	int oom;        /* the first URL could not be recorded */

@@ -10,6 +10,7 @@
 #include "mapping.h"
 #include "singer.h"
 #include "spawn.h"
+#include "wordlist.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -389,19 +390,7 @@ static int reads(struct src *s, const char *raw)
 	const char *list = s->type->streams_key ? job_get(s->sec, s->type->streams_key) : NULL;
 	if (!list)
 		return 1;
-	const char *w = raw + tl + 1;
-	size_t n = strlen(w);
-	for (const char *p = list; *p;) {
-		p += strspn(p, " \t");
-		size_t l = strcspn(p, ",");
-		size_t k = l;
-		while (k && (p[k - 1] == ' ' || p[k - 1] == '\t'))
-			k--;
-		if (k == n && !strncmp(p, w, n))
-			return 1;
-		p += l + (p[l] == ',');
-	}
-	return 0;
+	return list_has(list, raw + tl + 1);
 }
 
 /* Adds to feeds the canonical streams fed by the raw streams the source

@@ -1,4 +1,5 @@
 #include "tap.h"
+#include "buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,31 +39,15 @@ int tap_done(void)
 
 char *tap_slurp(const char *path, unsigned long *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	struct buf b;
+	buf_init(&b, 0);
+	if (buf_read_file(&b, path)) {
+		buf_free(&b);
 		return NULL;
-	size_t cap = 4096, n = 0, r;
-	char *p = malloc(cap + 1);
-	while (p && (r = fread(p + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap) {
-			char *q = realloc(p, cap * 2 + 1);
-			if (!q) {
-				free(p);
-				p = NULL;
-				break;
-			}
-			p = q;
-			cap *= 2;
-		}
 	}
-	fclose(f);
-	if (!p)
-		return NULL;
-	p[n] = 0;
 	if (len)
-		*len = n;
-	return p;
+		*len = b.len;
+	return buf_steal(&b);
 }
 
 const char *tap_vectors(void)

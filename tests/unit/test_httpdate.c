@@ -143,13 +143,32 @@ static void test_dates(void)
 	tap_ok(http_date_parse(NULL, NOW, &e) == -1, "NULL is not a date");
 }
 
-static const struct {
+/* A header value, the time it arrived, and the wait it asks for. */
+struct delay_case {
 	const char *in;
 	double now;
 	int ok;
 	double want;
 	const char *why;
-} values[] = {
+};
+
+typedef int (*delay_parser)(const char *value, double now, double *delay);
+
+static void run_delays(const char *header, delay_parser parse, const struct delay_case *c,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		double d = -1;
+		int r = parse(c[i].in, c[i].now, &d);
+		tap_ok(r == c[i].ok && (r || fabs(d - c[i].want) < 1e-9), "%s: %s", header, c[i].why);
+		if (r != c[i].ok || (!r && fabs(d - c[i].want) >= 1e-9))
+			tap_diag("  \"%s\": rc %d, delay %f", c[i].in, r, d);
+	}
+	double d;
+	tap_ok(parse(NULL, c[0].now, &d) == -1, "%s: no value", header);
+}
+
+static const struct delay_case values[] = {
 	{" 120\t", NOW, 0, 120, "Retry-After: OWS around the value is not part of it"},
 	{"  Sun, 06 Nov 1994 08:49:37 GMT ", 784111700, 0, 77, "Retry-After date with OWS"},
 	{"99999999999999999999999", NOW, 0, 1e15, "Retry-After beyond 1e15 s is clamped, not wrapped"},
@@ -159,28 +178,15 @@ static const struct {
 
 static void test_retry_after(void)
 {
-	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
-		double d = -1;
-		int r = retry_after_parse(values[i].in, values[i].now, &d);
-		tap_ok(r == values[i].ok && (r || d == values[i].want), "%s", values[i].why);
-		if (r != values[i].ok)
-			tap_diag("  \"%s\": rc %d, delay %f", values[i].in, r, d);
-	}
 	double d;
-	tap_ok(retry_after_parse(NULL, NOW, &d) == -1, "no Retry-After value");
+	run_delays("Retry-After", retry_after_parse, values, sizeof values / sizeof values[0]);
 	char longv[200];
 	memset(longv, 'x', sizeof longv - 1);
 	longv[sizeof longv - 1] = '\0';
 	tap_ok(retry_after_parse(longv, NOW, &d) == -1, "a long garbage value is rejected");
 }
 
-static const struct {
-	const char *in;
-	double now;
-	int ok;
-	double want;
-	const char *why;
-} resets[] = {
+static const struct delay_case resets[] = {
 	{"1700000040", 1700000000, 0, 40, "reset 40 s ahead"},
 	{"1700000900", 1700000000, 0, 900, "reset 15 minutes ahead"},
 	{"1700000000", 1700000000.5, 0, 0, "reset just passed: no wait"},
@@ -196,14 +202,7 @@ static const struct {
 
 static void test_reset(void)
 {
-	for (size_t i = 0; i < sizeof resets / sizeof resets[0]; i++) {
-		double d = -1;
-		int r = ratelimit_reset_parse(resets[i].in, resets[i].now, &d);
-		tap_ok(r == resets[i].ok && (r || fabs(d - resets[i].want) < 1e-9),
-		       "X-RateLimit-Reset: %s", resets[i].why);
-	}
-	double d;
-	tap_ok(ratelimit_reset_parse(NULL, 0, &d) == -1, "X-RateLimit-Reset: no value");
+	run_delays("X-RateLimit-Reset", ratelimit_reset_parse, resets, sizeof resets / sizeof resets[0]);
 }
 
 int main(void)
