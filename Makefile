@@ -10,7 +10,8 @@ PROGRAMS = \
 	normalize:normalize/normalize.c \
 	dedupe:normalize/dedupe.c \
 	load-csv:load/load-csv.c \
-	run-job:pipelines/run-job.c
+	run-job:pipelines/run-job.c \
+	creds:pipelines/creds.c
 
 # Debian packages the build, the demo and the tests need (DESIGN.md, Dependencies).
 DEPS_BUILD = gcc make pkg-config libcurl4-openssl-dev libssl-dev libssh2-1-dev \

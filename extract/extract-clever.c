@@ -17,11 +17,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: extract-clever [options] > raw.ndjson\n"
 		"Reads users, schools, sections and terms of one district from Clever (v3.0)\n"
-		"and writes Singer messages on stdout. Secrets come from the environment,\n"
-		"never from the command line.\n\n"
+		"and writes Singer messages on stdout. Secrets come from the credentials\n"
+		"store (creds(1)), never from the command line.\n\n"
 		"  --client-id ID           the app's client id (gets the district token)\n"
-		"  --client-secret-env VAR  environment variable holding the client secret\n"
-		"  --token-env VAR          environment variable holding a district-app token\n"
+		"  --client-secret creds:NAME  the stored entry holding the client secret\n"
+		"  --token creds:NAME       the stored entry holding a district-app token\n"
 		"                           (instead of the client id and secret)\n"
 		"  --district ID            district to read when several connected the app\n"
 		"  --streams LIST           any of schools,terms,users,sections (default all)\n"
@@ -31,27 +31,19 @@ static void usage(FILE *f)
 		"  --help                   this text\n\n" EXIT_CODES_HELP);
 }
 
-enum { OPT_CLIENT_ID = XOPT_LAST, OPT_SECRET_ENV, OPT_TOKEN_ENV, OPT_DISTRICT, OPT_STREAMS, OPT_ROLES, OPT_HELP };
-
-static char *secret_from_env(const char *var, const char *flag)
-{
-	char *v = secret_take_env(var);
-	if (!v)
-		log_msg(LOG_ERROR, "%s %s: the environment variable is not set or empty", flag, var);
-	return v;
-}
+enum { OPT_CLIENT_ID = XOPT_LAST, OPT_SECRET, OPT_TOKEN, OPT_DISTRICT, OPT_STREAMS, OPT_ROLES, OPT_HELP };
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		EXTRACT_COMMON_LONGOPTS,
-		{"client-id", 1, 0, OPT_CLIENT_ID}, {"client-secret-env", 1, 0, OPT_SECRET_ENV},
-		{"token-env", 1, 0, OPT_TOKEN_ENV}, {"district", 1, 0, OPT_DISTRICT},
+		{"client-id", 1, 0, OPT_CLIENT_ID}, {"client-secret", 1, 0, OPT_SECRET},
+		{"token", 1, 0, OPT_TOKEN}, {"district", 1, 0, OPT_DISTRICT},
 		{"streams", 1, 0, OPT_STREAMS}, {"roles", 1, 0, OPT_ROLES},
 		{"help", 0, 0, OPT_HELP}, {0, 0, 0, 0}};
 	struct extract_opts o;
 	struct clever_opts co = {0};
-	const char *secret_env = NULL, *token_env = NULL;
+	const char *secret_ref = NULL, *token_ref = NULL;
 	struct rt_err e;
 	int opt;
 
@@ -69,8 +61,8 @@ int main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case OPT_CLIENT_ID: co.client_id = optarg; break;
-		case OPT_SECRET_ENV: secret_env = optarg; break;
-		case OPT_TOKEN_ENV: token_env = optarg; break;
+		case OPT_SECRET: secret_ref = optarg; break;
+		case OPT_TOKEN: token_ref = optarg; break;
 		case OPT_DISTRICT: co.district = optarg; break;
 		case OPT_STREAMS: co.streams = optarg; break;
 		case OPT_ROLES: co.roles = optarg; break;
@@ -84,21 +76,22 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	char *secret = NULL, *token = NULL;
+	char secret_name[128];
+	int rc = EXIT_USAGE;
 	secret_protect_process();
-	if ((secret_env && !(secret = secret_from_env(secret_env, "--client-secret-env"))) ||
-	    (token_env && !(token = secret_from_env(token_env, "--token-env")))) {
-		secret_free(secret);
-		return EXIT_USAGE;
+	if ((secret_ref &&
+	     !(secret = extract_secret(&o, secret_ref, "--client-secret", &e))) ||
+	    (token_ref && !(token = extract_secret(&o, token_ref, "--token", &e)))) {
+		log_err(LOG_ERROR, &e);
+		goto out;
 	}
 	co.client_secret = secret;
 	co.token = token;
-	char secret_name[128];
-	if (secret_env) {
-		snprintf(secret_name, sizeof secret_name, "the environment variable %s", secret_env);
+	if (secret_ref) {
+		snprintf(secret_name, sizeof secret_name, "the stored entry %s", secret_ref + 6);
 		co.secret_name = secret_name;
 	}
 	co.page_size = o.page_size;
-	int rc = EXIT_USAGE;
 	if (clever_check_opts(&co, &e)) {
 		log_err(LOG_ERROR, &e);
 		goto out;

@@ -122,18 +122,31 @@ int atomic_commit(struct atomic_file *a, struct rt_err *e)
 	free(a->tmp);
 	a->tmp = NULL; /* renamed: nothing left to unlink */
 
-	/* Without this the rename itself may be lost in a crash. */
-	char *dir = dir_of(a->path);
+	rc = atomic_sync_dir(a->path, e);
+	atomic_abort(a);
+	return rc;
+}
+
+int atomic_sync_dir(const char *path, struct rt_err *e)
+{
+	/* Without this a rename may be lost in a crash. */
+	char *dir = dir_of(path);
 	int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	rc = 0;
+	int rc = 0;
 	if (dfd < 0 || (fsync(dfd) && errno != EINVAL)) /* EINVAL: fs cannot sync folders */
-		rc = fail(e, a->path, "renamed into place, but fsync of the folder failed "
-				      "(the new file may not survive a crash)");
+		rc = fail(e, path, "renamed into place, but fsync of the folder failed "
+				   "(the new file may not survive a crash)");
 	if (dfd >= 0)
 		close(dfd);
 	free(dir);
-	atomic_abort(a);
 	return rc;
+}
+
+int atomic_rename(const char *from, const char *to, struct rt_err *e)
+{
+	if (rename(from, to))
+		return fail(e, to, "rename");
+	return atomic_sync_dir(to, e);
 }
 
 void atomic_abort(struct atomic_file *a)

@@ -40,6 +40,10 @@ void atomic_abort(struct atomic_file *a);
 
 /* open + write + commit of one buffer. */
 int atomic_publish(const char *path, const void *p, size_t n, mode_t mode, struct rt_err *e);
+/* fsync of the folder holding path, after a rename or a create there. */
+int atomic_sync_dir(const char *path, struct rt_err *e);
+/* rename(2) then the folder's fsync: from replaces to in one step. */
+int atomic_rename(const char *from, const char *to, struct rt_err *e);
 /* mkdir -p; folders get 0755 minus the umask. */
 int atomic_mkdirs(const char *dir, struct rt_err *e);
 

@@ -44,9 +44,16 @@ int buf_reserve(struct buf *b, size_t extra)
 	size_t n = b->size ? b->size : 256;
 	while (n < need)
 		n *= 2;
-	char *p = realloc(b->data, n);
+	/* not realloc: the old block is wiped before it is freed, so a buffer
+	 * that held a secret leaves no copy behind when it grows */
+	char *p = malloc(n);
 	if (!p)
 		return -1;
+	if (b->data) {
+		memcpy(p, b->data, b->len + 1);
+		explicit_bzero(b->data, b->size);
+		free(b->data);
+	}
 	b->data = p;
 	b->size = n;
 	return 0;

@@ -5,7 +5,8 @@
 /* A growable byte buffer. The struct owns data; buf_free releases it.
  * cap bounds growth: an append past cap fails (returns -1) so that a
  * runaway response or line cannot eat the machine's memory. data is kept
- * NUL-terminated after every successful append. */
+ * NUL-terminated after every successful append. Growing wipes the old
+ * block before freeing it, so only buf_wipe is needed for a secret. */
 struct buf {
 	char *data;
 	size_t len;

@@ -32,8 +32,8 @@ struct clever {
 
 const struct job_key clever_job_keys[] = {
 	{"client_id", "--client-id", JK_PLAIN},
-	{"client_secret", "--client-secret-env", JK_SECRET},
-	{"token", "--token-env", JK_SECRET},
+	{"client_secret", "--client-secret", JK_SECRET},
+	{"token", "--token", JK_SECRET},
 	{"district", "--district", JK_PLAIN},
 	{"streams", "--streams", JK_PLAIN},
 	{"roles", "--roles", JK_PLAIN},
@@ -96,6 +96,7 @@ static int get_token(struct clever *c, struct rt_err *e)
 	const struct clever_opts *co = c->co;
 	if (co->token) {
 		buf_printf(&c->auth, "Authorization: Bearer %s", co->token);
+		explicit_bzero(co->token, strlen(co->token)); /* the header holds it now */
 		return 0;
 	}
 	struct buf url, userpwd;
@@ -111,6 +112,8 @@ static int get_token(struct clever *c, struct rt_err *e)
 		http_urlencode(co->district, &url);
 	}
 	buf_printf(&userpwd, "%s:%s", co->client_id, co->client_secret);
+	/* needed for this request only: a retry uses userpwd */
+	explicit_bzero(co->client_secret, strlen(co->client_secret));
 	static const char *const hdr[] = {"Accept: application/json", NULL};
 	struct fetch_req q = {"GET", url.data, hdr, NULL, 0, userpwd.data};
 	if (source_fetch(c->run->src, &q, &r, e)) {
@@ -337,8 +340,8 @@ int clever_check_opts(const struct clever_opts *co, struct rt_err *e)
 		return -1;
 	}
 	if (!co->token && (!co->client_id || !co->client_secret)) {
-		err_set(e, ERR_USAGE, "Clever needs a district token (--token-env) or a client id "
-				      "with its secret (--client-id and --client-secret-env)");
+		err_set(e, ERR_USAGE, "Clever needs a district token (--token creds:NAME) or a client id "
+				      "with its secret (--client-id and --client-secret creds:NAME)");
 		return -1;
 	}
 	return 0;

@@ -9,9 +9,9 @@
 
 struct clever_opts {
 	const char *client_id;
-	const char *client_secret; /* from the environment; wiped by the caller */
-	const char *secret_name;   /* where it came from ("env CLEVER_SECRET"), for hints */
-	const char *token;         /* a district-app bearer token given directly */
+	char *client_secret;       /* from the store; wiped once the token is got */
+	const char *secret_name;   /* where it came from ("the stored entry clever"), for hints */
+	char *token;              /* a stored district-app token; wiped once copied */
 	const char *district;      /* district id, to pick among several tokens */
 	const char *streams;       /* "users,schools,sections,terms" */
 	const char *roles;         /* "student,teacher,staff,district_admin" */

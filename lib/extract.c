@@ -1,4 +1,5 @@
 #include "extract.h"
+#include "creds.h"
 #include "atomic.h"
 #include "clock.h"
 #include "exitcode.h"
@@ -43,6 +44,8 @@ int extract_opt(struct extract_opts *o, int opt, const char *arg, struct rt_err 
 	case XOPT_CA_FILE: o->ca_file = arg; return 1;
 	case XOPT_STATS: o->stats_path = arg; return 1;
 	case XOPT_STATE: o->state_path = arg; return 1;
+	case XOPT_CREDS: o->creds_path = arg; return 1;
+	case XOPT_CREDS_KEY: o->creds_key = arg; return 1;
 	case XOPT_RATE: return number(arg, 0, &o->rate, "--rate", e);
 	case XOPT_MAX_WAIT: return number(arg, 0.001, &o->max_wait, "--max-wait", e);
 	case XOPT_DEADLINE: return number(arg, 0, &o->deadline, "--deadline", e);
@@ -326,4 +329,10 @@ int extract_finish(struct extract_run *r, const struct extract_opts *o)
 	if (failed == 0 && ok > 0)
 		return EXIT_COMPLETE;
 	return ok ? EXIT_PARTIAL : EXIT_FAILED;
+}
+
+char *extract_secret(const struct extract_opts *o, const char *ref, const char *what,
+		     struct rt_err *e)
+{
+	return creds_resolve(o->creds_path, o->creds_key, ref, what, e);
 }

@@ -18,6 +18,8 @@ struct extract_opts {
 	const char *ca_file;
 	const char *stats_path;
 	const char *state_path; /* last night's STATE value, for remembered versions */
+	const char *creds_path; /* the credentials store (NULL: $ROSTER_CREDENTIALS) */
+	const char *creds_key;  /* its key (NULL: creds_path + ".key") */
 	double rate;            /* requests per minute; 0 = the vendor's default */
 	double max_wait;        /* ceiling for one wait, seconds */
 	double deadline;        /* seconds from the start of the run; 0 = none */
@@ -39,12 +41,14 @@ struct extract_opts {
 	"  --ca-file FILE       extra CA bundle for TLS (tests)\n"                         \
 	"  --stats FILE         write per-stream statistics as JSON to FILE\n"             \
 	"  --state FILE         last run's STATE value (remembered API versions)\n"        \
-	"  --log-format F       text (default) or json\n"
+	"  --log-format F       text (default) or json\n"                               \
+	"  --credentials FILE   the credentials store (default $ROSTER_CREDENTIALS)\n"    \
+	"  --credentials-key FILE  its key (default FILE.key)\n"
 
 enum {
 	XOPT_BASE_URL = 1000, XOPT_TOKEN_URL, XOPT_RATE, XOPT_MAX_WAIT, XOPT_DEADLINE,
 	XOPT_TIMEOUT, XOPT_PAGE_SIZE, XOPT_MAX_PAGES, XOPT_CA_FILE, XOPT_STATS, XOPT_STATE,
-	XOPT_LOG_FORMAT, XOPT_LAST
+	XOPT_LOG_FORMAT, XOPT_CREDS, XOPT_CREDS_KEY, XOPT_LAST
 };
 #define EXTRACT_COMMON_LONGOPTS                                                      \
 	{"base-url", 1, 0, XOPT_BASE_URL}, {"token-url", 1, 0, XOPT_TOKEN_URL},      \
@@ -52,12 +56,20 @@ enum {
 	{"deadline", 1, 0, XOPT_DEADLINE}, {"timeout", 1, 0, XOPT_TIMEOUT},          \
 	{"page-size", 1, 0, XOPT_PAGE_SIZE}, {"max-pages", 1, 0, XOPT_MAX_PAGES},    \
 	{"ca-file", 1, 0, XOPT_CA_FILE}, {"stats", 1, 0, XOPT_STATS},                \
-	{"state", 1, 0, XOPT_STATE}, {"log-format", 1, 0, XOPT_LOG_FORMAT}
+	{"state", 1, 0, XOPT_STATE}, {"log-format", 1, 0, XOPT_LOG_FORMAT},          \
+	{"credentials", 1, 0, XOPT_CREDS}, {"credentials-key", 1, 0, XOPT_CREDS_KEY}
 
 void extract_opts_init(struct extract_opts *o);
 /* Handles one common option. 1: handled; 0: not a common option;
  * -1: bad value (message in e). */
 int extract_opt(struct extract_opts *o, int opt, const char *arg, struct rt_err *e);
+
+/* The secret a "creds:NAME" option names, decrypted from the store of
+ * --credentials (what names the option, for messages). Anything else is
+ * refused: secrets never go on a command line. NULL with e filled, or the
+ * secret: the caller wipes it with secret_free as soon as it is used. */
+char *extract_secret(const struct extract_opts *o, const char *ref, const char *what,
+		     struct rt_err *e);
 
 #define EXTRACT_MAX_STREAMS 32
 

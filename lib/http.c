@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <ctype.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,10 +14,44 @@ struct http_client {
 
 static int g_curl_ready;
 
+/* libcurl keeps its own copies of the Authorization header and of
+ * user:password; these hooks wipe every block it frees, so no secret stays
+ * behind in freed memory. */
+static void wipe_free(void *p)
+{
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+static void *wipe_realloc(void *p, size_t n)
+{
+	if (!p)
+		return malloc(n);
+	if (!n) {
+		wipe_free(p);
+		return NULL;
+	}
+	size_t old = malloc_usable_size(p);
+	void *q = malloc(n);
+	if (q) {
+		memcpy(q, p, old < n ? old : n);
+		wipe_free(p);
+	}
+	return q;
+}
+
+static char *wipe_strdup(const char *s)
+{
+	return strdup(s);
+}
+
 struct http_client *http_client_new(const struct http_opts *o)
 {
 	if (!g_curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wipe_free, wipe_realloc,
+					 wipe_strdup, calloc) != CURLE_OK)
 			return NULL;
 		g_curl_ready = 1;
 	}

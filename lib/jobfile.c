@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static char *trim(char *s)
 {
@@ -228,4 +229,47 @@ char *job_path(const struct job *j, const char *p)
 	if (r)
 		snprintf(r, n, "%s/%s", j->dir, p);
 	return r;
+}
+
+/* Random strings switch between upper case, lower case and digits at
+ * about two characters in three; words and names rarely do. */
+static int looks_random(const char *v)
+{
+	size_t n = strlen(v), changes = 0;
+	int classes = 0, prev = -1;
+	if (n < 24 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				"0123456789+=_~-") != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		int cl = isupper(c) ? 0 : islower(c) ? 1 : isdigit(c) ? 2 : 3;
+		if (cl < 3)
+			classes |= 1 << cl;
+		changes += prev >= 0 && cl != prev;
+		prev = cl;
+	}
+	return classes == 7 && changes * 3 >= n;
+}
+
+const char *job_looks_secret(const char *v)
+{
+	const char *at, *scheme = strstr(v, "://");
+	if (strstr(v, "-----BEGIN"))
+		return "a private key or certificate";
+	if (scheme && (at = strchr(scheme + 3, '@')) && memchr(scheme + 3, ':',
+							   (size_t)(at - scheme - 3)) &&
+	    !memchr(scheme + 3, '/', (size_t)(at - scheme - 3)))
+		return "a password in a URL";
+	if (!strncasecmp(v, "Bearer ", 7) || !strncasecmp(v, "Basic ", 6))
+		return "an Authorization header";
+	if (!strncmp(v, "eyJ", 3) && strchr(v, '.') && strchr(strchr(v, '.') + 1, '.'))
+		return "a signed token (JWT)";
+	if (!strncmp(v, "gAAAAA", 6) && strlen(v) >= 100)
+		return "a Fernet token";
+	if (strlen(v) == 44 && v[43] == '=' && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789-_") == 43)
+		return "a Fernet key";
+	if (looks_random(v))
+		return "a password, key or token";
+	return NULL;
 }

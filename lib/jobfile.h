@@ -53,6 +53,11 @@ int job_duration(const char *v, double *out);
 /* A positive finite number ("1200", "2.5"); with integer, a whole number
  * from 1 to INT_MAX. -1 otherwise. */
 int job_number(const char *v, int integer, double *out);
+/* What a value written in clear looks like when it seems to be a secret
+ * ("a private key", "a password in a URL"), or NULL. A heuristic: PEM
+ * blocks, URLs with a password, JWTs, Authorization values, Fernet keys
+ * and tokens, and long random-looking strings of letters and digits. */
+const char *job_looks_secret(const char *v);
 /* Resolves a path relative to the job file; caller frees. */
 char *job_path(const struct job *j, const char *p);
 
@@ -60,7 +65,7 @@ char *job_path(const struct job *j, const char *p);
 enum job_key_kind {
 	JK_PLAIN,  /* --flag value */
 	JK_PATH,   /* --flag path, resolved against the job file's folder */
-	JK_SECRET, /* value must be env:VAR; passed as --flag VAR, never the secret */
+	JK_SECRET, /* value must be creds:NAME (a stored secret); passed as is */
 	JK_NUMBER, /* --flag value, a positive finite number */
 	JK_INTEGER, /* --flag value, a positive whole number */
 };

@@ -4,10 +4,12 @@
 #include "canon.h"
 #include "clever.h"
 #include "clock.h"
+#include "creds.h"
 #include "exitcode.h"
 #include "jobfile.h"
 #include "log.h"
 #include "mapping.h"
+#include "secret.h"
 #include "singer.h"
 #include "spawn.h"
 #include "wordlist.h"
@@ -48,8 +50,9 @@ static const struct job_key common_keys[] = {
 	{"ca_file", "--ca-file", JK_PATH},      {NULL, NULL, JK_PLAIN},
 };
 
-static const char *const job_keys[] = {"name", "output", "work", "deadline", "max_wait",
-				       "log_format", "jq", NULL};
+static const char *const job_keys[] = {"name",	    "output", "work",		 "deadline",
+				       "max_wait",  "log_format", "jq", "credentials",
+				       "credentials_key", NULL};
 
 struct argv {
 	char *v[64];
@@ -76,7 +79,7 @@ struct src {
 	struct job_section *sec;
 	struct argv extract;
 	char *raw, *canon, *stats, *state;
-	const char *secret[8]; /* the environment variables its JK_SECRET keys name */
+	const struct job_kv *secret[8]; /* its JK_SECRET keys (creds:NAME) */
 	int nsecret;
 	int status[3]; /* extract, tee, normalize */
 	int killed;    /* the deadline kill was needed */
@@ -87,6 +90,7 @@ struct run {
 	const struct runjob_opts *o;
 	struct job job;
 	char *output, *work, *jq;
+	char *creds, *creds_key; /* the credentials store and its key, when named */
 	const char *name;
 	const char *log_format;
 	double deadline; /* seconds, 0 = none */
@@ -128,6 +132,20 @@ static const struct job_key *find_key(const struct job_key *keys, const char *k)
 	return NULL;
 }
 
+/* A value that looks like a secret written in clear is refused, whatever
+ * its key: the job file is read by more people than the store. */
+static int refuse_clear_secret(struct run *r, const struct job_kv *kv, struct rt_err *e)
+{
+	const char *why = job_looks_secret(kv->value);
+	if (!why)
+		return 0;
+	bad(r, kv->line, e, "%s: the value looks like %s written in clear", kv->key, why);
+	err_hint(e, "secrets go in the credentials store (creds --file FILE set NAME) and the job "
+		    "names them (client_secret = creds:NAME); if this is not a secret, write it "
+		    "differently or file an issue");
+	return -1;
+}
+
 static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 {
 	struct job_section *sec = s->sec;
@@ -138,6 +156,8 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 		const struct job_key *k = find_key(s->type->keys, kv->key);
 		if (!k)
 			k = find_key(common_keys, kv->key);
+		if (k && k->kind != JK_SECRET && refuse_clear_secret(r, kv, e))
+			return -1;
 		if (!k) {
 			char known[512] = "type";
 			for (int pass = 0; pass < 2; pass++) {
@@ -153,19 +173,22 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 			return -1;
 		}
 		if (k->kind == JK_SECRET) {
-			if (strncmp(kv->value, "env:", 4) || !kv->value[4]) {
-				bad(r, kv->line, e, "%s must name where the secret is (env:VARIABLE), "
-						    "not hold it%s", kv->key, "");
-				err_hint(e, "a secret never goes in a job file: put it in an environment "
-					    "variable and write %s = env:VARIABLE", kv->key);
+			if (!creds_is_ref(kv->value)) {
+				bad(r, kv->line, e, "%s must name a stored secret (creds:NAME), not "
+						    "hold it%s", kv->key,
+				    strncmp(kv->value, "env:", 4) ? ""
+					: " (secrets are no longer read from the environment)");
+				err_hint(e, "a secret never goes in a job file: store it with "
+					    "creds --file FILE set NAME, then write %s = creds:NAME",
+					 kv->key);
 				return -1;
 			}
 			if (s->nsecret >= (int)(sizeof s->secret / sizeof s->secret[0]))
 				return bad(r, kv->line, e, "too many secrets in one source (%s)%s",
 					   kv->key, "");
-			s->secret[s->nsecret++] = kv->value + 4;
+			s->secret[s->nsecret++] = kv;
 			argv_add(&s->extract, k->flag);
-			argv_add(&s->extract, kv->value + 4);
+			argv_add(&s->extract, kv->value);
 		} else if (k->kind == JK_NUMBER || k->kind == JK_INTEGER) {
 			double d;
 			if (job_number(kv->value, k->kind == JK_INTEGER, &d)) {
@@ -189,6 +212,49 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 	return 0;
 }
 
+/* Every secret the job names is in the store and decrypts under its key,
+ * before anything runs: a bad key or an altered store is a configuration
+ * error (exit 2), not a night of failed sources. Each secret is wiped as
+ * soon as it is checked; the extractors read their own. */
+static int check_store(struct run *r, struct rt_err *e)
+{
+	struct creds c;
+	int opened = 0, rc = 0;
+	for (int i = 0; i < r->nsrc && !rc; i++) {
+		struct src *s = &r->src[i];
+		for (int j = 0; j < s->nsecret && !rc; j++) {
+			const struct job_kv *kv = s->secret[j];
+			char *secret;
+			if (!r->creds) {
+				bad(r, kv->line, e, "%s = %s, but the job names no credentials file",
+				    kv->key, kv->value);
+				err_hint(e, "add credentials = FILE to [job] (the file creds set writes)");
+				return -1;
+			}
+			if (!opened && creds_open(&c, r->creds, r->creds_key, 0, e))
+				return -1;
+			opened = 1;
+			if (creds_get(&c, kv->value + 6, &secret, NULL, e)) {
+				char msg[sizeof e->msg];
+				snprintf(msg, sizeof msg, "%s", e->msg);
+				err_set(e, ERR_CONFIG, "%s:%d: %s = %s: %s", r->job.path, kv->line,
+					kv->key, kv->value, msg);
+				rc = -1;
+			}
+			secret_free(secret);
+		}
+		if (s->nsecret) {
+			argv_add(&s->extract, "--credentials");
+			argv_add(&s->extract, r->creds);
+			argv_add(&s->extract, "--credentials-key");
+			argv_add(&s->extract, r->creds_key);
+		}
+	}
+	if (opened)
+		creds_close(&c);
+	return rc;
+}
+
 static int validate(struct run *r, struct rt_err *e)
 {
 	struct job_section *job = job_section(&r->job, "job", NULL);
@@ -203,9 +269,12 @@ static int validate(struct run *r, struct rt_err *e)
 			ok |= !strcmp(job_keys[k], job->kv[i].key);
 		if (!ok) {
 			bad(r, job->kv[i].line, e, "unknown key '%s' in [job]%s", job->kv[i].key, "");
-			err_hint(e, "known keys: name, output, work, deadline, max_wait, log_format, jq");
+			err_hint(e, "known keys: name, output, work, deadline, max_wait, log_format, "
+				    "jq, credentials, credentials_key");
 			return -1;
 		}
+		if (refuse_clear_secret(r, &job->kv[i], e))
+			return -1;
 	}
 	const char *out = job_get(job, "output");
 	if (!out)
@@ -234,6 +303,12 @@ static int validate(struct run *r, struct rt_err *e)
 			   r->log_format, "");
 	if ((v = job_get(job, "jq")))
 		r->jq = job_path(&r->job, v);
+	if ((v = job_get(job, "credentials")) || (v = getenv("ROSTER_CREDENTIALS")))
+		r->creds = job_path(&r->job, v);
+	if ((v = job_get(job, "credentials_key")))
+		r->creds_key = job_path(&r->job, v);
+	else if (r->creds)
+		r->creds_key = cat3(r->creds, ".key", "");
 	for (int i = 0; i < r->job.nsec; i++) {
 		struct job_section *sec = &r->job.sec[i];
 		if (!strcmp(sec->kind, "job"))
@@ -269,7 +344,7 @@ static int validate(struct run *r, struct rt_err *e)
 	}
 	if (!r->nsrc)
 		return bad(r, job->line, e, "the job has no [source NAME] section%s%s", "", "");
-	return 0;
+	return check_store(r, e);
 }
 
 /* ---- running ---- */
@@ -313,12 +388,12 @@ static int env_is(const char *entry, const char *name)
 	return !strncmp(entry, name, l) && entry[l] == '=';
 }
 
-/* A stage's environment: run-job's own without any variable that a source
- * names as a secret (client_secret = env:VAR), except the secrets of keep
- * (a source's own extractor). Every other stage (tee, normalize with the
- * user's jq and its $ENV, dedupe, load-csv) gets keep == NULL: no secret.
- * The strings are environ's: free the array only. NULL when out of memory. */
-static char **stage_env(const struct run *r, const struct src *keep)
+/* A stage's environment: run-job's own, without ROSTER_CREDENTIALS except
+ * for an extractor (keep). The other stages (tee, normalize with the
+ * user's jq and its $ENV, dedupe, load-csv) have no business with the
+ * store. The strings are environ's: free the array only. NULL when out of
+ * memory. */
+static char **stage_env(const struct src *keep)
 {
 	size_t n = 0, k = 0;
 	while (environ[n])
@@ -326,17 +401,9 @@ static char **stage_env(const struct run *r, const struct src *keep)
 	char **v = malloc((n + 1) * sizeof *v);
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		int secret = 0, own = 0;
-		for (int s = 0; s < r->nsrc; s++)
-			for (int j = 0; j < r->src[s].nsecret; j++)
-				if (env_is(environ[i], r->src[s].secret[j])) {
-					secret = 1;
-					own |= &r->src[s] == keep;
-				}
-		if (!secret || own)
+	for (size_t i = 0; i < n; i++)
+		if (keep || !env_is(environ[i], "ROSTER_CREDENTIALS"))
 			v[k++] = environ[i];
-	}
 	v[k] = NULL;
 	return v;
 }
@@ -490,7 +557,7 @@ static void run_source(struct run *r, struct src *s)
 		argv_add(&norm, r->log_format);
 	}
 	char *const *stages[] = {s->extract.v, tee.v, norm.v};
-	char **own = stage_env(r, s), **none = stage_env(r, NULL);
+	char **own = stage_env(s), **none = stage_env(NULL);
 	char *const *envs[] = {own, none, none};
 	log_info("source %s: %s | normalize", s->name, s->type->program);
 	unlink(s->stats);
@@ -545,7 +612,7 @@ static void run_final(struct run *r)
 		argv_add(&load, r->log_format);
 	}
 	char *const *stages[] = {dd.v, load.v};
-	char **env = stage_env(r, NULL);
+	char **env = stage_env(NULL);
 	char *const *envs[] = {env, env};
 	log_info("dedupe | load-csv --out %s", r->output);
 	r->final_tried = 1;
@@ -889,6 +956,8 @@ out:
 	free(r.output);
 	free(r.work);
 	free(r.jq);
+	free(r.creds);
+	free(r.creds_key);
 	job_free(&r.job);
 	return code;
 }

@@ -33,12 +33,45 @@ static void expect_error(const char *name, const char *text, const char *where)
 	job_free(&j);
 }
 
+/* What a job file may hold in clear, and what it may not. */
+static void looks_secret(void)
+{
+	static const struct {
+		const char *v;
+		int secret;
+	} t[] = {
+		{"https://api.clever.com", 0},
+		{"https://user:pw@example.org/x", 1},
+		{"https://example.org/a:b@c", 0},
+		{"-----BEGIN PRIVATE KEY-----", 1},
+		{"Bearer 3f8e2a1c9b7d5e4f6a0c", 1},
+		{"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", 1},
+		{"cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=", 1},
+		{"Xq7Lm2Pz9Rk4Tv8Wb3Nc6Yd1", 1},  /* a random 24-character secret */
+		{"aB3~dE6fG9hJ2kL5mN8pQ1rS4tU7", 1},
+		{"0123456789abcdef0123", 0},       /* a client id: hex */
+		{"LakesideUnifiedSchoolDistrict2024", 0},
+		{"58da8a43cc70ab00017a1a87", 0},   /* a Clever district id */
+		{"student,teacher,staff", 0},
+		{"/var/lib/roster/Lakeside2024/Data", 0},
+		{"demo-client-id", 0},
+		{"1200", 0},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		const char *why = job_looks_secret(t[i].v);
+		tap_ok(!!why == t[i].secret, "%s %s a secret%s%s", t[i].v,
+		       t[i].secret ? "looks like" : "does not look like", why ? ": " : "",
+		       why ? why : "");
+	}
+}
+
 int main(void)
 {
+	looks_secret();
 	struct job j;
 	struct rt_err e;
 	int rc = load("# a district\n[job]\nname = lakeside  # trailing comment\noutput=out/x\n\n"
-		      "[source clever]\ntype = clever\nclient_secret = env:SECRET_VAR\n"
+		      "[source clever]\ntype = clever\nclient_secret = creds:clever\n"
 		      "base_url = http://h/#frag\n",
 		      &j, &e);
 	tap_ok(rc == 0, "a valid file loads");
