@@ -10,7 +10,7 @@
  *   output = out/lakeside      relative paths are relative to the job file
  *   [source clever]            one section per source; the word after
  *   type = clever              "source" is the source's name in the run
- *   client_secret = env:VAR    secrets are named, never written here
+ *   client_secret = creds:NAME secrets are named (the store), never written here
  *
  * The parser keeps every key with its line so that validation errors name
  * file:line. Values are trimmed; "#" starts a comment at the beginning of a

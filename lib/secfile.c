@@ -84,7 +84,7 @@ int secfile_read(const char *path, const char *what, size_t cap, struct buf *out
 		 struct rt_err *e)
 {
 	struct stat st;
-	buf_init(out, cap);
+	buf_init(out, cap + 2); /* room for the size check's extra byte and the NUL */
 	/* O_NONBLOCK: a FIFO put in the file's place must not hang the run */
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
@@ -124,7 +124,7 @@ int secfile_read(const char *path, const char *what, size_t cap, struct buf *out
 	}
 	close(fd);
 	buf_wipe(out);
-	buf_init(out, cap);
+	buf_init(out, cap + 2);
 	return -1;
 }
 

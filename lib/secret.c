@@ -31,7 +31,8 @@ static void wipe_free(char *p, size_t n)
 	free(p);
 }
 
-/* Reads until EOF (or, with one_line, a newline) into p[0..cap]. */
+/* Reads until EOF (or, with one_line, a newline) into p[0..cap]: cap + 1
+ * bytes read means "too long". */
 static ssize_t read_all(int fd, char *p, size_t cap, int one_line)
 {
 	size_t n = 0;
@@ -50,15 +51,19 @@ static ssize_t read_all(int fd, char *p, size_t cap, int one_line)
 	return (ssize_t)n;
 }
 
+/* p holds SLACK(cap) bytes: the secret, a newline or CR LF to drop, one
+ * byte more to notice a longer input, and the NUL. */
+#define SLACK(cap) ((cap) + 4)
+
 static int finish(char *p, size_t n, size_t cap, int raw, char **out, size_t *len,
 		  struct rt_err *e)
 {
+	if (!raw && n && p[n - 1] == '\n')
+		n -= (n > 1 && p[n - 2] == '\r') ? 2 : 1;
 	if (n > cap) {
 		err_set(e, ERR_USAGE, "the secret is longer than %zu bytes", cap);
 		goto bad;
 	}
-	if (!raw && n && p[n - 1] == '\n')
-		n -= (n > 1 && p[n - 2] == '\r') ? 2 : 1;
 	p[n] = 0;
 	if (!n) {
 		err_set(e, ERR_USAGE, "the secret is empty");
@@ -74,22 +79,22 @@ static int finish(char *p, size_t n, size_t cap, int raw, char **out, size_t *le
 		*len = n;
 	return 0;
 bad:
-	wipe_free(p, cap + 2);
+	wipe_free(p, SLACK(cap));
 	return -1;
 }
 
 int secret_read_fd(int fd, size_t cap, int raw, char **out, size_t *len, struct rt_err *e)
 {
-	char *p = calloc(1, cap + 2);
+	char *p = calloc(1, SLACK(cap));
 	*out = NULL;
 	if (!p) {
 		err_set(e, ERR_IO, "out of memory");
 		return -1;
 	}
-	ssize_t n = read_all(fd, p, cap, 0);
+	ssize_t n = read_all(fd, p, cap + 2, 0);
 	if (n < 0) {
 		err_set(e, ERR_IO, "cannot read the secret: %s", strerror(errno));
-		wipe_free(p, cap + 2);
+		wipe_free(p, SLACK(cap));
 		return -1;
 	}
 	return finish(p, (size_t)n, cap, raw, out, len, e);
@@ -119,7 +124,7 @@ int secret_read_tty(const char *prompt, size_t cap, char **out, size_t *len, str
 			close(tty_fd);
 		return -1;
 	}
-	char *p = calloc(1, cap + 2);
+	char *p = calloc(1, SLACK(cap));
 	if (!p) {
 		close(tty_fd);
 		err_set(e, ERR_IO, "out of memory");
@@ -132,7 +137,7 @@ int secret_read_tty(const char *prompt, size_t cap, char **out, size_t *len, str
 	t.c_lflag |= ICANON;
 	ssize_t n = -1;
 	if (write(tty_fd, prompt, strlen(prompt)) >= 0 && !tcsetattr(tty_fd, TCSAFLUSH, &t))
-		n = read_all(tty_fd, p, cap, 1);
+		n = read_all(tty_fd, p, cap + 2, 1);
 	int errnum = errno;
 	tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
 	for (int i = 0; i < 5; i++)
@@ -145,7 +150,7 @@ int secret_read_tty(const char *prompt, size_t cap, char **out, size_t *len, str
 	if (n < 0) {
 		err_set(e, ERR_IO, "cannot read the secret from the terminal: %s",
 			strerror(errnum));
-		wipe_free(p, cap + 2);
+		wipe_free(p, SLACK(cap));
 		return -1;
 	}
 	return finish(p, (size_t)n, cap, 0, out, len, e);

@@ -19,9 +19,18 @@ while [ ! -s "$tmp/port" ]; do
 	fi
 	sleep 0.1
 done
-# The demo's secret is the fake server's; a real job names its own variable.
-CLEVER_CLIENT_SECRET=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["client_secret"])' fixtures/clever/clients.json)
-export CLEVER_CLIENT_SECRET
+# The demo's secret is the fake server's. It goes in a throwaway credentials
+# store made for this run in the temporary folder (removed on exit), which
+# ROSTER_CREDENTIALS names: the demo job has no credentials key, so run-job
+# reads the store from there and hands it to the extractor alone. A real
+# job makes its store once and names it with credentials = FILE.
+creds="$top/$BUILD/bin/creds"
+store="$tmp/demo.creds"
+"$creds" --file "$store" keygen || exit 1
+/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["client_secret"])' \
+	fixtures/clever/clients.json | "$creds" --file "$store" set clever || exit 1
+ROSTER_CREDENTIALS=$store
+export ROSTER_CREDENTIALS
 "$top/$BUILD/bin/run-job" pipelines/examples/demo.job
 rc=$?
 echo

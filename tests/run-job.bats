@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# run-job: job-file validation (errors name file:line) and the secret rule.
+# run-job: job-file validation (errors name file:line) and the secret rule:
+# a secret is only ever named (creds:NAME), and lives in the credentials store.
 
 setup() {
 	T=$(mktemp -d)
@@ -9,13 +10,24 @@ teardown() {
 	rm -rf "$T"
 }
 
+# the hint that names the store's command: "creds set NAME" (maybe with --file FILE)
+CREDS_SET='creds (--file [^ ]+ )?set NAME'
+
 job() {
 	printf '%s\n' "$@" >"$T/d.job"
 }
 
+# A credentials store next to the job file ($T/creds, key $T/creds.key)
+# holding the entry x; a job finds it with "credentials = creds".
+store() {
+	"$ROSTER_BIN/creds" --file "$T/creds" keygen
+	printf 'x-secret-value\n' | "$ROSTER_BIN/creds" --file "$T/creds" set x
+}
+
 @test "a valid job file passes --check" {
-	job '[job]' 'output = out' '[source clever]' 'type = clever' 'client_id = abc' \
-		'client_secret = env:X_SECRET'
+	store
+	job '[job]' 'output = out' 'credentials = creds' '[source clever]' 'type = clever' \
+		'client_id = abc' 'client_secret = creds:x'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"valid (1 source)"* ]]
@@ -27,8 +39,30 @@ job() {
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"d.job:6:"* ]]
-	[[ "$output" == *"env:VARIABLE"* ]]
+	[[ "$output" =~ $CREDS_SET ]]
 	[[ "$output" != *"s3cr3t-Value-123"* ]]
+}
+
+@test "a secret named by an environment variable (env:VARIABLE) is refused with the store's hint" {
+	store
+	job '[job]' 'output = out' 'credentials = creds' '[source clever]' 'type = clever' \
+		'client_id = abc' 'client_secret = env:X_SECRET'
+	X_SECRET=env-Value-0451 run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"d.job:7:"* ]]
+	[[ "$output" =~ $CREDS_SET ]]
+	[[ "$output" != *"env-Value-0451"* ]]
+}
+
+@test "a job naming a store entry that does not exist is refused, naming the entry and the store" {
+	store
+	job '[job]' 'output = out' 'credentials = creds' '[source clever]' 'type = clever' \
+		'client_id = abc' 'client_secret = creds:no-such-entry'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no-such-entry"* ]]
+	[[ "$output" == *"$T/creds"* ]]
+	[[ "$output" != *"x-secret-value"* ]]
 }
 
 @test "an unknown key names file, line and the known keys" {
@@ -67,7 +101,7 @@ job() {
 }
 
 @test "every program answers --help with the exit codes, and refuses unknown flags" {
-	for p in extract-clever normalize dedupe load-csv run-job; do
+	for p in extract-clever normalize dedupe load-csv run-job creds; do
 		run "$ROSTER_BIN/$p" --help
 		[ "$status" -eq 0 ]
 		[[ "$output" == *"Exit status"* ]]
@@ -77,22 +111,45 @@ job() {
 }
 
 @test "every program has a man page" {
-	for p in extract-clever normalize dedupe load-csv run-job; do
+	for p in extract-clever normalize dedupe load-csv run-job creds; do
 		[ -f "$BATS_TEST_DIRNAME/../man/$p.1" ]
 	done
 	[ -f "$BATS_TEST_DIRNAME/../man/roster-job.5" ]
 }
 
-@test "extract-clever refuses a secret variable that is not set" {
-	run env -u NOPE_SECRET "$ROSTER_BIN/extract-clever" --client-id a --client-secret-env NOPE_SECRET
+@test "extract-clever refuses a store entry that does not exist, naming it and the store" {
+	store
+	run "$ROSTER_BIN/extract-clever" --client-id a --credentials "$T/creds" --client-secret creds:nope
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"NOPE_SECRET"* ]]
+	[[ "$output" == *"nope"* ]]
+	[[ "$output" == *"$T/creds"* ]]
+	[[ "$output" != *"x-secret-value"* ]]
+}
+
+@test "extract-clever with creds:NAME but no store (no --credentials, no ROSTER_CREDENTIALS) says how to name one" {
+	run env -u ROSTER_CREDENTIALS "$ROSTER_BIN/extract-clever" --client-id a --client-secret creds:x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--credentials"* || "$output" == *"ROSTER_CREDENTIALS"* ]]
+}
+
+@test "extract-clever refuses a secret on the command line and the gone --client-secret-env" {
+	run "$ROSTER_BIN/extract-clever" --client-id a --client-secret Literal-Secret-9931
+	[ "$status" -eq 2 ]
+	[[ "$output" =~ secrets\ never\ go\ on\ (a|the)\ command\ line ]]
+	[[ "$output" != *"Literal-Secret-9931"* ]]
+	X=Env-Secret-5150 run "$ROSTER_BIN/extract-clever" --client-id a --client-secret-env X
+	[ "$status" -eq 2 ]
+	[[ "$output" != *"Env-Secret-5150"* ]]
+	X=Env-Secret-5150 run "$ROSTER_BIN/extract-clever" --token-env X
+	[ "$status" -eq 2 ]
+	[[ "$output" != *"Env-Secret-5150"* ]]
 }
 
 @test "source numbers are checked: positive, finite, whole where they count" {
+	store
 	src() {
-		job '[job]' 'output = o' '[source clever]' 'type = clever' 'client_id = a' \
-			'client_secret = env:X' "$1"
+		job '[job]' 'output = o' 'credentials = creds' '[source clever]' 'type = clever' \
+			'client_id = a' 'client_secret = creds:x' "$1"
 	}
 	for bad in 'rate = fast' 'rate = 0' 'rate = -5' 'rate = inf' 'rate = nan' 'rate = 12x' \
 		'timeout = 0' 'timeout = infinity' 'page_size = 2.5' 'page_size = 0' \
@@ -101,7 +158,7 @@ job() {
 		run "$ROSTER_BIN/run-job" --check "$T/d.job"
 		echo "$bad -> $status: $output"
 		[ "$status" -eq 2 ]
-		[[ "$output" == *"d.job:7: ${bad%% *}: '${bad#*= }' is not a positive "* ]]
+		[[ "$output" == *"d.job:8: ${bad%% *}: '${bad#*= }' is not a positive "* ]]
 	done
 	src 'page_size = 2.5'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
@@ -123,8 +180,9 @@ job() {
 		[ "$status" -eq 2 ]
 		[[ "$output" == *"d.job:3: ${bad%% *}: '${bad#*= }'"* ]]
 	done
-	job '[job]' 'output = o' 'deadline = 2h' 'max_wait = 0.5' '[source clever]' 'type = clever' \
-		'client_id = a' 'client_secret = env:X'
+	store
+	job '[job]' 'output = o' 'deadline = 2h' 'max_wait = 0.5' 'credentials = creds' \
+		'[source clever]' 'type = clever' 'client_id = a' 'client_secret = creds:x'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 0 ]
 }

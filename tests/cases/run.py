@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 FAKE = os.path.join(TOP, "tests", "fake", "fake_vendor.py")
 PYTHON = "/usr/bin/python3"
-PLACEHOLDER = re.compile(r"\{(fake|port|bin|tmp|fixtures|vectors|ca)\}")
+PLACEHOLDER = re.compile(r"\{(fake|port|bin|tmp|fixtures|vectors|ca|creds_key|creds)\}")
 
 
 # ---- values and paths ----
@@ -324,6 +324,46 @@ def check_csv(rel, text, spec, fails):
             fails.append("file %s: a row has %s but must not" % (rel, short(want)))
 
 
+# ---- the credentials store ----
+
+class SetupFailed(Exception):
+    """A case's setup step failed; fails says which."""
+
+
+def make_creds(entries, vars_, env, fails):
+    """{"NAME": "secret", ...}: makes {creds_key} with `creds keygen`, then
+    stores each entry with `creds set NAME` (the secret on stdin, followed by
+    the one newline the program strips, so it is stored exactly). A failed
+    step is a failed case that says which step."""
+    if not isinstance(entries, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
+        fails.append('setup: "creds" must be an object of NAME: "secret" strings')
+        return
+    if any(v.endswith("\r") for v in entries.values()):  # "\r\n" would be stripped whole
+        fails.append('setup: a "creds" secret cannot end in a carriage return')
+        return
+    prog = os.path.join(vars_["bin"], "creds")
+    if not os.access(prog, os.X_OK):
+        fails.append("setup: %s is not built (or not executable): cannot make the credentials store" % prog)
+        return
+    steps = [(["keygen"], None, "keygen")] + [
+        (["set", name], subst(secret, vars_) + "\n", "set %s" % name) for name, secret in entries.items()]
+    for args, stdin, what in steps:
+        argv = [prog, "--file", vars_["creds"]] + args
+        try:
+            p = subprocess.run(argv, cwd=vars_["tmp"], env=env,
+                               input=(stdin or "").encode(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=30, start_new_session=True)
+        except subprocess.TimeoutExpired:
+            fails.append("setup: creds %s timed out after 30 s" % what)
+            return
+        if p.returncode:
+            err = p.stderr.decode("utf-8", "replace").strip().splitlines()
+            fails.append("setup: creds %s exited %d: %s" % (
+                what, p.returncode, " / ".join(err[-3:]) or "(no message)"))
+            return
+
+
 # ---- one case ----
 
 def run_case(path, opts):
@@ -335,9 +375,11 @@ def run_case(path, opts):
     os.makedirs(tmp)
     vars_ = {"bin": opts.bin, "tmp": tmp, "fixtures": os.path.join(TOP, "fixtures"),
              "vectors": os.environ.get("VECTORS", os.path.join(TOP, "tests", "vectors")),
-             "fake": "", "port": "", "ca": ""}
+             "fake": "", "port": "", "ca": "",
+             "creds": os.path.join(tmp, "creds"), "creds_key": os.path.join(tmp, "creds.key")}
     env = dict(os.environ)
     env.pop("ROSTER_FAKE_CLOCK", None)
+    env.pop("ROSTER_CREDENTIALS", None)  # a case names its store, or sets it in "env"
     if "clock" in case:
         env["ROSTER_FAKE_CLOCK"] = str(case["clock"])
     fails, diag, fake = [], [], None
@@ -347,6 +389,10 @@ def run_case(path, opts):
             vars_["port"] = fake.port
             vars_["fake"] = "%s://127.0.0.1:%s" % (fake.scheme, fake.port)
             vars_["ca"] = fake.ca
+        if "creds" in case:  # before setup files: they may name {creds}, or replace it
+            make_creds(case["creds"], vars_, env, fails)
+            if fails:
+                raise SetupFailed()
         seeded = {}
         for rel, content in ((case.get("setup") or {}).get("files") or {}).items():
             seeded[rel] = subst(content, vars_)
@@ -391,6 +437,8 @@ def run_case(path, opts):
             if fake and opts.verbose:
                 diag += ["#   request: %s %s %s" % (r["method"], r["path"], short(r["query"]))
                          for r in fake.requests()]
+    except SetupFailed:  # already said in fails
+        pass
     except Exception as e:  # a broken case file is a failed case, not a crashed runner
         fails.append("case error: %s: %s" % (type(e).__name__, e))
     finally:
