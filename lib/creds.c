@@ -73,9 +73,9 @@ static int read_key(const char *path, struct fernet_key *k, struct rt_err *e)
 				    "with: creds --key %s keygen", path);
 		return -1;
 	}
-	size_t n = b.len;
-	while (n && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r'))
-		n--;
+	size_t n = b.len; /* the key and at most one line ending */
+	if (n && b.data[n - 1] == '\n')
+		n -= n > 1 && b.data[n - 2] == '\r' ? 2 : 1;
 	int rc = fernet_key_parse(k, b.data, n);
 	buf_wipe(&b);
 	if (rc) {
