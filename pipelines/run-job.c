@@ -3,6 +3,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "runjob.h"
+#include "secret.h"
 
 #include <getopt.h>
 #include <libgen.h>
@@ -38,6 +39,7 @@ int main(int argc, char **argv)
 
 	if (prog_init(argv[0]))
 		return EXIT_USAGE;
+	secret_protect_process(); /* it decrypts each secret once, to check the store */
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'r': o.report_path = optarg; break;
