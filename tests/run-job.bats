@@ -43,6 +43,28 @@ store() {
 	[[ "$output" != *"s3cr3t-Value-123"* ]]
 }
 
+@test "a value that looks like a secret in clear is refused in any key, naming its line and the store" {
+	store
+	for kv in 'base_url = https://admin:Pa55word@api.example.org' \
+		'client_id = Xq7Lm2Pz9Rk4Tv8Wb3Nc6Yd1Ae5' \
+		'token_url = -----BEGIN PRIVATE KEY-----' \
+		'district = eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl'; do
+		job '[job]' 'output = out' 'credentials = creds' '[source clever]' 'type = clever' \
+			"$kv" 'client_secret = creds:x'
+		run "$ROSTER_BIN/run-job" --check "$T/d.job"
+		echo "$kv -> $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"d.job:6: ${kv%% *}: the value looks like"* ]]
+		[[ "$output" =~ $CREDS_SET ]]
+		[[ "$output" != *"Pa55word"* ]] && [[ "$output" != *"Xq7Lm2Pz9"* ]]
+	done
+	job '[job]' 'output = out' 'credentials = creds' 'name = Xq7Lm2Pz9Rk4Tv8Wb3Nc6Yd1Ae5' \
+		'[source clever]' 'type = clever' 'client_secret = creds:x'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"d.job:4: name: the value looks like"* ]]
+}
+
 @test "a secret named by an environment variable (env:VARIABLE) is refused with the store's hint" {
 	store
 	job '[job]' 'output = out' 'credentials = creds' '[source clever]' 'type = clever' \
