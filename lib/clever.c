@@ -95,15 +95,17 @@ static int get_token(struct clever *c, struct rt_err *e)
 {
 	const struct clever_opts *co = c->co;
 	if (co->token) {
-		buf_printf(&c->auth, "Authorization: Bearer %s", co->token);
+		int rc = buf_printf(&c->auth, "Authorization: Bearer %s", co->token);
 		explicit_bzero(co->token, strlen(co->token)); /* the header holds it now */
-		return 0;
+		if (rc)
+			err_set(e, ERR_CONFIG, "the stored district token is too long for a header");
+		return rc;
 	}
 	struct buf url, userpwd;
 	struct http_resp r;
 	int rc = -1;
 	buf_init(&url, 8192);
-	buf_init(&userpwd, 8192);
+	buf_init(&userpwd, 128 * 1024); /* a stored secret may be 64 KiB */
 	http_resp_init(&r, 16 << 20);
 	buf_adds(&url, c->o->token_url ? c->o->token_url : CLEVER_TOKEN_URL);
 	buf_adds(&url, "?owner_type=district");
@@ -111,9 +113,13 @@ static int get_token(struct clever *c, struct rt_err *e)
 		buf_adds(&url, "&district=");
 		http_urlencode(co->district, &url);
 	}
-	buf_printf(&userpwd, "%s:%s", co->client_id, co->client_secret);
+	int too_long = buf_printf(&userpwd, "%s:%s", co->client_id, co->client_secret);
 	/* needed for this request only: a retry uses userpwd */
 	explicit_bzero(co->client_secret, strlen(co->client_secret));
+	if (too_long) {
+		err_set(e, ERR_CONFIG, "the client id and secret are too long for HTTP Basic auth");
+		goto out;
+	}
 	static const char *const hdr[] = {"Accept: application/json", NULL};
 	struct fetch_req q = {"GET", url.data, hdr, NULL, 0, userpwd.data};
 	if (source_fetch(c->run->src, &q, &r, e)) {
@@ -149,9 +155,11 @@ static int get_token(struct clever *c, struct rt_err *e)
 	}
 	const cJSON *at = cJSON_GetObjectItemCaseSensitive(pick, "access_token");
 	if (n == 1 && cJSON_IsString(at)) {
-		buf_printf(&c->auth, "Authorization: Bearer %s", at->valuestring);
+		err_redact_add(at->valuestring);
+		rc = buf_printf(&c->auth, "Authorization: Bearer %s", at->valuestring);
 		explicit_bzero(at->valuestring, strlen(at->valuestring));
-		rc = 0;
+		if (rc)
+			err_set(e, ERR_DATA, "the district token Clever sent is too long for a header");
 	} else if (n == 0) {
 		err_set(e, ERR_CONFIG, co->district ? "no district token for district %s (tokens for: %s)"
 						    : "no district has connected this app%s%s",

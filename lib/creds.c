@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HEADER "roster-credentials 1\n"
@@ -64,15 +67,12 @@ int creds_is_ref(const char *ref)
 	return ref && !strncmp(ref, "creds:", 6) && creds_name_ok(ref + 6);
 }
 
+/* -2 when the key file does not exist (the caller gives the hint). */
 static int read_key(const char *path, struct fernet_key *k, struct rt_err *e)
 {
 	struct buf b;
-	if (secfile_read(path, "key file", CREDS_KEY_FILE_MAX, &b, e)) {
-		if (errno == ENOENT)
-			err_hint(e, "the key the credentials were stored with; a new one is made "
-				    "with: creds --key %s keygen", path);
-		return -1;
-	}
+	if (secfile_read(path, "key file", CREDS_KEY_FILE_MAX, &b, e))
+		return errno == ENOENT ? -2 : -1;
 	size_t n = b.len; /* the key and at most one line ending */
 	if (n && b.data[n - 1] == '\n')
 		n -= n > 1 && b.data[n - 2] == '\r' ? 2 : 1;
@@ -207,7 +207,13 @@ int creds_open(struct creds *c, const char *path, const char *key_path, int flag
 		clear(c);
 		return -1;
 	}
-	if (read_key(c->key_path, &c->key, e)) {
+	int krc = read_key(c->key_path, &c->key, e);
+	if (krc == -2 && access(path, F_OK) == 0)
+		err_hint(e, "%s was stored under that key, and no other key opens it: put the key "
+			    "file back (a new key is for a new store)", path);
+	else if (krc == -2)
+		err_hint(e, "make a key first: creds --key %s keygen", c->key_path);
+	if (krc) {
 		clear(c);
 		return -1;
 	}
@@ -259,6 +265,14 @@ int creds_get(const struct creds *c, const char *name, char **secret, size_t *le
 				       "(%s): the file was altered", name, c->path,
 			fernet_status_text(st));
 		err_hint(e, "store the secret again with: creds --file %s set %s", c->path, name);
+		return -1;
+	}
+	if (strlen((char *)msg) != n) { /* secret_free would wipe only up to the NUL */
+		OPENSSL_cleanse(msg, n);
+		free(msg);
+		err_set(e, ERR_CONFIG, "entry \"%s\" of credentials file %s holds a NUL byte",
+			name, c->path);
+		err_hint(e, "store it again with creds set (secrets are text; binary ones as base64)");
 		return -1;
 	}
 	*secret = (char *)msg;
@@ -332,7 +346,19 @@ int creds_save(struct creds *c, struct rt_err *e)
 	file_mac(&c->key, b.data, b.len, mac);
 	if (buf_printf(&b, "mac %s\n", mac))
 		goto full;
-	rc = atomic_publish(c->path, b.data, b.len, 0600, e);
+	/* exactly 0600, whatever the umask: not atomic_publish's mode & ~umask */
+	struct atomic_file a;
+	if (atomic_open(&a, c->path, 0600, e) == 0) {
+		if (fchmod(a.fd, 0600)) {
+			err_set(e, ERR_IO, "%s: chmod of the temporary file: %s", c->path,
+				strerror(errno));
+			atomic_abort(&a);
+		} else if (atomic_write(&a, b.data, b.len, e)) {
+			atomic_abort(&a);
+		} else {
+			rc = atomic_commit(&a, e);
+		}
+	}
 	buf_free(&b);
 	return rc;
 full:
@@ -414,7 +440,7 @@ int creds_rotate(const char *path, const char *key_path, const char **note, stru
 	struct creds c;
 	struct fernet_key nk;
 	char file_id[17], id[17];
-	int rc = -1;
+	int rc = -1, lock = -1;
 	*note = "";
 	if (key_path)
 		kp = strdup(key_path);
@@ -425,30 +451,32 @@ int creds_rotate(const char *path, const char *key_path, const char **note, stru
 		err_set(e, ERR_IO, "out of memory");
 		return -1;
 	}
+	if ((lock = creds_lock(path, e)) < 0)
+		goto out;
 	if (access(next, F_OK) == 0) {
-		/* an earlier rotation stopped: after publishing the store (finish
-		 * it) or before (its new key was never used: start over) */
-		if (stored_key_id(path, file_id, e) || key_file_id(next, id, e))
+		/* an earlier rotation stopped: before publishing the store (its
+		 * new key, whole or not, was never used: start over) or after
+		 * (finish it by putting the new key in place) */
+		struct rt_err ignored;
+		if (stored_key_id(path, file_id, e))
 			goto out;
-		if (!strcmp(id, file_id)) {
+		if (key_file_id(kp, id, &ignored) == 0 && !strcmp(id, file_id)) {
+			if (unlink(next)) {
+				err_set(e, ERR_IO, "%s: cannot remove the unused key of an "
+						   "interrupted rotation: %s", next, strerror(errno));
+				goto out;
+			}
+		} else if (key_file_id(next, id, e) == 0 && !strcmp(id, file_id)) {
 			if (atomic_rename(next, kp, e) == 0) {
 				*note = "finished an interrupted rotation: the store was already "
 					"under the new key";
 				rc = 0;
 			}
 			goto out;
-		}
-		if (key_file_id(kp, id, e))
-			goto out;
-		if (strcmp(id, file_id)) {
+		} else {
 			err_set(e, ERR_CONFIG, "neither %s nor %s matches credentials file %s", kp,
 				next, path);
 			err_hint(e, "find the key the file was made with");
-			goto out;
-		}
-		if (unlink(next)) {
-			err_set(e, ERR_IO, "%s: cannot remove the unused key of an interrupted "
-					   "rotation: %s", next, strerror(errno));
 			goto out;
 		}
 	}
@@ -477,9 +505,33 @@ int creds_rotate(const char *path, const char *key_path, const char **note, stru
 	fernet_key_wipe(&nk);
 	creds_close(&c);
 out:
+	creds_unlock(lock);
 	free(kp);
 	free(next);
 	return rc;
+}
+
+int creds_lock(const char *path, struct rt_err *e)
+{
+	/* the folder, not a file: the store and its key are replaced by
+	 * renames, and a lock on a replaced file would guard nothing */
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		err_set(e, ERR_CONFIG, "%s: cannot open the folder of credentials file %s: %s",
+			dir ? dir : "?", path, strerror(errno));
+	else
+		while (flock(fd, LOCK_EX) && errno == EINTR)
+			;
+	free(dir);
+	return fd;
+}
+
+void creds_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the lock */
 }
 
 char *creds_resolve(const char *path, const char *key_path, const char *ref, const char *what,

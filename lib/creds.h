@@ -65,6 +65,14 @@ int creds_remove(struct creds *c, const char *name, struct rt_err *e);
 /* Writes the store atomically (mode 0600). */
 int creds_save(struct creds *c, struct rt_err *e);
 
+/* Changes of the store (set, remove, rotate) hold an exclusive lock on
+ * its folder from reading the store to publishing it, so two at once cannot
+ * lose an update or write a store under a key that was just replaced.
+ * Readers need no lock: the store is replaced in one rename. Returns the
+ * lock's descriptor, or -1 with e filled. */
+int creds_lock(const char *path, struct rt_err *e);
+void creds_unlock(int fd);
+
 /* Creates a key file: 32 random bytes as base64url and a newline, 0600,
  * never over an existing file. */
 int creds_keygen(const char *key_path, struct rt_err *e);

@@ -36,6 +36,16 @@ void err_set(struct rt_err *e, enum err_kind kind, const char *fmt, ...)
 void err_where(struct rt_err *e, const char *source, const char *endpoint);
 void err_hint(struct rt_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Secrets this process holds (a client secret, a token): a vendor may echo
+ * them in its error text, which goes to logs, STATE and reports. Each one
+ * registered here (with its URL-encoded form) is masked with '*' wherever
+ * err_set, err_hint, err_format, err_redact and the loggers put text, a
+ * tail cut in the middle of one included. The copies are wiped at exit.
+ * Secrets under 6 bytes are not registered (they would mask common text). */
+void err_redact_add(const char *secret);
+void err_redact_str(char *s);
+void err_redact(struct rt_err *e);
+
 /* One line: "clever GET /v3.0/sections: 403 (code): msg; check: hint". */
 void err_format(const struct rt_err *e, char *out, size_t n);
 const char *err_kind_name(enum err_kind k);

@@ -143,6 +143,7 @@ static void put_err(cJSON *o, const struct rt_err *in)
 	utf8_scrub(e->hint);
 	utf8_scrub(e->code);
 	utf8_scrub(e->endpoint);
+	err_redact(e);
 	err_format(e, line, sizeof line);
 	cJSON *x = cJSON_AddObjectToObject(o, "error");
 	cJSON_AddStringToObject(x, "kind", err_kind_name(e->kind));

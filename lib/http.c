@@ -198,7 +198,12 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	/* gzip and deflate only: zlib allocates through the wiping hooks
+	 * above, brotli and zstd would keep unwiped copies of a token reply.
+	 * HTTP/1.1 for the same reason: nghttp2 keeps its own copies of the
+	 * Authorization header (its header tables). */
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->opts.ca_file)

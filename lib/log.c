@@ -89,6 +89,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	err_redact_str(msg);
 	if (g_fmt == LOG_JSON)
 		emit_json(lvl, msg, NULL);
 	else
@@ -102,7 +103,9 @@ void log_err(enum log_level lvl, const struct rt_err *e)
 	if (lvl < g_min)
 		return;
 	if (g_fmt == LOG_JSON) {
-		emit_json(lvl, e->msg, e);
+		struct rt_err copy = *e;
+		err_redact(&copy);
+		emit_json(lvl, copy.msg, &copy);
 		return;
 	}
 	err_format(e, line, sizeof line);

@@ -47,6 +47,7 @@ static int parse_token(const struct http_resp *r, struct oauth2_token *t, struct
 	} else {
 		buf_reset(&t->access_token);
 		buf_adds(&t->access_token, at->valuestring);
+		err_redact_add(at->valuestring);
 		/* wipe cJSON's copy of the token before it is freed */
 		explicit_bzero(at->valuestring, strlen(at->valuestring));
 		t->expires_at = cJSON_IsNumber(exp) ? clk_now() + exp->valuedouble

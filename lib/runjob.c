@@ -303,8 +303,12 @@ static int validate(struct run *r, struct rt_err *e)
 			   r->log_format, "");
 	if ((v = job_get(job, "jq")))
 		r->jq = job_path(&r->job, v);
-	if ((v = job_get(job, "credentials")) || (v = getenv("ROSTER_CREDENTIALS")))
+	/* the job's path is relative to the job file; the variable's, as for
+	 * creds and the extractors, to the current folder */
+	if ((v = job_get(job, "credentials")))
 		r->creds = job_path(&r->job, v);
+	else if ((v = getenv("ROSTER_CREDENTIALS")) && *v)
+		r->creds = strdup(v);
 	if ((v = job_get(job, "credentials_key")))
 		r->creds_key = job_path(&r->job, v);
 	else if (r->creds)

@@ -134,9 +134,11 @@ int secfile_create(const char *path, const char *what, const void *p, size_t n,
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int errnum = errno;
-		err_set(e, ERR_CONFIG, "%s %s: cannot create it: %s", what, path,
-			errnum == EEXIST ? "it already exists (it is never overwritten)"
-					 : strerror(errnum));
+		err_set(e, errnum == EEXIST || errnum == ELOOP ? ERR_CONFIG : ERR_IO,
+			"%s %s: cannot create it: %s", what, path,
+			errnum == EEXIST   ? "it already exists (it is never overwritten)"
+			: errnum == ELOOP ? "it is a symbolic link (never followed)"
+					   : strerror(errnum));
 		if (errnum == EEXIST)
 			err_hint(e, "keep the existing file, or move it away yourself first");
 		return -1;
@@ -169,5 +171,9 @@ int secfile_create(const char *path, const char *what, const void *p, size_t n,
 		unlink(path);
 		return -1;
 	}
-	return atomic_sync_dir(path, e);
+	if (atomic_sync_dir(path, e)) {
+		unlink(path); /* it might not survive a crash: leave nothing */
+		return -1;
+	}
+	return 0;
 }

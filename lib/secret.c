@@ -112,8 +112,10 @@ static void tty_restore(int sig)
 
 int secret_read_tty(const char *prompt, size_t cap, char **out, size_t *len, struct rt_err *e)
 {
+	/* no SIGTSTP: a stop restores echo, and the read would go on echoing
+	 * after the resume; ^Z is ignored while the secret is typed */
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
-	struct sigaction sa = {.sa_handler = tty_restore}, old[5];
+	struct sigaction sa = {.sa_handler = tty_restore}, ign = {.sa_handler = SIG_IGN}, old[5];
 	struct termios t;
 	*out = NULL;
 	tty_fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -131,7 +133,7 @@ int secret_read_tty(const char *prompt, size_t cap, char **out, size_t *len, str
 		return -1;
 	}
 	for (int i = 0; i < 5; i++)
-		sigaction(sigs[i], &sa, &old[i]);
+		sigaction(sigs[i], sigs[i] == SIGTSTP ? &ign : &sa, &old[i]);
 	t = tty_saved;
 	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	t.c_lflag |= ICANON;

@@ -51,29 +51,21 @@ static void iso_time(uint64_t t, char out[32])
 		snprintf(out, 32, "%llu", (unsigned long long)t);
 }
 
-static int cmd_set(struct creds *c, const char *name, int raw, struct rt_err *e)
+/* Reads the secret before the store is opened and locked: a prompt must
+ * not hold the lock, nor a store read before a rotation. */
+static int read_secret(const char *name, int raw, char **secret, size_t *n, struct rt_err *e)
 {
-	char *secret, prompt[128];
-	size_t n;
-	int rc;
+	char prompt[128];
 	if (!creds_name_ok(name)) {
-		creds_set(c, name, "", 0, 0, e); /* for its message */
+		err_set(e, ERR_USAGE, "\"%s\" cannot name an entry", name);
+		err_hint(e, "up to %d letters, digits, '.', '_' and '-', starting with a letter "
+			    "or digit", CREDS_NAME_MAX);
 		return -1;
 	}
-	if (isatty(0)) {
-		snprintf(prompt, sizeof prompt, "Secret for %s (not shown): ", name);
-		rc = secret_read_tty(prompt, CREDS_SECRET_MAX, &secret, &n, e);
-	} else {
-		rc = secret_read_fd(0, CREDS_SECRET_MAX, raw, &secret, &n, e);
-	}
-	if (rc)
-		return -1;
-	rc = creds_set(c, name, secret, n, (uint64_t)clk_now(), e);
-	secret_free(secret);
-	if (rc || creds_save(c, e))
-		return -1;
-	log_info("set %s in %s", name, c->path);
-	return 0;
+	if (!isatty(0))
+		return secret_read_fd(0, CREDS_SECRET_MAX, raw, secret, n, e);
+	snprintf(prompt, sizeof prompt, "Secret for %s (not shown): ", name);
+	return secret_read_tty(prompt, CREDS_SECRET_MAX, secret, n, e);
 }
 
 static int cmd_check(struct creds *c)
@@ -138,11 +130,25 @@ static int run(const char *cmd, const char *name, const char *file, const char *
 		log_info("rotated %s: %s", file, note);
 		return EXIT_COMPLETE;
 	}
-	if (creds_open(&c, file, key, cmds[i].flags, &e))
+	char *secret = NULL;
+	size_t n = 0;
+	int lock = -1, rc = 0;
+	if (!strcmp(cmd, "set") && read_secret(name, raw, &secret, &n, &e))
 		return fail(&e);
-	int rc = 0;
-	if (!strcmp(cmd, "set")) {
-		rc = cmd_set(&c, name, raw, &e);
+	if (name && (lock = creds_lock(file, &e)) < 0) { /* set, remove: a change */
+		secret_free(secret);
+		return fail(&e);
+	}
+	if (creds_open(&c, file, key, cmds[i].flags, &e)) {
+		secret_free(secret);
+		creds_unlock(lock);
+		return fail(&e);
+	}
+	if (secret) {
+		rc = creds_set(&c, name, secret, n, (uint64_t)clk_now(), &e);
+		secret_free(secret);
+		if (!rc && !(rc = creds_save(&c, &e)))
+			log_info("set %s in %s", name, c.path);
 	} else if (!strcmp(cmd, "list")) {
 		for (size_t j = 0; j < c.n; j++) {
 			char t[32];
@@ -150,16 +156,16 @@ static int run(const char *cmd, const char *name, const char *file, const char *
 			printf("%s\t%s\n", c.v[j].name, t);
 		}
 	} else if (!strcmp(cmd, "check")) {
-		if (cmd_check(&c)) {
-			creds_close(&c);
-			return EXIT_USAGE;
-		}
+		rc = cmd_check(&c);
+		creds_close(&c);
+		return rc ? EXIT_USAGE : EXIT_COMPLETE;
 	} else {
 		rc = creds_remove(&c, name, &e);
 		if (!rc && !(rc = creds_save(&c, &e)))
 			log_info("removed %s from %s", name, c.path);
 	}
 	creds_close(&c);
+	creds_unlock(lock);
 	return rc ? fail(&e) : EXIT_COMPLETE;
 }
 

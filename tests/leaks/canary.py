@@ -15,6 +15,7 @@ import binascii
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +25,7 @@ import time
 import urllib.parse
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("ROSTER_BIN") or os.path.join(TOP, "build", "bin")
+BIN = os.path.abspath(os.environ.get("ROSTER_BIN") or os.path.join(TOP, "build", "bin"))
 FAKE = os.path.join(TOP, "tests", "fake", "fake_vendor.py")
 PY = "/usr/bin/python3"
 
@@ -78,6 +79,23 @@ def forms(s):
 FORMS = [(name, kind, v.encode()) for name, s in CANARIES.items() for kind, v in forms(s)]
 
 
+def escaped_pattern(s):
+    """Each byte as itself or escaped any way an encoder might: %HH (either
+    case, also double-encoded %25HH), JSON \\u00HH, a backslash before it.
+    Catches partial URL-encoding (a "/" left as is), lower-case hex and
+    mixed forms that no fixed list holds."""
+    alts = []
+    for b in s.encode():
+        h = "%02x" % b
+        hx = "".join("[%s%s]" % (c, c.upper()) if c.isalpha() else c for c in h).encode()
+        alts.append(b"(?:" + re.escape(bytes([b])) + b"|\\\\" + re.escape(bytes([b])) +
+                    b"|%(?:25)?" + hx + b"|\\\\u00" + hx + b")")
+    return re.compile(b"".join(alts))
+
+
+PATTERNS = [(name, escaped_pattern(s)) for name, s in CANARIES.items()]
+
+
 def hits(blob, where):
     found = []
     low = blob.lower()
@@ -85,7 +103,41 @@ def hits(blob, where):
         # hex is case-free; the others are exact
         if (v.lower() in low) if kind == "hex" else (v in blob):
             found.append("%s (%s) in %s" % (name, kind, where))
+    for name, rx in PATTERNS:
+        m = rx.search(blob)
+        if m and not any(f.startswith(name + " ") for f in found):
+            found.append("%s (escaped: %r) in %s" % (name, m.group(0)[:80], where))
     return found
+
+
+def self_test():
+    """The search finds what it claims to: every canary in every encoding,
+    planted inside other text. Without this the zero-hit checks could pass
+    because the search is broken."""
+    missed = []
+    for name, s in CANARIES.items():
+        raw = s.encode()
+        basic = ("%s:%s" % (CLIENT_ID, s)).encode()
+        plants = {"raw": raw, "quote": urllib.parse.quote(s, safe="").encode(),
+                  "quote keeping /": urllib.parse.quote(s).encode(),
+                  "quote lower-case hex": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(),
+                                                 urllib.parse.quote(s, safe="")).encode(),
+                  "quote_plus": urllib.parse.quote_plus(s).encode(),
+                  "double-encoded": urllib.parse.quote(urllib.parse.quote(s, safe=""), safe="").encode(),
+                  "json": json.dumps(s).encode(), "json ascii": json.dumps(s).replace("/", "\\/").encode(),
+                  "hex": binascii.hexlify(raw), "HEX": binascii.hexlify(raw).upper()}
+        for pre in range(3):
+            for enc in (base64.b64encode, base64.urlsafe_b64encode):
+                plants["%s +%d" % (enc.__name__, pre)] = enc(b"p" * pre + raw + b"q" * pre)
+                plants["Basic %s +%d" % (enc.__name__, pre)] = b"Basic " + enc(b"p" * pre + basic)
+            plants["base64 unpadded +%d" % pre] = base64.b64encode(b"p" * pre + raw).rstrip(b"=")
+        for kind, v in plants.items():
+            if not hits(b"before " + v + b" after", "plant"):
+                missed.append("%s: %s (%r)" % (name, kind, v))
+    clean = hits(open(__file__, "rb").read().replace(SECRET.encode(), b"").replace(
+        WRONG.encode(), b"").replace(TOKEN.encode(), b""), "this script without its canaries")
+    tap(not missed and not clean, "the search finds every canary form planted in text "
+        "and nothing in clean text", "\n".join(missed + clean))
 
 
 class ProcWatch(threading.Thread):
@@ -200,6 +252,12 @@ def scenario(tmp, name, rules, expect_exit, stderr_has=(), secret=SECRET, timeou
         if k.returncode or s.returncode:
             tap(False, "%s: store set up" % name, k.stderr + s.stderr)
             return
+        store = open(os.path.join(work, "store", "creds"), "rb").read()
+        mode = os.stat(os.path.join(work, "store", "creds")).st_mode & 0o777
+        if name == "demo":
+            tap(not hits(store, "store/creds") and mode == 0o600,
+                "the store holds no canary in any form and is mode 600",
+                "mode %o\n%s" % (mode, "\n".join(hits(store, "store/creds"))))
         key = None
         if mutate:
             key = mutate(work)
@@ -208,7 +266,8 @@ def scenario(tmp, name, rules, expect_exit, stderr_has=(), secret=SECRET, timeou
         if direct:
             argv = [os.path.join(BIN, "extract-clever"), "--base-url", fake.url,
                     "--token-url", fake.url + "/oauth/tokens", "--client-id", CLIENT_ID,
-                    "--credentials", "store/creds", "--client-secret", "creds:clever",
+                    "--credentials", "store/creds", "--client-secret", "creds:clever"] + (
+                    ["--credentials-key", key] if key else []) + [
                     "--timeout", str(timeout), "--log-format", log_format,
                     "--stats", "stats.json"]
         else:
@@ -254,6 +313,7 @@ def other_key(work):
 def main():
     tmp = tempfile.mkdtemp(prefix="canary.")
     try:
+        self_test()
         shutil.copytree(os.path.join(TOP, "fixtures", "clever"), os.path.join(tmp, "data"))
         path = os.path.join(tmp, "data", "clients.json")
         clients = json.load(open(path))
@@ -284,8 +344,23 @@ def main():
         scenario(tmp, "schools-timeout", [{"path": "/v3.0/schools", "replies": [
             {"pass": True, "delay": 3, "repeat": "forever"}]}], 3, ("clever_schools",),
             timeout=1)
-        scenario(tmp, "bad-key", [], 2, ("store/other.key", "does not match"),
+        # a vendor that echoes the secret or the token in its error text:
+        # the extractor masks what it knows to be secret before writing it
+        scenario(tmp, "token-401-echoes-secret", [{"path": "/oauth/tokens", "replies": [
+            {"status": 401, "json": {"error": "invalid_client",
+                                     "error_description": "bad secret " + SECRET},
+             "repeat": "forever"}]}], 2, ("401",))
+        scenario(tmp, "sections-403-echoes-token", [{"path": "/v3.0/sections", "replies": [
+            {"status": 403, "json": {"message": "token " + TOKEN + " lacks scope"},
+             "repeat": "forever"}]}], 3, ("403",))
+        scenario(tmp, "users-500-echoes-header", [{"path": "/v3.0/users", "replies": [
+            {"status": 500, "body": "Authorization: Bearer " + TOKEN,
+             "repeat": "forever"}]}], 3, ("500",), log_format="json")
+        scenario(tmp, "bad-key", [], 2, ("store/other.key", "does not match", "store/creds"),
                  mutate=other_key)
+        scenario(tmp, "bad-key-extractor", [], 2,
+                 ("store/other.key", "does not match", "store/creds"), mutate=other_key,
+                 direct=True)
         scenario(tmp, "tampered-store", [], 2, ("store/creds", "was altered"), mutate=tamper)
         scenario(tmp, "tampered-store-extractor", [], 2, ("store/creds", "was altered"),
                  mutate=tamper, direct=True)
