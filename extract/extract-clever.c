@@ -85,6 +85,8 @@ int main(int argc, char **argv)
 		log_err(LOG_ERROR, &e);
 		goto out;
 	}
+	err_redact_add(secret); /* in case a vendor echoes it in an error */
+	err_redact_add(token);
 	co.client_secret = secret;
 	co.token = token;
 	if (secret_ref) {
