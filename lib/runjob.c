@@ -50,9 +50,9 @@ static const struct job_key common_keys[] = {
 	{"ca_file", "--ca-file", JK_PATH},      {NULL, NULL, JK_PLAIN},
 };
 
-static const char *const job_keys[] = {"name",	    "output", "work",		 "deadline",
-				       "max_wait",  "log_format", "jq", "credentials",
-				       "credentials_key", NULL};
+static const char *const job_keys[] = {"name", "output", "work", "deadline", "max_wait",
+				       "log_format", "jq", "credentials", "credentials_key",
+				       NULL};
 
 struct argv {
 	char *v[64];
