@@ -25,8 +25,7 @@ static int fail(struct rt_err *e, const char *path, const char *step)
 	return -1;
 }
 
-/* The folder of path ("." when it has none), malloc'd. */
-static char *dir_of(const char *path)
+char *atomic_dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	if (!slash)
@@ -130,7 +129,7 @@ int atomic_commit(struct atomic_file *a, struct rt_err *e)
 int atomic_sync_dir(const char *path, struct rt_err *e)
 {
 	/* Without this a rename may be lost in a crash. */
-	char *dir = dir_of(path);
+	char *dir = atomic_dir_of(path);
 	int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	int rc = 0;
 	if (dfd < 0 || (fsync(dfd) && errno != EINVAL)) /* EINVAL: fs cannot sync folders */

@@ -40,6 +40,9 @@ void atomic_abort(struct atomic_file *a);
 
 /* open + write + commit of one buffer. */
 int atomic_publish(const char *path, const void *p, size_t n, mode_t mode, struct rt_err *e);
+/* The folder of path ("." when it has none, "/" at the root), malloc'd;
+ * NULL when out of memory. */
+char *atomic_dir_of(const char *path);
 /* fsync of the folder holding path, after a rename or a create there. */
 int atomic_sync_dir(const char *path, struct rt_err *e);
 /* rename(2) then the folder's fsync: from replaces to in one step. */

@@ -515,8 +515,7 @@ int creds_lock(const char *path, struct rt_err *e)
 {
 	/* the folder, not a file: the store and its key are replaced by
 	 * renames, and a lock on a replaced file would guard nothing */
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	char *dir = atomic_dir_of(path);
 	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (fd < 0)
 		err_set(e, ERR_CONFIG, "%s: cannot open the folder of credentials file %s: %s",

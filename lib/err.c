@@ -1,8 +1,9 @@
 #include "err.h"
+#include "buf.h"
+#include "http.h"
 #include "exitcode.h"
 #include "jsonw.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -50,20 +51,11 @@ void err_redact_add(const char *s)
 	if (!registered && !atexit(redact_free))
 		registered = 1;
 	redact_keep(strdup(s));
-	char *enc = malloc(3 * n + 1), *o = enc;
-	if (!enc)
-		return;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (isalnum(*p) || strchr("-._~", *p))
-			*o++ = (char)*p;
-		else
-			o += sprintf(o, "%%%02X", *p);
-	}
-	*o = 0;
-	if (strcmp(enc, s))
-		redact_keep(enc);
-	else
-		free(enc);
+	struct buf enc; /* the form a query string or form body would carry */
+	buf_init(&enc, 3 * n + 1);
+	if (http_urlencode(s, &enc) == 0 && enc.len != n)
+		redact_keep(buf_steal(&enc));
+	buf_wipe(&enc);
 }
 
 void err_redact_str(char *s)
