@@ -368,19 +368,28 @@ full:
 	return -1;
 }
 
-int creds_keygen(const char *key_path, struct rt_err *e)
+/* A new random key in k, written to a new file at key_path. */
+static int new_key(const char *key_path, struct fernet_key *k, struct rt_err *e)
 {
-	struct fernet_key k;
 	char text[FERNET_KEY_TEXT_LEN + 2];
-	if (fernet_key_generate(&k)) {
+	if (fernet_key_generate(k)) {
 		err_set(e, ERR_IO, "no random bytes for a key (OpenSSL's RAND_bytes failed)");
 		return -1;
 	}
-	fernet_key_format(&k, text);
-	fernet_key_wipe(&k);
+	fernet_key_format(k, text);
 	strcat(text, "\n");
 	int rc = secfile_create(key_path, "key file", text, strlen(text), e);
 	OPENSSL_cleanse(text, sizeof text);
+	if (rc)
+		fernet_key_wipe(k);
+	return rc;
+}
+
+int creds_keygen(const char *key_path, struct rt_err *e)
+{
+	struct fernet_key k;
+	int rc = new_key(key_path, &k, e);
+	fernet_key_wipe(&k);
 	return rc;
 }
 
@@ -482,26 +491,23 @@ int creds_rotate(const char *path, const char *key_path, const char **note, stru
 	}
 	if (creds_open(&c, path, kp, 0, e))
 		goto out;
-	if (fernet_key_generate(&nk)) {
-		err_set(e, ERR_IO, "no random bytes for a key (OpenSSL's RAND_bytes failed)");
-		creds_close(&c);
-		goto out;
-	}
-	char text[FERNET_KEY_TEXT_LEN + 2];
-	fernet_key_format(&nk, text);
-	strcat(text, "\n");
-	/* every entry first: a store that does not decrypt is not rotated */
-	if (reencrypt(&c, &nk, e) == 0 &&
-	    secfile_create(next, "key file", text, strlen(text), e) == 0) {
-		fernet_key_wipe(&c.key);
-		c.key = nk;
-		key_id(&c.key, c.key_id);
-		if (creds_save(&c, e) == 0 && atomic_rename(next, kp, e) == 0) {
-			*note = "every entry is now under the new key";
-			rc = 0;
+	/* the new key is written first, but the store stays under the old
+	 * one until every entry was re-encrypted and published */
+	if (new_key(next, &nk, e) == 0) {
+		int published = 0;
+		if (reencrypt(&c, &nk, e) == 0) {
+			fernet_key_wipe(&c.key);
+			c.key = nk;
+			key_id(&c.key, c.key_id);
+			published = creds_save(&c, e) == 0;
+			if (published && atomic_rename(next, kp, e) == 0) {
+				*note = "every entry is now under the new key";
+				rc = 0;
+			}
 		}
+		if (!published) /* the store is still under the old key: KEY.new is unused */
+			unlink(next);
 	}
-	OPENSSL_cleanse(text, sizeof text);
 	fernet_key_wipe(&nk);
 	creds_close(&c);
 out:
