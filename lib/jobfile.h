@@ -68,6 +68,7 @@ enum job_key_kind {
 	JK_SECRET, /* value must be creds:NAME (a stored secret); passed as is */
 	JK_NUMBER, /* --flag value, a positive finite number */
 	JK_INTEGER, /* --flag value, a positive whole number */
+	JK_FLAG,   /* yes/true/1: --flag alone; no/false/0: nothing */
 };
 struct job_key {
 	const char *key;

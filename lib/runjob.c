@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,6 +200,15 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 			}
 			argv_add(&s->extract, k->flag);
 			argv_add(&s->extract, kv->value);
+		} else if (k->kind == JK_FLAG) {
+			int on = !strcasecmp(kv->value, "yes") || !strcasecmp(kv->value, "true") ||
+				 !strcmp(kv->value, "1");
+			if (!on && strcasecmp(kv->value, "no") && strcasecmp(kv->value, "false") &&
+			    strcmp(kv->value, "0"))
+				return bad(r, kv->line, e, "%s: '%s' is not yes or no", kv->key,
+					   kv->value);
+			if (on)
+				argv_add(&s->extract, k->flag);
 		} else if (k->kind == JK_PATH) {
 			char *p = job_path(&r->job, kv->value);
 			argv_add(&s->extract, k->flag);

@@ -124,7 +124,10 @@ class Fake:
         os.makedirs(self.dir)
         self.log = os.path.join(self.dir, "requests.log")
         personality = spec.get("personality", "clever")
-        data = subst(spec.get("data", "{fixtures}/" + personality), vars_)
+        if isinstance(personality, list):  # several vendors on one port
+            personality = ",".join(personality)
+        data = subst(spec.get("data", ",".join("{fixtures}/" + p for p in personality.split(","))),
+                     vars_)
         script = os.path.join(self.dir, "case.json")
         with open(script, "w", encoding="utf-8") as f:
             json.dump({"rules": spec.get("rules", []), "modes": spec.get("modes", {})}, f)

@@ -51,6 +51,10 @@ class Clever:
 
     # ---- dispatch ----
 
+    def owns(self, path):
+        first = path.strip("/").split("/")[0]
+        return path == "/oauth/tokens" or first in self.modes.get("versions", ["v3.0"])
+
     def handle(self, req):
         if req.path == "/oauth/tokens":
             return self.tokens_endpoint(req)

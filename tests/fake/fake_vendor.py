@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A fake vendor server for the end-to-end tests.
 
-    fake_vendor.py --personality clever --data DIR --port-file FILE
+    fake_vendor.py --personality clever[,graph,google] --data DIR[,DIR...] --port-file FILE
                    [--port N] [--case FILE] [--log FILE]
                    [--tls-cert FILE --tls-key FILE]
 
@@ -11,7 +11,13 @@ Listens on 127.0.0.1 (port 0 picks a free one), writes the port to
 With --tls-cert and --tls-key (PEM) it answers https (TLS 1.2 or later)
 instead of http; a client that refuses the certificate is never logged.
 
-A personality (clever.py, ...) answers as the vendor would. The case file
+A personality (clever.py, graph.py, google.py) answers as the vendor would.
+Several personalities may share one server (a job reading three vendors
+from one loopback port): --personality and --data then take comma-separated
+lists in the same order, and each request goes to the first personality
+whose owns(path) says the path is its (their paths do not overlap: Clever
+/v3.0/ and /oauth/, Graph /v1.0/ and /TENANT/oauth2/, Google /admin/ and its
+token paths). The case file
 scripts deviations: {"rules": [...], "modes": {...}} (or just the list of
 rules). A rule {"method", "path" (exact, or prefix ending in "*"), "query"
 (dict that must match), "replies": [...]} answers the matching requests with
@@ -38,7 +44,22 @@ from fakebase import Reply, Request, path_matches
 # name -> (module, class): a new vendor is a new module and one line here
 PERSONALITIES = {
     "clever": ("clever", "Clever"),
+    "graph": ("graph", "Graph"),
+    "google": ("google", "Google"),
 }
+
+
+class Router:
+    """Several personalities on one server: the first that owns the path answers."""
+
+    def __init__(self, personalities):
+        self.personalities = personalities
+
+    def handle(self, req):
+        for p in self.personalities:
+            if p.owns(req.path):
+                return p.handle(req)
+        return Reply(404, "no fake vendor serves this path\n", {"Content-Type": "text/plain"})
 
 
 class Script:
@@ -183,8 +204,10 @@ def load_case(path):
 
 def main():
     ap = argparse.ArgumentParser(description="fake vendor server for tests")
-    ap.add_argument("--personality", required=True, choices=sorted(PERSONALITIES))
-    ap.add_argument("--data", required=True, help="the personality's data directory")
+    ap.add_argument("--personality", required=True,
+                    help="one of %s, or several separated by commas" % ", ".join(sorted(PERSONALITIES)))
+    ap.add_argument("--data", required=True,
+                    help="the personality's data directory (one per personality, comma-separated)")
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--case", help="JSON script: rules and modes")
@@ -196,8 +219,16 @@ def main():
         ap.error("--tls-cert and --tls-key go together")
 
     rules, modes = load_case(args.case)
-    module, cls = PERSONALITIES[args.personality]
-    personality = getattr(importlib.import_module(module), cls)(args.data, modes)
+    names = args.personality.split(",")
+    dirs = args.data.split(",")
+    if len(dirs) != len(names) or any(n not in PERSONALITIES for n in names):
+        ap.error("--personality: known: %s; --data: one folder per personality"
+                 % ", ".join(sorted(PERSONALITIES)))
+    made = []
+    for name, data in zip(names, dirs):
+        module, cls = PERSONALITIES[name]
+        made.append(getattr(importlib.import_module(module), cls)(data, modes))
+    personality = made[0] if len(made) == 1 else Router(made)
     server = FakeServer(args.port, personality, Script(rules), args.log)
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
