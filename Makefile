@@ -7,6 +7,8 @@
 
 PROGRAMS = \
 	extract-clever:extract/extract-clever.c \
+	extract-graph:extract/extract-graph.c \
+	extract-google:extract/extract-google.c \
 	normalize:normalize/normalize.c \
 	dedupe:normalize/dedupe.c \
 	load-csv:load/load-csv.c \

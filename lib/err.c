@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define REDACT_MAX 16
+#define REDACT_MAX 64
 #define REDACT_MIN 6
 static char *g_redact[REDACT_MAX];
 static size_t g_nredact;
@@ -29,8 +29,13 @@ static void redact_keep(char *copy)
 		return;
 	for (size_t i = 0; i < g_nredact; i++)
 		if (!strcmp(g_redact[i], copy)) {
+			/* registered again: it becomes the newest, so a run that gets
+			 * many tokens never pushes its long-lived secret out */
 			explicit_bzero(copy, strlen(copy));
 			free(copy);
+			copy = g_redact[i];
+			memmove(g_redact + i, g_redact + i + 1, (g_nredact - i - 1) * sizeof g_redact[0]);
+			g_redact[g_nredact - 1] = copy;
 			return;
 		}
 	if (g_nredact == REDACT_MAX) { /* full: the oldest goes */

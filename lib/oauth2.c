@@ -66,16 +66,23 @@ static void oauth2_error_body(const struct http_resp *r, struct rt_err *e)
 	const cJSON *desc = cJSON_GetObjectItemCaseSensitive(j, "error_description");
 	if (cJSON_IsString(code) && !e->code[0])
 		snprintf(e->code, sizeof e->code, "%.90s", code->valuestring);
-	if (cJSON_IsString(desc) && !strstr(e->msg, desc->valuestring)) {
-		size_t l = strlen(e->msg);
-		snprintf(e->msg + l, sizeof e->msg - l, ": %.200s", desc->valuestring);
+	if (cJSON_IsString(desc)) {
+		/* the first line: Microsoft appends Trace ID, Correlation ID and
+		 * Timestamp lines, which would break log lines apart */
+		char first[208];
+		snprintf(first, sizeof first, "%.*s", (int)strcspn(desc->valuestring, "\r\n"),
+			 desc->valuestring);
+		if (first[0] && !strstr(e->msg, first)) {
+			size_t l = strlen(e->msg);
+			snprintf(e->msg + l, sizeof e->msg - l, ": %.200s", first);
+		}
 	}
 	cJSON_Delete(j);
 }
 
-int oauth2_client_credentials(struct source *s, const char *token_url, const char *id,
-			      const char *secret, const char *scope, struct oauth2_token *t,
-			      struct rt_err *e)
+static int client_credentials(struct source *s, const char *token_url, const char *id,
+			      const char *secret, const char *scope, int body_only,
+			      struct oauth2_token *t, struct rt_err *e)
 {
 	static const char *const hdr[] = {"Content-Type: application/x-www-form-urlencoded",
 					  "Accept: application/json", NULL};
@@ -85,15 +92,19 @@ int oauth2_client_credentials(struct source *s, const char *token_url, const cha
 	buf_init(&userpwd, 64 * 1024);
 	buf_init(&body, 64 * 1024);
 	http_resp_init(&r, 1 << 20);
-	buf_printf(&userpwd, "%s:%s", id, secret);
-	form(&body, id, secret, scope, 0);
-	struct fetch_req q = {"POST", token_url, hdr, body.data, body.len, userpwd.data};
+	if (!body_only)
+		buf_printf(&userpwd, "%s:%s", id, secret);
+	form(&body, id, secret, scope, body_only);
+	struct fetch_req q = {"POST", token_url, hdr, body.data, body.len,
+			      body_only ? NULL : userpwd.data};
 	rc = source_fetch(s, &q, &r, e);
 	if (rc)
 		oauth2_error_body(&r, e);
+	t->used_body_auth = body_only && rc == 0;
 	/* fall back only when the client authentication itself was refused:
 	 * resending the secret for a bad scope or grant would change nothing */
-	if (rc && (!strcmp(e->code, "invalid_client") || (e->status == 401 && !e->code[0]))) {
+	if (rc && !body_only &&
+	    (!strcmp(e->code, "invalid_client") || (e->status == 401 && !e->code[0]))) {
 		/* fallback: credentials in the body instead of Basic */
 		buf_wipe(&body);
 		buf_init(&body, 64 * 1024);
@@ -111,7 +122,7 @@ int oauth2_client_credentials(struct source *s, const char *token_url, const cha
 		rc = parse_token(&r, t, e);
 		if (rc)
 			err_where(e, s->name, e->endpoint[0] ? e->endpoint : NULL);
-	} else if (e->status == 400 || e->status == 401) {
+	} else if ((e->status == 400 || e->status == 401) && !e->hint[0]) {
 		err_hint(e, "the client id \"%s\" or its secret was refused by the token endpoint: "
 			 "check both in the job's credentials (the secret may have expired or been rotated)",
 			 id);
@@ -122,4 +133,18 @@ int oauth2_client_credentials(struct source *s, const char *token_url, const cha
 	buf_wipe(&r.body);
 	http_resp_free(&r);
 	return rc;
+}
+
+int oauth2_client_credentials(struct source *s, const char *token_url, const char *id,
+			      const char *secret, const char *scope, struct oauth2_token *t,
+			      struct rt_err *e)
+{
+	return client_credentials(s, token_url, id, secret, scope, 0, t, e);
+}
+
+int oauth2_client_credentials_form(struct source *s, const char *token_url, const char *id,
+				   const char *secret, const char *scope, struct oauth2_token *t,
+				   struct rt_err *e)
+{
+	return client_credentials(s, token_url, id, secret, scope, 1, t, e);
 }

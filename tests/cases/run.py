@@ -254,6 +254,10 @@ def check_requests(specs, log, fails):
         for r in (log[i] for i in picked):
             for h, rx in (spec.get("headers") or {}).items():
                 v = r["headers"].get(h.lower())
+                if rx is None:  # null: the header must be absent
+                    if v is not None:
+                        bad.append("header %s is present (%s), expected absent" % (h, short(v)))
+                    continue
                 if v is None or not re.search(rx, v):
                     bad.append("header %s is %s, expected /%s/" % (h, short(v), rx))
             for k, rx in (spec.get("each_query") or {}).items():
@@ -392,8 +396,13 @@ def run_case(path, opts):
             vars_["port"] = fake.port
             vars_["fake"] = "%s://127.0.0.1:%s" % (fake.scheme, fake.port)
             vars_["ca"] = fake.ca
-        if "creds" in case:  # before setup files: they may name {creds}, or replace it
-            make_creds(case["creds"], vars_, env, fails)
+        if "creds" in case or "creds_files" in case:  # before setup files: they may name {creds}
+            entries = dict(case.get("creds") or {})
+            for name, path in (case.get("creds_files") or {}).items():
+                with open(subst(path, vars_), encoding="utf-8") as f:
+                    text = f.read()  # a key file stored whole (its last newline is the one creds strips)
+                entries[name] = text[:-1] if text.endswith("\n") else text
+            make_creds(entries, vars_, env, fails)
             if fails:
                 raise SetupFailed()
         seeded = {}
