@@ -28,8 +28,19 @@ struct prec {
 	const char *norm[NKEYS];     /* trimmed (email lower-cased); NULL = blank */
 	int norgs;                   /* org_ids: norgs strings in a row from its val */
 	int cluster;                 /* union-find root, then index of its person */
+	int input;                   /* which dedupe_read call read it (0, 1, ...) */
+	int src;                     /* index of its source in dedupe.srcs */
 	long seq;                    /* input order */
 	long rank;                   /* seq of its source's first record */
+};
+
+/* One distinct source of the people stream, for the reconciliation. */
+struct dsrc {
+	const char *name; /* a record's source value (owned by that record) */
+	long rank;        /* seq of its first record: sources are listed in input order */
+	long records;
+	int directory;    /* a directory of accounts, not a roster */
+	int complete;     /* every input holding its people activated the people stream */
 };
 
 struct person {
@@ -50,7 +61,34 @@ struct dedupe {
 	size_t held_people; /* how many of them are people's */
 	struct buf scratch;
 	struct dedupe_stats st;
+	/* per input: IN_ACTIVATED when it carried people's ACTIVATE_VERSION,
+	 * IN_BAD when a people record of it was written unmerged */
+	unsigned char *activated;
+	int ninputs;
+	/* kept from dedupe_finish for dedupe_reconcile */
+	struct dsrc *srcs;
+	int nsrcs;
+	struct person *ps;
+	size_t np;
+	int *ord;
+	int finished;
 };
+
+enum { IN_ACTIVATED = 1, IN_BAD = 2 };
+
+/* The source values whose people are directory accounts (sign-in
+ * identities an offboarding check compares with the rosters): Microsoft
+ * Entra ID (graph) and Google Workspace (google). Every other source is a
+ * roster. Kept here, beside the one comparison that needs it. */
+static const char *const directory_sources[] = {"graph", "google", NULL};
+
+int dedupe_is_directory(const char *source)
+{
+	for (int i = 0; directory_sources[i]; i++)
+		if (!strcmp(directory_sources[i], source))
+			return 1;
+	return 0;
+}
 
 static int blank(const char *s)
 {
@@ -104,6 +142,10 @@ void dedupe_free(struct dedupe *d)
 	buf_free(&d->bad);
 	buf_free(&d->held);
 	buf_free(&d->scratch);
+	free(d->activated);
+	free(d->srcs);
+	free(d->ps);
+	free(d->ord);
 	free(d);
 }
 
@@ -248,6 +290,7 @@ static int add_person(struct dedupe *d, const cJSON *rec, const char *src, const
 	for (int k = 0; k < NKEYS; k++)
 		p->norm[k] = noff[k] < 0 ? NULL : p->key + noff[k];
 	p->norgs = norgs;
+	p->input = d->ninputs - 1;
 	p->seq = (long)d->nrecs++;
 	return 0;
 }
@@ -277,6 +320,7 @@ static int on_person(struct dedupe *d, const cJSON *msg, const char *line, size_
 			: !sid		     ? "without a source_id string"
 					     : "whose source or source_id holds a control character (0x1f)");
 		d->st.bad_people++;
+		d->activated[d->ninputs - 1] |= IN_BAD; /* whose person it is, nobody knows */
 		return hold(&d->bad, 0, line, len, e);
 	}
 	if (add_person(d, rec, src, sid)) {
@@ -313,6 +357,8 @@ static int on_line(struct dedupe *d, const char *line, size_t len, const char *n
 		rc = hold(&d->members, 0, line, len, e);
 	} else if (!strcmp(type, "ACTIVATE_VERSION") && (people || memb)) {
 		d->held_people += people;
+		if (people)
+			d->activated[d->ninputs - 1] |= IN_ACTIVATED;
 		rc = hold(&d->held, people ? 'p' : 'm', line, len, e);
 	} else {
 		rc = put_line(d, line, len, e);
@@ -325,6 +371,14 @@ int dedupe_read(struct dedupe *d, FILE *in, const char *name, struct rt_err *e)
 {
 	struct lines r;
 	int rc = 0, got = 0;
+	unsigned char *a = d->ninputs < INT_MAX ? realloc(d->activated, (size_t)d->ninputs + 1)
+						 : NULL;
+	if (!a) {
+		err_set(e, ERR_IO, "%s: out of memory", name);
+		return -1;
+	}
+	d->activated = a;
+	d->activated[d->ninputs++] = 0;
 	lines_init(&r, in, name, 0);
 	while (!rc && (got = lines_next(&r, e)) == 1)
 		if (!blank(r.line.data)) /* blank lines carry nothing */
@@ -447,6 +501,24 @@ static int unite_keys(struct dedupe *d, int *bykey)
 		int same = i && !strcmp(d->recs[idx[i - 1]].val[d->f_source], p->val[d->f_source]);
 		p->rank = same ? d->recs[idx[i - 1]].rank : p->seq;
 		d->st.sources += !same;
+		p->src = d->st.sources - 1;
+	}
+	if (!(d->srcs = calloc(d->st.sources ? (size_t)d->st.sources : 1, sizeof *d->srcs))) {
+		free(parent);
+		free(idx);
+		return -1;
+	}
+	d->nsrcs = d->st.sources;
+	for (int i = 0; i < n; i++) {
+		const struct prec *p = &d->recs[idx[i]];
+		struct dsrc *s = &d->srcs[p->src];
+		if (!s->records++) {
+			s->name = p->val[d->f_source];
+			s->rank = p->rank;
+			s->directory = dedupe_is_directory(s->name);
+			s->complete = 1;
+		}
+		s->complete &= d->activated[p->input] == IN_ACTIVATED;
 	}
 	memcpy(bykey, idx, (size_t)n * sizeof *idx);
 	qsort_r(bykey, (size_t)n, sizeof *bykey, by_key, &c);
@@ -813,8 +885,225 @@ int dedupe_finish(struct dedupe *d, struct rt_err *e)
 		summary(d, d->st.bad_people ? d->held_people : 0);
 out:
 	buf_free(&b);
-	free(ps);
-	free(ord);
+	/* the persons stay for dedupe_reconcile; dedupe_free releases them */
+	d->ps = ps;
+	d->np = np;
+	d->ord = ord;
+	d->finished = !rc;
 	free(bykey);
+	return rc;
+}
+
+/* ---- reconciliation (offboarding) ---- */
+
+enum { L_ABSENT, L_INACTIVE, L_NO_ACCOUNT, L_ACCOUNT_INACTIVE, NLISTS };
+static const char *const list_names[NLISTS] = {
+	"active_in_directory_absent_from_roster", "active_in_directory_inactive_in_roster",
+	"in_roster_without_directory_account", "directory_account_inactive"};
+
+/* What a person's records of one source say. A record without a status
+ * is neither active nor inactive: it only makes the source present. */
+struct side {
+	int any, active, inactive;
+	int first, first_active; /* positions among the person's records; -1: none */
+};
+
+static void side_of(const struct dedupe *d, const int *m, int n, int src, struct side *s)
+{
+	memset(s, 0, sizeof *s);
+	s->first = s->first_active = -1;
+	for (int j = 0; j < n; j++) {
+		const struct prec *r = &d->recs[m[j]];
+		const char *st = r->val[d->f_status];
+		if (r->src != src)
+			continue;
+		s->any++;
+		if (s->first < 0)
+			s->first = j;
+		if (st && !strcmp(st, "active")) {
+			s->active++;
+			if (s->first_active < 0)
+				s->first_active = j;
+		} else if (st && !strcmp(st, "inactive")) {
+			s->inactive++;
+		}
+	}
+}
+
+/* The list a person is on for directory D and roster R, or -1. dr and rr
+ * get the position of the record that speaks for each side (its first
+ * active one, else its first), -1 when the side has none. */
+static int classify(const struct dedupe *d, const struct person *p, int D, int R, int *dr,
+		    int *rr)
+{
+	const int *m = d->ord + p->start;
+	struct side ds, rs;
+	side_of(d, m, p->n, D, &ds);
+	side_of(d, m, p->n, R, &rs);
+	*dr = ds.first_active >= 0 ? ds.first_active : ds.first;
+	*rr = rs.first_active >= 0 ? rs.first_active : rs.first;
+	if (ds.active && !rs.any)
+		return L_ABSENT;
+	if (ds.active && rs.inactive == rs.any)
+		return L_INACTIVE;
+	if (rs.active && !ds.any)
+		return L_NO_ACCOUNT;
+	if (rs.active && !ds.active && ds.inactive == ds.any)
+		return L_ACCOUNT_INACTIVE;
+	return -1;
+}
+
+static int put_str_field(struct buf *b, const char *key, const char *v, int *first)
+{
+	return v ? put_key(b, key, first) | jsonw_str(b, v) : 0;
+}
+
+/* One entry: the merged person's id, names, email and role (the values
+ * dedupe wrote for it), the two sides' source_ids, and why the directory
+ * account (and, when inactive, the roster record) is inactive. */
+static int put_entry(const struct dedupe *d, const struct person *p, int list, int dr, int rr,
+		     struct buf *b)
+{
+	static const char *const shown[] = {"given_name", "family_name", "email", "role"};
+	const int *m = d->ord + p->start;
+	const struct prec *D = dr >= 0 ? &d->recs[m[dr]] : NULL, *R = rr >= 0 ? &d->recs[m[rr]] : NULL;
+	int win[MAX_FIELDS], first = 1, rc = 0;
+	choose(d, m, p->n, win);
+	rc |= buf_addc(b, '{') | put_str_field(b, "id", p->id, &first);
+	rc |= put_str_field(b, "directory_source_id", D ? D->val[d->f_source_id] : NULL, &first);
+	rc |= put_str_field(b, "roster_source_id", R ? R->val[d->f_source_id] : NULL, &first);
+	for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+		int f = canon_field_index(d->cs, shown[i]);
+		if (f >= 0 && win[f] >= 0)
+			rc |= put_str_field(b, shown[i], d->recs[m[win[f]]].val[f], &first);
+	}
+	if (d->f_reason >= 0) {
+		rc |= put_str_field(b, "status_reason", D ? D->val[d->f_reason] : NULL, &first);
+		if (list == L_INACTIVE)
+			rc |= put_str_field(b, "roster_status_reason", R ? R->val[d->f_reason] : NULL,
+					    &first);
+	}
+	return rc | buf_addc(b, '}');
+}
+
+static int by_rank(const void *pa, const void *pb, void *arg)
+{
+	const struct dedupe *d = arg;
+	long a = d->srcs[*(const int *)pa].rank, b = d->srcs[*(const int *)pb].rank;
+	return (a > b) - (a < b);
+}
+
+static int flush_to(struct buf *b, FILE *out)
+{
+	int rc = b->len && fwrite(b->data, 1, b->len, out) != b->len ? -1 : 0;
+	buf_reset(b);
+	return rc;
+}
+
+/* One compared pair: counts, then the four lists, one entry a line. */
+static int put_pair(const struct dedupe *d, int D, int R, struct buf *b, FILE *out)
+{
+	long cnt[NLISTS] = {0}, dn = 0, rn = 0;
+	int rc = 0, dr, rr;
+	for (size_t k = 0; k < d->np; k++) {
+		int l = classify(d, &d->ps[k], D, R, &dr, &rr);
+		dn += dr >= 0;
+		rn += rr >= 0;
+		if (l >= 0)
+			cnt[l]++;
+	}
+	rc |= buf_adds(b, "{\"directory\":") | jsonw_str(b, d->srcs[D].name) |
+	      buf_adds(b, ",\"roster\":") | jsonw_str(b, d->srcs[R].name) |
+	      buf_printf(b, ",\"directory_people\":%ld,\"roster_people\":%ld,\"counts\":{", dn, rn);
+	for (int l = 0; l < NLISTS; l++)
+		rc |= buf_printf(b, "%s\"%s\":%ld", l ? "," : "", list_names[l], cnt[l]);
+	rc |= buf_addc(b, '}');
+	for (int l = 0; l < NLISTS && !rc; l++) {
+		long n = 0;
+		rc |= buf_printf(b, ",\n\"%s\":[", list_names[l]);
+		for (size_t k = 0; k < d->np && !rc; k++) {
+			if (classify(d, &d->ps[k], D, R, &dr, &rr) != l)
+				continue;
+			rc |= buf_adds(b, n++ ? ",\n " : "\n ") | put_entry(d, &d->ps[k], l, dr, rr, b);
+			rc |= flush_to(b, out); /* entry by entry: the lists may be long */
+		}
+		rc |= buf_adds(b, n ? "\n]" : "]");
+	}
+	return rc | buf_addc(b, '}');
+}
+
+/* "google people incomplete", "graph and clever people incomplete" */
+static int put_reason(struct buf *b, const struct dsrc *D, const struct dsrc *R)
+{
+	struct buf r;
+	buf_init(&r, 0);
+	int rc = buf_printf(&r, "%s%s%s people incomplete", D->complete ? "" : D->name,
+			    !D->complete && !R->complete ? " and " : "", R->complete ? "" : R->name);
+	rc |= rc ? 0 : jsonw_str(b, r.data);
+	buf_free(&r);
+	return rc;
+}
+
+int dedupe_reconcile(struct dedupe *d, FILE *out, struct rt_err *e)
+{
+	struct buf b;
+	int rc = 0, npairs = 0, nskipped = 0;
+	int *order = malloc((d->nsrcs ? (size_t)d->nsrcs : 1) * sizeof *order);
+	if (!d->finished || !order) {
+		free(order);
+		err_set(e, ERR_IO, !order ? "out of memory reconciling the sources"
+					  : "nothing merged to reconcile");
+		return -1;
+	}
+	for (int i = 0; i < d->nsrcs; i++)
+		order[i] = i;
+	qsort_r(order, (size_t)d->nsrcs, sizeof *order, by_rank, d);
+	buf_init(&b, 0);
+	rc |= buf_adds(&b, "{\"directory_sources\":[");
+	for (int i = 0; directory_sources[i]; i++)
+		rc |= (i ? buf_addc(&b, ',') : 0) | jsonw_str(&b, directory_sources[i]);
+	rc |= buf_adds(&b, "],\n\"sources\":[");
+	for (int i = 0; i < d->nsrcs; i++) {
+		const struct dsrc *s = &d->srcs[order[i]];
+		rc |= buf_adds(&b, i ? ",\n " : "\n ") | buf_adds(&b, "{\"source\":") |
+		      jsonw_str(&b, s->name) |
+		      buf_printf(&b, ",\"kind\":\"%s\",\"records\":%ld,\"complete\":%s}",
+				 s->directory ? "directory" : "roster", s->records,
+				 s->complete ? "true" : "false");
+	}
+	rc |= buf_adds(&b, d->nsrcs ? "\n],\n\"pairs\":[" : "],\n\"pairs\":[");
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			rc |= buf_adds(&b, npairs ? "\n],\n\"skipped\":[" : "],\n\"skipped\":[");
+		for (int i = 0; i < d->nsrcs && !rc; i++)
+			for (int j = 0; j < d->nsrcs && !rc; j++) {
+				const struct dsrc *D = &d->srcs[order[i]], *R = &d->srcs[order[j]];
+				if (!D->directory || R->directory)
+					continue;
+				int both = D->complete && R->complete;
+				if (!pass && both) {
+					rc |= buf_adds(&b, npairs++ ? ",\n" : "\n");
+					rc |= put_pair(d, order[i], order[j], &b, out);
+				} else if (pass && !both) {
+					rc |= buf_adds(&b, nskipped++ ? ",\n " : "\n ") |
+					      buf_adds(&b, "{\"directory\":") | jsonw_str(&b, D->name) |
+					      buf_adds(&b, ",\"roster\":") | jsonw_str(&b, R->name) |
+					      buf_adds(&b, ",\"reason\":") | put_reason(&b, D, R) |
+					      buf_addc(&b, '}');
+				}
+				rc |= flush_to(&b, out);
+			}
+	}
+	rc |= buf_adds(&b, nskipped ? "\n]}\n" : "]}\n") | flush_to(&b, out);
+	if (rc || fflush(out) || ferror(out)) {
+		err_set(e, ERR_IO, "writing the reconciliation failed: %s",
+			rc && !ferror(out) ? "out of memory" : strerror(errno));
+		rc = -1;
+	}
+	if (!rc)
+		log_info("reconciliation: %d pair%s of a directory and a roster compared, %d skipped "
+			 "(incomplete people)", npairs, npairs == 1 ? "" : "s", nskipped);
+	buf_free(&b);
+	free(order);
 	return rc;
 }

@@ -69,6 +69,42 @@ int dedupe_finish(struct dedupe *d, struct rt_err *e);
 
 const struct dedupe_stats *dedupe_stats(const struct dedupe *d);
 
+/* The reconciliation of directory accounts with rosters (offboarding),
+ * after a dedupe_finish that succeeded, as one JSON document on out.
+ *
+ * Directory sources are the source values graph and google (a table in
+ * dedupe.c); every other source is a roster. A source is complete when
+ * every input that held its people records also carried the people
+ * stream's ACTIVATE_VERSION and no people record without source or
+ * source_id. For each directory D and roster R that are
+ * both complete (in the order they first appear), each merged person is
+ * on at most one of four lists:
+ *   active_in_directory_absent_from_roster  a D record active, no R record;
+ *   active_in_directory_inactive_in_roster  a D record active, R records all
+ *                                           inactive;
+ *   in_roster_without_directory_account     an R record active, no D record;
+ *   directory_account_inactive              an R record active, D records all
+ *                                           inactive (suspended, disabled,
+ *                                           deleted).
+ * A record without a status is neither active nor inactive. Entries are
+ * in person id order: id, directory_source_id and roster_source_id (the
+ * side's first active record, else its first), the merged given_name,
+ * family_name, email and role (guests are listed too, with their role),
+ * status_reason (the directory record's) and, on the inactive-in-roster
+ * list, roster_status_reason. Pairs that are not both complete are in
+ * "skipped" with the reason. Shape (man dedupe):
+ *   {"directory_sources":[...],"sources":[{"source","kind","records",
+ *    "complete"}...],"pairs":[{"directory","roster","directory_people",
+ *    "roster_people","counts":{LIST:N...},LIST:[entry...]...}...],
+ *    "skipped":[{"directory","roster","reason"}...]}
+ * Written entry by entry: memory stays what dedupe already holds. 0, or
+ * -1 with e (ERR_IO: a write error, out of memory). */
+int dedupe_reconcile(struct dedupe *d, FILE *out, struct rt_err *e);
+
+/* Whether a source value names a directory of accounts (graph, google)
+ * rather than a roster: the one table of them. */
+int dedupe_is_directory(const char *source);
+
 /* The merged id of a person whose smallest (source, source_id) is this:
  * "p-" and 16 hex digits, NUL-terminated in out[19]. */
 void dedupe_person_id(const char *source, const char *source_id, char out[19]);

@@ -220,6 +220,18 @@ int job_number(const char *v, int integer, double *out)
 	return 0;
 }
 
+int job_flag(const char *v, int *on)
+{
+	static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
+	for (int i = 0; i < 3; i++) {
+		if (!strcasecmp(v, yes[i]) || !strcasecmp(v, no[i])) {
+			*on = !strcasecmp(v, yes[i]);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 char *job_path(const struct job *j, const char *p)
 {
 	if (p[0] == '/' || !j->dir)

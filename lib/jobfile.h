@@ -53,6 +53,9 @@ int job_duration(const char *v, double *out);
 /* A positive finite number ("1200", "2.5"); with integer, a whole number
  * from 1 to INT_MAX. -1 otherwise. */
 int job_number(const char *v, int integer, double *out);
+/* A yes/no value: yes, true, 1 (*on = 1) or no, false, 0 (*on = 0), in
+ * any case. -1 otherwise. */
+int job_flag(const char *v, int *on);
 /* What a value written in clear looks like when it seems to be a secret
  * ("a private key", "a password in a URL"), or NULL. A heuristic: PEM
  * blocks, URLs with a password, JWTs, Authorization values, Fernet keys

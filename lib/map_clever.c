@@ -222,8 +222,10 @@ static int map_simple(struct jscan *js, int rec, struct map_sink *out, char *why
 	return MAP_OK;
 }
 
-static int map_user(struct jscan *js, int rec, struct map_sink *out, char *why, size_t n)
+static int map_user(struct jscan *js, int rec, struct map_ctx *ctx,
+		    struct map_sink *out, char *why, size_t n)
 {
+	(void)ctx; /* Clever needs no state from one record to the next */
 	int id = record_id(js, rec, why, n);
 	if (id < 0)
 		return MAP_BAD;
@@ -280,8 +282,10 @@ static int member_array(struct jscan *js, struct map_sink *out, int rec, const c
 
 /* A section is a group; its teachers[] (co-teachers included), its primary
  * teacher when teachers[] lacks it, and its students[] are memberships. */
-static int map_section(struct jscan *js, int rec, struct map_sink *out, char *why, size_t n)
+static int map_section(struct jscan *js, int rec, struct map_ctx *ctx,
+		       struct map_sink *out, char *why, size_t n)
 {
+	(void)ctx;
 	int id = record_id(js, rec, why, n);
 	if (id < 0)
 		return MAP_BAD;
@@ -313,13 +317,17 @@ static int map_section(struct jscan *js, int rec, struct map_sink *out, char *wh
 	return MAP_OK;
 }
 
-static int map_school(struct jscan *js, int rec, struct map_sink *out, char *why, size_t n)
+static int map_school(struct jscan *js, int rec, struct map_ctx *ctx,
+		      struct map_sink *out, char *why, size_t n)
 {
+	(void)ctx;
 	return map_simple(js, rec, out, why, n, orgs_map);
 }
 
-static int map_term(struct jscan *js, int rec, struct map_sink *out, char *why, size_t n)
+static int map_term(struct jscan *js, int rec, struct map_ctx *ctx,
+		    struct map_sink *out, char *why, size_t n)
 {
+	(void)ctx;
 	return map_simple(js, rec, out, why, n, sessions_map);
 }
 

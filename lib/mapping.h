@@ -15,7 +15,9 @@
  * A mapper reads one raw record from tokens and writes canonical records
  * through a sink that normalize provides: the sink decides where the text
  * goes (straight to the output, or through the user's --jq program), the
- * mapper only builds JSON objects. */
+ * mapper only builds JSON objects. What a mapper must remember from one
+ * record to a later one (a directory's groups, org units, role rules) is
+ * in a struct map_ctx that normalize owns and hands to every mapper. */
 
 #define MAP_MAX_FEEDS 4
 
@@ -37,20 +39,25 @@ enum {
 	MAP_FAIL = -2, /* the sink failed; stop */
 };
 
+struct map_ctx;
+
 struct mapper {
 	const char *raw;                      /* raw stream, "clever_users" */
 	const char *feeds[MAP_MAX_FEEDS + 1]; /* canonical streams, NULL-terminated */
 	/* Maps the record at token rec (an object) of js. */
-	int (*map)(struct jscan *js, int rec, struct map_sink *out, char *why, size_t whylen);
+	int (*map)(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out, char *why,
+		   size_t whylen);
 };
 
 /* Each source's mappers, ended by an entry with raw == NULL. */
 extern const struct mapper map_clever[];
+extern const struct mapper map_graph[];
+extern const struct mapper map_google[];
 
 /* The i-th mapper over all sources (0, 1, ...), or NULL past the last. */
 static inline const struct mapper *mapping_nth(size_t i)
 {
-	static const struct mapper *const mapping_sources[] = {map_clever};
+	static const struct mapper *const mapping_sources[] = {map_clever, map_graph, map_google};
 	for (size_t s = 0; s < sizeof mapping_sources / sizeof mapping_sources[0]; s++)
 		for (const struct mapper *m = mapping_sources[s]; m->raw; m++)
 			if (i-- == 0)
@@ -67,5 +74,158 @@ static inline const struct mapper *mapping_find(const char *raw)
 			return m;
 	return NULL;
 }
+
+/* ---- Role rules and per-run state (directory sources) ----
+ *
+ * A directory (Entra ID, Google Workspace) does not say who is a student
+ * or a teacher; the district says it with role rules (--role-rules), tried
+ * in order, the first that matches wins:
+ *
+ *     group:NAME=ROLE     the person is a member of a group whose name,
+ *                         email or id is NAME (ASCII case ignored), as
+ *                         the source's group members stream says
+ *     orgunit:/PATH=ROLE  the person's org unit is PATH or under it
+ *     default=ROLE        anyone (last rule only)
+ *
+ * Group rules are resolved while the groups and members streams go by:
+ * a group that matches a rule is remembered (id -> the first rule it
+ * matches), then each member of such a group (person id -> the first such
+ * rule); the user records that follow look themselves up. So memory grows
+ * with matching groups and their members, with org units, never with all
+ * users. That needs the members before the users: extractors send them in
+ * that order, and map_role checks it. */
+
+enum map_rule_kind { RULE_GROUP, RULE_ORGUNIT, RULE_DEFAULT };
+
+struct map_rule {
+	enum map_rule_kind kind;
+	char *text;       /* the rule as given, trimmed: for messages and counts */
+	char *match;      /* group name/email/id, or org unit path (no trailing /) */
+	const char *role; /* static: one of the canonical roles */
+	long hits;        /* people who got their role from this rule */
+};
+
+/* A string -> (string, int) hash table (open addressing, FNV-1a). Keys
+ * are byte strings with a length (an escaped NUL stays in them). The
+ * table owns copies of its keys and values. */
+struct map_entry {
+	char *key, *val; /* key NULL: an empty slot */
+	size_t klen;
+	int n;
+};
+
+struct map_table {
+	struct map_entry *slot;
+	size_t size, count; /* size: a power of two, or 0 before the first insert */
+};
+
+/* Per-run state of one directory source. */
+struct map_dir {
+	int users_seen;        /* a user record of this source went by */
+	int group_rules_ok;    /* decided at the first user: members were complete */
+	int members_seen;      /* a member record went by */
+	int groups_incomplete; /* decided at the first member: groups were not complete */
+};
+
+enum map_dir_id { MAP_DIR_GRAPH, MAP_DIR_GOOGLE, MAP_NDIRS };
+
+/* Ownership: the struct owns rules, tables and scratch buffers;
+ * map_ctx_free releases them. normalize owns the struct itself (one per
+ * run) and sets complete/owner so that mappers can ask whether a raw
+ * stream was read completely so far. The functions below are in
+ * lib/normalize.c. */
+struct map_ctx {
+	struct map_rule *rules;
+	int nrules, ngroup_rules;
+	struct map_table groups;   /* group id -> index of the first group rule it matches */
+	struct map_table people;   /* person id -> index of the first group rule it gets */
+	struct map_table orgunits; /* org unit path -> org unit id */
+	struct map_dir dir[MAP_NDIRS];
+	long guests, unruled, ruled; /* people by how their role was set */
+	struct buf key, val;         /* scratch for strings taken out of tokens */
+	/* Whether raw stream raw has had an ACTIVATE_VERSION for every SCHEMA so
+	 * far. NULL: every stream counts as complete. */
+	int (*complete)(const void *owner, const char *raw);
+	const void *owner;
+};
+
+void map_ctx_init(struct map_ctx *c);
+void map_ctx_free(struct map_ctx *c);
+/* Parses RULES (";"-separated, see above) into c. 0; -1 with why naming
+ * the rule that is wrong and how. */
+int map_ctx_rules(struct map_ctx *c, const char *text, char *why, size_t whylen);
+
+/* What a directory source tells map_role about itself. */
+struct map_dir_info {
+	enum map_dir_id id;
+	const char *groups, *members; /* its raw groups and group members streams */
+	/* left-out reasons (static strings): users given no group role because
+	 * the members were incomplete; members read while the groups were
+	 * incomplete (a rule by group name or email may miss their group) */
+	const char *no_group_rules, *no_group_names;
+};
+
+/* A group record went by: token id and the tokens that name it (-1 for
+ * none). Remembers it when a group rule matches. 0, or -1 out of memory. */
+int map_group_seen(struct map_ctx *c, struct jscan *js, int id, const int *names, int nnames);
+/* A member record went by (person token, group id token). 0, or -1. */
+int map_member_seen(struct map_ctx *c, const struct map_dir_info *d, struct map_sink *out,
+		    struct jscan *js, int group, int person);
+/* An org unit went by: path -> id, for map_orgunit_id. 0, or -1. */
+int map_orgunit_seen(struct map_ctx *c, struct jscan *js, int path, int id);
+/* The id of the org unit whose path is token path, or NULL if unknown.
+ * Valid until the next call into c. */
+const char *map_orgunit_id(struct map_ctx *c, struct jscan *js, int path);
+/* The role of a user by the rules (person token id, org unit path token
+ * or -1), or NULL when none matches (the role is left out). Counts it. */
+const char *map_role(struct map_ctx *c, const struct map_dir_info *d, struct map_sink *out,
+		     struct jscan *js, int person, int orgunit);
+
+/* ---- Field tables for the directory mappers ----
+ *
+ * One row per canonical field, in output order. Consecutive rows for the
+ * same field are alternatives: the first that applies and has a value
+ * wins. A value absent or null leaves the field out; "" stays "".
+ *
+ * Paths are dotted keys, with a selector on an array step:
+ *   externalIds[type=organization].value  the first element whose type is
+ *                                         "organization"
+ *   organizations[primary].title          the first element whose primary is
+ *                                         true, else the first element */
+enum map_kind {
+	MK_CONST,   /* the path is the value itself */
+	MK_STR,     /* a string (a number or boolean becomes its text) */
+	MK_ORGUNIT, /* an org unit path, written as [its id] when known */
+};
+
+/* Conditions a row needs (all of them); 0: always. */
+enum {
+	MW_STUDENT = 1,     /* the role is student */
+	MW_NOT_STUDENT = 2, /* any other role, or none */
+	MW_LIVE = 4,        /* not a deleted object */
+	MW_NOT_GUEST = 8,
+};
+
+struct map_field {
+	const char *field;
+	enum map_kind kind;
+	unsigned when;
+	const char *path;
+};
+
+/* The value at path from tok (selectors above), or -1. */
+int map_path(struct jscan *js, int tok, const char *path);
+/* Appends ,"field":value for each row whose conditions are all in flags
+ * and that has a value. 0, or -1 when b is over its cap. */
+int map_put_fields(struct map_ctx *c, struct jscan *js, struct map_sink *out, struct buf *b,
+		   const struct map_field *rows, int rec, unsigned flags);
+/* The record's non-empty string id at key, or -1 with why. */
+int map_id(struct jscan *js, int rec, const char *key, char *why, size_t whylen);
+/* Appends ,"field":"prefix<token's text>suffix" (tok -1: no text). 0 or -1. */
+int map_put_text(struct map_ctx *c, struct jscan *js, struct buf *b, const char *field,
+		 const char *prefix, int tok, const char *suffix);
+
+/* Reason for a value of the wrong JSON type (shared so it is counted once). */
+extern const char map_wrong_type[];
 
 #endif

@@ -5,7 +5,10 @@
 #include "clever.h"
 #include "clock.h"
 #include "creds.h"
+#include "dedupe.h"
 #include "exitcode.h"
+#include "google.h"
+#include "graph.h"
 #include "jobfile.h"
 #include "log.h"
 #include "mapping.h"
@@ -21,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,17 +33,30 @@ extern char **environ;
  * has a deadline: local work, so the sources' deadline is not theirs. */
 #define FINAL_ALLOWANCE 600
 
-/* The source types the runner knows: extractor program, job keys, and the
+/* At most this many names per reconciliation list in the printed report;
+ * run-report.json has them all. */
+#define RECONCILE_SHOWN 10
+
+/* The source types the runner knows: extractor program, job keys, the
  * key (if any) that picks which of its raw streams a source reads, as a
- * comma-separated list of the names after "<type>_". */
+ * comma-separated list of the names after "<type>_", and the yes/no key
+ * (if any) that makes the extractor keep a snapshot between runs: run-job
+ * then adds --snapshot OUTPUT/state/NAME.snapshot, beside its STATE. */
 static const struct source_type {
 	const char *type;
 	const char *program;
 	const struct job_key *keys;
 	const char *streams_key;
+	const char *snapshot_key;
 } source_types[] = {
-	{"clever", "extract-clever", clever_job_keys, "streams"},
+	{"clever", "extract-clever", clever_job_keys, "streams", NULL},
+	{"graph", "extract-graph", graph_job_keys, "streams", "delta"},
+	{"google", "extract-google", google_job_keys, "streams", NULL},
 };
+#define NTYPES (sizeof source_types / sizeof source_types[0])
+
+/* A key every [source] takes that goes to its normalize, not its extractor. */
+#define ROLE_RULES_KEY "role_rules"
 
 /* Keys every [source] takes, whatever its type. */
 static const struct job_key common_keys[] = {
@@ -80,6 +95,10 @@ struct src {
 	struct job_section *sec;
 	struct argv extract;
 	char *raw, *canon, *stats, *state;
+	char *snapshot;              /* --snapshot FILE for the extractor, or NULL */
+	int wants_snapshot;          /* its type's snapshot_key is yes */
+	const struct job_kv *role_rules; /* normalize --role-rules, or NULL */
+	int people_done;             /* its canonical file activated the people stream */
 	const struct job_kv *secret[8]; /* its JK_SECRET keys (creds:NAME) */
 	int nsecret;
 	int status[3]; /* extract, tee, normalize */
@@ -102,6 +121,7 @@ struct run {
 	int final_killed;    /* the final stage's allowance ran out */
 	int final_tried;     /* dedupe | load-csv was to run */
 	int final_ran;       /* load-csv was started this run */
+	char *reconcile;     /* dedupe --reconcile FILE, in the work folder */
 	double started, finished;
 };
 
@@ -154,13 +174,24 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 		struct job_kv *kv = &sec->kv[i];
 		if (!strcmp(kv->key, "type"))
 			continue;
+		if (!strcmp(kv->key, ROLE_RULES_KEY)) {
+			/* normalize knows the rule syntax and refuses a bad one (exit 2) */
+			if (refuse_clear_secret(r, kv, e))
+				return -1;
+			if (!*kv->value)
+				return bad(r, kv->line, e, "%s is empty%s", kv->key,
+					   ": give rules (group:NAME=ROLE; orgunit:/PATH=ROLE; "
+					   "default=ROLE) or leave the key out");
+			s->role_rules = kv;
+			continue;
+		}
 		const struct job_key *k = find_key(s->type->keys, kv->key);
 		if (!k)
 			k = find_key(common_keys, kv->key);
 		if (k && k->kind != JK_SECRET && refuse_clear_secret(r, kv, e))
 			return -1;
 		if (!k) {
-			char known[512] = "type";
+			char known[512] = "type, " ROLE_RULES_KEY;
 			for (int pass = 0; pass < 2; pass++) {
 				const struct job_key *ks = pass ? common_keys : s->type->keys;
 				for (int n = 0; ks[n].key; n++) {
@@ -201,14 +232,14 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 			argv_add(&s->extract, k->flag);
 			argv_add(&s->extract, kv->value);
 		} else if (k->kind == JK_FLAG) {
-			int on = !strcasecmp(kv->value, "yes") || !strcasecmp(kv->value, "true") ||
-				 !strcmp(kv->value, "1");
-			if (!on && strcasecmp(kv->value, "no") && strcasecmp(kv->value, "false") &&
-			    strcmp(kv->value, "0"))
+			int on;
+			if (job_flag(kv->value, &on))
 				return bad(r, kv->line, e, "%s: '%s' is not yes or no", kv->key,
 					   kv->value);
 			if (on)
 				argv_add(&s->extract, k->flag);
+			if (s->type->snapshot_key && !strcmp(k->key, s->type->snapshot_key))
+				s->wants_snapshot = on;
 		} else if (k->kind == JK_PATH) {
 			char *p = job_path(&r->job, kv->value);
 			argv_add(&s->extract, k->flag);
@@ -338,18 +369,23 @@ static int validate(struct run *r, struct rt_err *e)
 		if (r->nsrc >= 16)
 			return bad(r, sec->line, e, "at most 16 sources in a job%s%s", "", "");
 		const char *type = job_get(sec, "type");
+		char types[200] = "";
+		for (size_t t = 0; t < NTYPES; t++) {
+			size_t l = strlen(types);
+			snprintf(types + l, sizeof types - l, "%s%s", t ? ", " : "", source_types[t].type);
+		}
 		if (!type)
-			return bad(r, sec->line, e, "[source %s] needs type = (one of: clever)%s",
-				   sec->name, "");
+			return bad(r, sec->line, e, "[source %s] needs type = (one of: %s)", sec->name,
+				   types);
 		struct src *s = &r->src[r->nsrc++];
 		s->name = sec->name;
 		s->sec = sec;
-		for (size_t t = 0; t < sizeof source_types / sizeof source_types[0]; t++)
+		for (size_t t = 0; t < NTYPES; t++)
 			if (!strcmp(source_types[t].type, type))
 				s->type = &source_types[t];
 		if (!s->type)
-			return bad(r, job_line(sec, "type"), e, "unknown source type '%s' (known: clever)%s",
-				   type, "");
+			return bad(r, job_line(sec, "type"), e, "unknown source type '%s' (known: %s)",
+				   type, types);
 		char *prog = cat3(r->o->bindir, "/", s->type->program);
 		argv_add(&s->extract, prog);
 		free(prog);
@@ -544,6 +580,10 @@ static void run_source(struct run *r, struct src *s)
 	argv_add(&s->extract, s->stats);
 	argv_add(&s->extract, "--state");
 	argv_add(&s->extract, s->state);
+	if (s->snapshot) {
+		argv_add(&s->extract, "--snapshot");
+		argv_add(&s->extract, s->snapshot);
+	}
 	snprintf(num, sizeof num, "%g", r->max_wait);
 	argv_add(&s->extract, "--max-wait");
 	argv_add(&s->extract, num);
@@ -565,6 +605,10 @@ static void run_source(struct run *r, struct src *s)
 	if (r->jq) {
 		argv_add(&norm, "--jq");
 		argv_add(&norm, r->jq);
+	}
+	if (s->role_rules) {
+		argv_add(&norm, "--role-rules");
+		argv_add(&norm, s->role_rules->value);
 	}
 	if (r->log_format) {
 		argv_add(&norm, "--log-format");
@@ -613,6 +657,18 @@ static void run_final(struct run *r)
 	if (r->log_format) {
 		argv_add(&dd, "--log-format");
 		argv_add(&dd, r->log_format);
+	}
+	/* last night's must not pass for tonight's when dedupe stops early */
+	r->reconcile = cat3(r->work, "/", "reconcile.json");
+	if (r->reconcile && unlink(r->reconcile) && errno != ENOENT) {
+		log_warn("%s: cannot remove the last run's reconciliation (%s): none this run",
+			 r->reconcile, strerror(errno));
+		free(r->reconcile);
+		r->reconcile = NULL;
+	}
+	if (r->reconcile) {
+		argv_add(&dd, "--reconcile");
+		argv_add(&dd, r->reconcile);
 	}
 	for (int i = 0; i < r->nsrc; i++)
 		argv_add(&dd, r->src[i].canon);
@@ -718,7 +774,9 @@ static void stage_words(char *out, size_t n, const char *const *prog, const int 
 				name = num;
 			}
 			snprintf(out + l, n - l, " %s killed by SIG%s%s", was, name,
-				 killed && (sig == SIGTERM || sig == SIGKILL) ? " after the deadline" : "");
+				 killed && (sig == SIGTERM || sig == SIGKILL) ? " after the deadline"
+				 : sig == SIGPIPE ? " (the next stage had stopped reading)"
+						  : "");
 		} else if (st == 127) {
 			snprintf(out + l, n - l, " could not be started (exit 127)");
 		} else {
@@ -751,6 +809,209 @@ static cJSON *this_runs_outputs(struct run *r)
 	return files;
 }
 
+/* ---- the reconciliation (offboarding) ---- */
+
+/* Whether a canonical file activated the people stream: normalize does so
+ * only when the source's people were read completely. */
+static int people_activated(const char *path)
+{
+	static const char tag[] = "{\"type\":\"ACTIVATE_VERSION\",\"stream\":\"people\"";
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+	if (!f)
+		return 0;
+	while (!found && getline(&line, &cap, f) > 0)
+		found = !strncmp(line, tag, sizeof tag - 1);
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* Whether the source is to read people: a raw stream it reads feeds them,
+ * or the mapping does not know its type's streams (then assume it does). */
+static int feeds_people(struct src *s)
+{
+	const char *feeds[32];
+	int n = add_feeds(s, 0, feeds, 0, 32);
+	if (!add_feeds(s, 1, feeds, 0, 32))
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(feeds[i], "people"))
+			return 1;
+	return 0;
+}
+
+/* Why a type's people are not complete this run, as words in why, or
+ * NULL: a source of that type that was to read people failed or did not
+ * activate them. dedupe cannot see this when such a source wrote no
+ * people record at all (or another source of the type did). */
+static const char *type_gap(struct run *r, const char *type, char *why, size_t n)
+{
+	why[0] = 0;
+	for (int i = 0; i < r->nsrc; i++) {
+		struct src *s = &r->src[i];
+		if (strcmp(s->type->type, type) || s->people_done || !feeds_people(s))
+			continue;
+		size_t l = strlen(why);
+		snprintf(why + l, n - l, "%ssource %s %s", l ? "; " : "", s->name,
+			 usable(s) ? "did not read all its people" : "failed");
+	}
+	return *why ? why : NULL;
+}
+
+static cJSON *find_pair(const cJSON *arr, const char *dir, const char *roster)
+{
+	cJSON *p;
+	cJSON_ArrayForEach(p, arr)
+		if (!strcmp(jstr(p, "directory"), dir) && !strcmp(jstr(p, "roster"), roster))
+			return p;
+	return NULL;
+}
+
+/* One side's names, in the job's order: the types of its sources that
+ * were to read people, then any other source dedupe saw. */
+static int side_names(struct run *r, const cJSON *sources, int directory, const char **names,
+		      int max)
+{
+	const cJSON *s;
+	int n = 0;
+	for (int i = 0; i <= r->nsrc; i++) {
+		const char *t = i < r->nsrc ? r->src[i].type->type : NULL;
+		if (t && (dedupe_is_directory(t) != directory || !feeds_people(&r->src[i])))
+			continue;
+		cJSON_ArrayForEach(s, sources) {
+			const char *name = jstr(s, "source");
+			int seen = 0;
+			if (t ? strcmp(name, t) != 0
+			      : strcmp(jstr(s, "kind"), directory ? "directory" : "roster") != 0)
+				continue;
+			for (int k = 0; k < n; k++)
+				seen |= !strcmp(names[k], name);
+			if (!seen && n < max)
+				names[n++] = name;
+		}
+		int seen = !t;
+		for (int k = 0; t && k < n; k++)
+			seen |= !strcmp(names[k], t);
+		if (!seen && n < max)
+			names[n++] = t;
+	}
+	return n;
+}
+
+/* Whether dedupe saw the source (*seen) and found its people complete. */
+static int dedupe_complete(const cJSON *sources, const char *name, int *seen)
+{
+	const cJSON *s;
+	*seen = 0;
+	cJSON_ArrayForEach(s, sources)
+		if (!strcmp(jstr(s, "source"), name)) {
+			*seen = 1;
+			return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "complete"));
+		}
+	return 0;
+}
+
+/* The pair's skip reason ("google people incomplete (source gws failed)")
+ * into out, or "" when both sides are complete. */
+static void pair_gap(struct run *r, const cJSON *sources, const char *dir, const char *roster,
+		     char *out, size_t n)
+{
+	const char *side[2] = {dir, roster};
+	char why[2][300], names[200] = "", detail[620] = "";
+	for (int i = 0; i < 2; i++) {
+		int seen, done = dedupe_complete(sources, side[i], &seen);
+		const char *gap = type_gap(r, side[i], why[i], sizeof why[i]);
+		if (done && !gap)
+			continue;
+		if (!gap && !seen) /* activated, but not one person: nothing to compare */
+			snprintf(why[i], sizeof why[i], "%s read no people", side[i]);
+		size_t l = strlen(names);
+		snprintf(names + l, sizeof names - l, "%s%s", l ? " and " : "", side[i]);
+		if (gap || !seen) {
+			l = strlen(detail);
+			snprintf(detail + l, sizeof detail - l, "%s%s", l ? "; " : "", why[i]);
+		}
+	}
+	if (!*names)
+		out[0] = 0;
+	else
+		snprintf(out, n, "%s people incomplete%s%s%s", names, *detail ? " (" : "", detail,
+			 *detail ? ")" : "");
+}
+
+/* What dedupe --reconcile wrote, with the pairs this run could not compare
+ * moved to "skipped"; NULL when the job has no directory source and
+ * dedupe wrote nothing. */
+static cJSON *reconciliation(struct run *r)
+{
+	int ndir = 0;
+	for (int i = 0; i < r->nsrc; i++)
+		ndir += dedupe_is_directory(r->src[i].type->type);
+	int ran = r->final_status[0] == EXIT_COMPLETE || r->final_status[0] == EXIT_PARTIAL;
+	cJSON *rec = r->reconcile && ran ? read_json(r->reconcile) : NULL;
+	cJSON *sources = cJSON_GetObjectItemCaseSensitive(rec, "sources");
+	cJSON *pairs = cJSON_GetObjectItemCaseSensitive(rec, "pairs");
+	cJSON *skipped = cJSON_GetObjectItemCaseSensitive(rec, "skipped");
+	if (!cJSON_IsArray(sources) || !cJSON_IsArray(pairs) || !cJSON_IsArray(skipped)) {
+		char why[200];
+		cJSON_Delete(rec);
+		if (!ndir)
+			return NULL;
+		if (!r->final_tried)
+			snprintf(why, sizeof why, "not made: no source produced data, so dedupe did "
+						  "not run");
+		else if (!ran)
+			snprintf(why, sizeof why, "not made: dedupe %s",
+				 r->final_status[0] < 0 ? "did not run" : "failed");
+		else
+			snprintf(why, sizeof why, "not made: dedupe wrote no reconciliation (see "
+						  "its messages)");
+		rec = cJSON_CreateObject();
+		cJSON_AddStringToObject(rec, "error", why);
+		return rec;
+	}
+	const char *dn[32], *rn[32];
+	int nd = side_names(r, sources, 1, dn, 32), nr = side_names(r, sources, 0, rn, 32);
+	for (int i = 0; i < nd; i++)
+		for (int j = 0; j < nr; j++) {
+			char reason[900];
+			pair_gap(r, sources, dn[i], rn[j], reason, sizeof reason);
+			cJSON *p = find_pair(pairs, dn[i], rn[j]);
+			if (!*reason && p)
+				continue;
+			if (!*reason) /* cannot be: dedupe compares every complete pair */
+				snprintf(reason, sizeof reason, "not compared by dedupe");
+			cJSON *sk = find_pair(skipped, dn[i], rn[j]);
+			if (!sk) {
+				sk = cJSON_CreateObject();
+				cJSON_AddStringToObject(sk, "directory", dn[i]);
+				cJSON_AddStringToObject(sk, "roster", rn[j]);
+				cJSON_AddItemToArray(skipped, sk);
+			}
+			cJSON_DeleteItemFromObjectCaseSensitive(sk, "reason");
+			cJSON_AddStringToObject(sk, "reason", reason);
+			if (p)
+				cJSON_Delete(cJSON_DetachItemViaPointer(pairs, p));
+		}
+	/* both lists in the job's order of directories, then rosters */
+	const char *keys[2] = {"pairs", "skipped"};
+	for (int l = 0; l < 2; l++) {
+		cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(rec, keys[l]), *p;
+		cJSON *sorted = cJSON_AddArrayToObject(rec, keys[l]);
+		for (int i = 0; i < nd; i++)
+			for (int j = 0; j < nr; j++)
+				while ((p = find_pair(old, dn[i], rn[j])))
+					cJSON_AddItemToArray(sorted, cJSON_DetachItemViaPointer(old, p));
+		while (old && old->child) /* pairs of names neither side lists (none expected) */
+			cJSON_AddItemToArray(sorted, cJSON_DetachItemViaPointer(old, old->child));
+		cJSON_Delete(old);
+	}
+	return rec;
+}
+
 static cJSON *build_report(struct run *r, int code)
 {
 	char ts[40], words[600];
@@ -779,6 +1040,20 @@ static cJSON *build_report(struct run *r, int code)
 		stage_words(words, sizeof words, names, s->status, 3, s->killed);
 		if (*words)
 			cJSON_AddStringToObject(o, "failure", words);
+		if (s->status[2] == EXIT_USAGE) {
+			/* upstream stages then die of a closed pipe: say which one to fix */
+			char hint[600];
+			if (s->role_rules)
+				snprintf(hint, sizeof hint, "normalize refused its configuration: check "
+					 "role_rules = %.300s (%s:%d); normalize's own message is in "
+					 "run-job's error output", s->role_rules->value, r->job.path,
+					 s->role_rules->line);
+			else
+				snprintf(hint, sizeof hint, "normalize refused its configuration%s; "
+					 "normalize's own message is in run-job's error output",
+					 r->jq ? ": check the job's jq program" : "");
+			cJSON_AddStringToObject(o, "hint", hint);
+		}
 		cJSON_AddStringToObject(o, "raw", s->raw);
 		cJSON *stats = read_json(s->stats);
 		cJSON *streams = cJSON_DetachItemFromObjectCaseSensitive(stats, "streams");
@@ -804,10 +1079,82 @@ static cJSON *build_report(struct run *r, int code)
 						  "untouched"
 						: "load-csv ran but wrote no manifest this run (see its "
 						  "messages): which files it replaced is not known");
+	cJSON *rec = reconciliation(r);
+	if (rec)
+		cJSON_AddItemToObject(rep, "reconciliation", rec);
 	return rep;
 }
 
-static void print_table(FILE *f, const cJSON *rep)
+/* Up to RECONCILE_SHOWN people of one list, a line each. */
+static void print_people(FILE *f, const cJSON *pair, const char *list, const char *title,
+			 const char *reason_key, const char *rp)
+{
+	const cJSON *all = cJSON_GetObjectItemCaseSensitive(pair, list), *p;
+	int n = cJSON_GetArraySize(all), k = 0;
+	if (!n)
+		return;
+	fprintf(f, "    %s:\n", title);
+	cJSON_ArrayForEach(p, all) {
+		if (k++ == RECONCILE_SHOWN) {
+			fprintf(f, "      ... and %d more (see %s)\n", n - RECONCILE_SHOWN, rp);
+			break;
+		}
+		const char *given = jstr(p, "given_name"), *family = jstr(p, "family_name");
+		const char *email = jstr(p, "email"), *role = jstr(p, "role");
+		const char *why = reason_key ? jstr(p, reason_key) : "";
+		if (*given || *family)
+			fprintf(f, "      %s%s%s", given, *given && *family ? " " : "", family);
+		else
+			fprintf(f, "      %s", jstr(p, "id"));
+		fprintf(f, "%s%s%s%s%s%s%s%s\n", *email ? " <" : "", email, *email ? ">" : "",
+			*role ? " (" : "", role, *role ? ")" : "", *why ? ": " : "", why);
+	}
+}
+
+/* The reconciliation: a line per pair of a directory and a roster, then
+ * the people of each list. Nothing when the job has no directory source. */
+static void print_reconciliation(FILE *f, const cJSON *rep, const char *rp)
+{
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(rep, "reconciliation"), *p;
+	const cJSON *pairs = cJSON_GetObjectItemCaseSensitive(rec, "pairs");
+	const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(rec, "skipped");
+	if (*jstr(rec, "error")) {
+		fprintf(f, "\nReconciliation of directory accounts and rosters: %s\n",
+			jstr(rec, "error"));
+		return;
+	}
+	if (!cJSON_GetArraySize(pairs) && !cJSON_GetArraySize(skipped))
+		return;
+	fprintf(f, "\nReconciliation of directory accounts and rosters:\n");
+	cJSON_ArrayForEach(p, pairs) {
+		const char *d = jstr(p, "directory"), *ro = jstr(p, "roster");
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(p, "counts");
+		int absent = (int)jnum(c, "active_in_directory_absent_from_roster");
+		int inactive = (int)jnum(c, "active_in_directory_inactive_in_roster");
+		int none = (int)jnum(c, "in_roster_without_directory_account");
+		int off = (int)jnum(c, "directory_account_inactive");
+		char t[4][200];
+		fprintf(f, "  %s vs %s: %d active account%s absent from %s, %d inactive in %s; "
+			   "%d %s %s without a %s account; %d %s account%s inactive for %s %s %s\n",
+			d, ro, absent, absent == 1 ? "" : "s", ro, inactive, ro, none, ro,
+			none == 1 ? "person" : "people", d, off, d, off == 1 ? "" : "s",
+			off == 1 ? "an active" : "active", ro, off == 1 ? "person" : "people");
+		snprintf(t[0], sizeof t[0], "active in %s, absent from %s", d, ro);
+		snprintf(t[1], sizeof t[1], "active in %s, inactive in %s", d, ro);
+		snprintf(t[2], sizeof t[2], "active in %s without a %s account", ro, d);
+		snprintf(t[3], sizeof t[3], "%s account inactive, active in %s", d, ro);
+		print_people(f, p, "active_in_directory_absent_from_roster", t[0], NULL, rp);
+		print_people(f, p, "active_in_directory_inactive_in_roster", t[1],
+			     "roster_status_reason", rp);
+		print_people(f, p, "in_roster_without_directory_account", t[2], NULL, rp);
+		print_people(f, p, "directory_account_inactive", t[3], "status_reason", rp);
+	}
+	cJSON_ArrayForEach(p, skipped)
+		fprintf(f, "  %s vs %s: not compared: %s\n", jstr(p, "directory"), jstr(p, "roster"),
+			jstr(p, "reason"));
+}
+
+static void print_table(FILE *f, const cJSON *rep, const char *rp)
 {
 	const cJSON *s, *st, *o;
 	fprintf(f, "\nRun report: %s: %s (exit %d) in %.1f s\n", jstr(rep, "job"),
@@ -840,6 +1187,7 @@ static void print_table(FILE *f, const cJSON *rep)
 	}
 	if (*jstr(rep, "outputs_note"))
 		fprintf(f, "(%s)\n", jstr(rep, "outputs_note"));
+	print_reconciliation(f, rep, rp);
 	int first = 1;
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(rep, "sources")) {
 		const char *failure = jstr(s, "failure");
@@ -849,6 +1197,8 @@ static void print_table(FILE *f, const cJSON *rep)
 			first = 0;
 			fprintf(f, "  %s: %s\n", jstr(s, "name"), failure);
 		}
+		if (*jstr(s, "hint"))
+			fprintf(f, "  %s: hint: %s\n", jstr(s, "name"), jstr(s, "hint"));
 		cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(s, "streams")) {
 			const cJSON *err = cJSON_GetObjectItemCaseSensitive(st, "error");
 			const char *note = jstr(st, "note");
@@ -914,8 +1264,11 @@ int runjob(const struct runjob_opts *o)
 		free(base);
 		char *sb = cat3(statedir, "/", s->name);
 		s->state = cat3(sb, ".json", "");
+		if (s->wants_snapshot)
+			s->snapshot = cat3(sb, ".snapshot", "");
 		free(sb);
 		run_source(&r, s);
+		s->people_done = usable(s) && people_activated(s->canon);
 		if (usable(s)) {
 			nusable++;
 		} else if (mark_incomplete(&r, s, &e)) {
@@ -954,7 +1307,8 @@ int runjob(const struct runjob_opts *o)
 		log_err(LOG_ERROR, &e);
 		code = exit_combine(code, EXIT_FAILED);
 	}
-	print_table(stdout, rep);
+	const char *slash = rp ? strrchr(rp, '/') : NULL;
+	print_table(stdout, rep, slash ? slash + 1 : rp ? rp : "run-report.json");
 	printf("Run report (JSON): %s\n", rp);
 	free(rp);
 	free(txt);
@@ -966,7 +1320,9 @@ out:
 		free(r.src[i].canon);
 		free(r.src[i].stats);
 		free(r.src[i].state);
+		free(r.src[i].snapshot);
 	}
+	free(r.reconcile);
 	free(r.output);
 	free(r.work);
 	free(r.jq);

@@ -1,5 +1,6 @@
 /* dedupe: merges the same person within and across sources (lib/dedupe.h)
  * and passes every other Singer message through. */
+#include "atomic.h"
 #include "dedupe.h"
 #include "exitcode.h"
 #include "log.h"
@@ -13,26 +14,55 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dedupe [--log-format text|json] [FILE...]\n"
+		"usage: dedupe [--reconcile FILE] [--log-format text|json] [FILE...]\n"
 		"Reads canonical Singer messages (normalize output) from each FILE in turn, or\n"
 		"stdin, and merges people that share source+source_id, employee_id, sis_id or\n"
 		"email (case-insensitive), transitively. Each person gets a stable id, its\n"
 		"sources and the source of each field; memberships point to the merged id.\n"
 		"Other messages pass through. The first source in the input wins a field.\n\n"
+		"  --reconcile FILE   also write FILE (JSON): for each directory source (graph,\n"
+		"                     google) and roster source whose people are complete,\n"
+		"                     active accounts absent or inactive in the roster, roster\n"
+		"                     people without an account or whose account is inactive\n"
 		"  --log-format F     text (default) or json diagnostics on stderr\n"
 		"  --help             this text\n\n" EXIT_CODES_HELP);
+}
+
+/* The reconciliation, published whole or not at all (lib/atomic.h). */
+static int write_reconcile(struct dedupe *d, const char *path)
+{
+	struct atomic_file a;
+	struct rt_err e;
+	FILE *fp;
+	err_clear(&e);
+	if (atomic_open(&a, path, 0644, &e))
+		goto fail;
+	if (!(fp = atomic_fp(&a, &e)) || dedupe_reconcile(d, fp, &e)) {
+		atomic_abort(&a);
+		goto fail;
+	}
+	if (atomic_commit(&a, &e))
+		goto fail;
+	return 0;
+fail:
+	log_err(LOG_ERROR, &e);
+	log_msg(LOG_ERROR, "the reconciliation was not written to %s", path);
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"log-format", 1, 0, 'l'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"reconcile", 1, 0, 'r'}, {"log-format", 1, 0, 'l'}, {"help", 0, 0, 'h'},
+		{0, 0, 0, 0}};
 	int opt, rc = EXIT_COMPLETE;
+	const char *reconcile = NULL;
 
 	if (prog_init(argv[0]))
 		return EXIT_USAGE;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'r': reconcile = optarg; break;
 		case 'l':
 			if (prog_log_format(optarg))
 				return EXIT_USAGE;
@@ -71,6 +101,10 @@ int main(int argc, char **argv)
 	if (e.kind)
 		log_err(LOG_ERROR, &e);
 	if (rc == EXIT_COMPLETE && dedupe_stats(d)->bad_people)
+		rc = EXIT_PARTIAL;
+	/* the merged output is whole by now: a reconciliation that cannot be
+	 * written leaves the run partial, not failed */
+	if (reconcile && (rc == EXIT_COMPLETE || rc == EXIT_PARTIAL) && write_reconcile(d, reconcile))
 		rc = EXIT_PARTIAL;
 
 	for (int i = 0; in && i < nin; i++)

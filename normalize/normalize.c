@@ -15,12 +15,18 @@ static void usage(FILE *f)
 	char list[512];
 	normalize_known_streams(list, sizeof list);
 	fprintf(f,
-		"usage: normalize [--jq FILE] [--log-format text|json] [FILE]\n"
+		"usage: normalize [--role-rules RULES] [--jq FILE] [--log-format text|json] [FILE]\n"
 		"Maps raw vendor streams (Singer messages, one a line, from FILE or standard\n"
 		"input) to the canonical streams people, orgs, groups, memberships and\n"
 		"sessions on standard output. SCHEMA and ACTIVATE_VERSION are carried over,\n"
 		"STATE is passed on unchanged; a summary goes to standard error.\n"
 		"Raw streams known: %s.\n\n"
+		"  --role-rules RULES  the role of directory users (Entra ID, Google):\n"
+		"                    rules separated by ;, tried in order, the first that\n"
+		"                    matches wins: group:NAME=ROLE (member of the group with\n"
+		"                    that name, email or id), orgunit:/PATH=ROLE (in that\n"
+		"                    org unit or under it), default=ROLE (last); ROLE is\n"
+		"                    student, teacher, staff, administrator or aide\n"
 		"  --jq FILE         run the jq program in FILE on each canonical record\n"
 		"                    ($stream is its stream's name): no output drops the\n"
 		"                    record, each object output is written\n"
@@ -31,19 +37,21 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_JQ = 1000, OPT_LOG_FORMAT, OPT_HELP };
+	enum { OPT_JQ = 1000, OPT_ROLE_RULES, OPT_LOG_FORMAT, OPT_HELP };
 	static const struct option longopts[] = {{"jq", 1, 0, OPT_JQ},
+						 {"role-rules", 1, 0, OPT_ROLE_RULES},
 						 {"log-format", 1, 0, OPT_LOG_FORMAT},
 						 {"help", 0, 0, OPT_HELP},
 						 {0, 0, 0, 0}};
-	const char *jq_path = NULL;
+	struct normalize_opts o = {NULL, NULL};
 	int opt;
 
 	if (prog_init(argv[0]))
 		return EXIT_USAGE;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_JQ: jq_path = optarg; break;
+		case OPT_JQ: o.jq_path = optarg; break;
+		case OPT_ROLE_RULES: o.role_rules = optarg; break;
 		case OPT_LOG_FORMAT:
 			if (prog_log_format(optarg))
 				return EXIT_USAGE;
@@ -63,7 +71,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	int rc = normalize_run(in, path ? path : "stdin", stdout, jq_path);
+	int rc = normalize_run(in, path ? path : "stdin", stdout, &o);
 	if (path)
 		fclose(in);
 	return prog_close_stdout(rc);

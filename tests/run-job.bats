@@ -1,6 +1,10 @@
 #!/usr/bin/env bats
 # run-job: job-file validation (errors name file:line) and the secret rule:
-# a secret is only ever named (creds:NAME), and lives in the credentials store.
+# a secret is only ever named (creds:NAME), and lives in the credentials store;
+# the directory source types (graph, google), their yes/no keys, role_rules
+# for normalize and the snapshot path, on stub programs (see stub-bin.bash).
+
+load data/reconcile/stub-bin
 
 setup() {
 	T=$(mktemp -d)
@@ -95,11 +99,15 @@ store() {
 	[[ "$output" == *"client_id"* ]]
 }
 
-@test "an unknown source type is refused" {
+@test "an unknown source type is refused, listing every known type" {
 	job '[job]' 'output = out' '[source x]' 'type = blackboard'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"d.job:4: unknown source type 'blackboard'"* ]]
+	[[ "$output" == *"d.job:4: unknown source type 'blackboard' (known: clever, graph, google)"* ]]
+	job '[job]' 'output = out' '[source x]' 'client_id = a'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"d.job:3: [source x] needs type = (one of: clever, graph, google)"* ]]
 }
 
 @test "a job without output is refused" {
@@ -123,7 +131,7 @@ store() {
 }
 
 @test "every program answers --help with the exit codes, and refuses unknown flags" {
-	for p in extract-clever normalize dedupe load-csv run-job creds; do
+	for p in extract-clever extract-graph extract-google normalize dedupe load-csv run-job creds; do
 		run "$ROSTER_BIN/$p" --help
 		[ "$status" -eq 0 ]
 		[[ "$output" == *"Exit status"* ]]
@@ -133,7 +141,7 @@ store() {
 }
 
 @test "every program has a man page" {
-	for p in extract-clever normalize dedupe load-csv run-job creds; do
+	for p in extract-clever extract-graph extract-google normalize dedupe load-csv run-job creds; do
 		[ -f "$BATS_TEST_DIRNAME/../man/$p.1" ]
 	done
 	[ -f "$BATS_TEST_DIRNAME/../man/roster-job.5" ]
@@ -207,4 +215,133 @@ store() {
 		'[source clever]' 'type = clever' 'client_id = a' 'client_secret = creds:x'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 0 ]
+}
+
+# A job with an Entra ID source (entra) and a Google Workspace source (gws),
+# the store holding x; extra lines go to the end of [source entra].
+directory_job() {
+	[ -e "$T/creds" ] || store
+	job '[job]' 'output = out' 'credentials = creds' \
+		'[source gws]' 'type = google' 'key = creds:x' 'subject = sync-admin@mapleridge.example' \
+		'customer = C03mr7x2q' 'streams = orgunits,users' \
+		'[source entra]' 'type = graph' 'tenant = mapleridge.onmicrosoft.com' \
+		'client_id = 0c9f3a7e-51b2-4d8c-9e6a-7b2d1f4e8a90' 'client_secret = creds:x' \
+		'streams = groups,group_members,users' 'members = transitive' 'full_every = 7' "$@"
+}
+
+@test "graph and google sources pass --check with their keys; a key of the other type is refused" {
+	directory_job 'delta = yes'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"valid (2 sources)"* ]]
+	directory_job 'subject = a@mapleridge.example'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"d.job:18: unknown key 'subject' for a graph source"* ]]
+	[[ "$output" == *"tenant"*"delta"* ]]
+	directory_job 'full_every = 1.5'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"full_every is already set"* ]]
+}
+
+@test "a graph secret or a google key written in clear is refused" {
+	store
+	job '[job]' 'output = out' 'credentials = creds' '[source gws]' 'type = google' \
+		'key = {"private_key": "-----BEGIN PRIVATE KEY-----"}'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"d.job:6:"* ]]
+	[[ "$output" =~ $CREDS_SET ]]
+	[[ "$output" != *"BEGIN PRIVATE"* ]]
+}
+
+@test "a yes/no key takes yes, true, 1, no, false, 0 (any case), and names the line otherwise" {
+	for v in yes YES true True 1 no No false FALSE 0; do
+		directory_job "delta = $v"
+		run "$ROSTER_BIN/run-job" --check "$T/d.job"
+		echo "$v -> $status: $output"
+		[ "$status" -eq 0 ]
+	done
+	for v in maybe y on 2 '""'; do
+		directory_job "delta = $v"
+		run "$ROSTER_BIN/run-job" --check "$T/d.job"
+		echo "$v -> $status: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"d.job:18: delta: '$v' is not yes or no"* ]]
+	done
+}
+
+@test "role_rules is taken by any source type; an empty one is refused with its line" {
+	store
+	job '[job]' 'output = out' 'credentials = creds' '[source clever]' 'type = clever' \
+		'client_secret = creds:x' 'role_rules = default=staff'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 0 ]
+	directory_job 'role_rules = group:All Teachers=teacher; group:Students=student; default=staff'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 0 ]
+	directory_job 'role_rules ='
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"d.job:18: role_rules is empty"* ]]
+	directory_job 'role_rules = Xq7Lm2Pz9Rk4Tv8Wb3Nc6Yd1Ae5'
+	run "$ROSTER_BIN/run-job" --check "$T/d.job"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"d.job:18: role_rules: the value looks like"* ]]
+}
+
+# Runs the directory job over the stub programs; the extractors print the
+# canonical files of tests/data/reconcile.
+run_stubbed() {
+	stub_bin "$T/bin"
+	mkdir -p "$T/log" "$T/data"
+	cp "$BATS_TEST_DIRNAME"/data/reconcile/{clever,graph,google}.ndjson "$T/data/"
+	STUB_LOG="$T/log" STUB_DATA="$T/data" run "$ROSTER_BIN/run-job" --bindir "$T/bin" "$T/d.job"
+}
+
+@test "role_rules goes to that source's normalize as --role-rules, never to its extractor" {
+	directory_job 'role_rules = group:All Teachers=teacher; default=staff'
+	run_stubbed
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# normalize.0 is gws's (no rules), normalize.1 entra's
+	[ "$(cat "$T/log/normalize.0.args")" = "" ]
+	[ "$(paste -sd'|' "$T/log/normalize.1.args")" = "--role-rules|group:All Teachers=teacher; default=staff" ]
+	! grep -q -e role -e 'All Teachers' "$T/log/extract-graph.args"
+}
+
+@test "delta = yes: the graph extractor gets --delta and --snapshot OUTPUT/state/NAME.snapshot; no: neither" {
+	directory_job 'delta = yes'
+	run_stubbed
+	[ "$status" -eq 0 ]
+	out=$(cd "$T/out" && pwd -P)
+	grep -qx -- --delta "$T/log/extract-graph.args"
+	[ "$(grep -A1 -x -- --snapshot "$T/log/extract-graph.args" | tail -1)" = "$out/state/entra.snapshot" ]
+	[ "$(grep -A1 -x -- --state "$T/log/extract-graph.args" | tail -1)" = "$out/state/entra.json" ]
+	! grep -q -e --snapshot -e --delta "$T/log/extract-google.args"
+	directory_job 'delta = no'
+	run_stubbed
+	[ "$status" -eq 0 ]
+	! grep -q -e --snapshot -e --delta "$T/log/extract-graph.args"
+	# the keys of each type become its extractor's flags
+	[ "$(paste -sd' ' "$T/log/extract-google.args" | cut -d' ' -f1-8)" = \
+		"--key creds:x --subject sync-admin@mapleridge.example --customer C03mr7x2q --streams orgunits,users" ]
+	grep -qx -- --members "$T/log/extract-graph.args"
+	[ "$(grep -A1 -x -- --full-every "$T/log/extract-graph.args" | tail -1)" = 7 ]
+}
+
+@test "normalize refusing role_rules (exit 2) shows in the report: the source failed, the rules' line named" {
+	directory_job 'role_rules = bad rule'
+	run_stubbed
+	echo "$output"
+	# 2, or 1 when the failed source holds back files the other one feeds
+	[ "$status" -eq 2 ] || [ "$status" -eq 1 ]
+	[[ "$output" == *"is not KIND:MATCH=ROLE"* ]] # normalize's own message
+	# the stages before it may die of the closed pipe; normalize is named all the same
+	[[ "$output" == *"entra: "*"normalize exited 2 (bad usage or configuration)"* ]]
+	[[ "$output" == *"entra: hint: normalize refused its configuration: check role_rules = bad rule ($T/d.job:18)"* ]]
+	[ "$(jq -r '.sources[1] | "\(.name) \(.exit) \(.stages.normalize)"' "$T/out/run-report.json")" = "entra 2 2" ]
+	jq -e '.sources[1].hint | test("role_rules = bad rule .*d.job:18")' "$T/out/run-report.json"
 }

@@ -3,12 +3,16 @@
 
     /usr/bin/python3 tests/leaks/canary.py [-v] [--keep]
 
-Stores distinctive canary secrets in a credentials store, runs the pipeline
-against the fake Clever server in the good case and in the failure cases,
-and searches everything the programs leave (stdout, stderr, every file of
-the job's folder) and what /proc shows of them while they run (argv, and
-the environment where readable) for the canaries in every encoding a leak
-could take. Prints TAP; exits 1 when anything failed.
+Stores distinctive canary secrets in a credentials store (Clever's client
+secret, the Entra app's client secret, Google's service-account key), runs
+the pipeline against the fake Clever, Graph and Google servers (one server,
+three personalities) in the good case and in the failure cases, and
+searches everything the programs leave (stdout, stderr, every file of the
+job's folder) and what /proc shows of them while they run (argv, and the
+environment where readable) for the canaries in every encoding a leak
+could take. The access tokens and JWT assertions the fakes issue are
+random or time-bound: they are read from the fake's request log after each
+run and searched as canaries too. Prints TAP; exits 1 when anything failed.
 """
 import base64
 import binascii
@@ -28,13 +32,36 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.abspath(os.environ.get("ROSTER_BIN") or os.path.join(TOP, "build", "bin"))
 FAKE = os.path.join(TOP, "tests", "fake", "fake_vendor.py")
 PY = "/usr/bin/python3"
+CLOCK = "1790000000:3"  # the programs' and the fakes' clock: JWT times must agree
 
 CLIENT_ID = "canary-client-id"
 # characters that URL-encoding, JSON and base64 all change
 SECRET = "Cn4ry+Sec/ret=Q7x!~zz51%"
 WRONG = "Wr0ng+Canary/Secret=9&x"
 TOKEN = "c4n4ryt0k3n7f3e8d9c0b1a2f3e4d5c6b7a8f9e0"
-CANARIES = {"client secret": SECRET, "wrong secret": WRONG, "district token": TOKEN}
+# Entra ID: the app registration's secret (Azure secrets hold ~ . _ too)
+TENANT = "mapleridge.onmicrosoft.com"
+GRAPH_CLIENT_ID = "0c9f3a7e-51b2-4d8c-9e6a-7b2d1f4e8a90"        # User.Read.All, Group.Read.All
+GRAPH_USERS_ONLY_ID = "5a2e8c14-7f3b-4e9d-a1c6-3b8f0d2e7a51"    # User.Read.All only
+GRAPH_SECRET = "Gr4ph~Cn4ry+Sec/ret=.Q8_z%k"
+GRAPH_WRONG = "Wr0ng~Gr4ph+Cn4ry/Sec=.7Kp&"
+# tokens a scripted vendor hands out (the fakes' own are read from their log)
+GRAPH_TOKEN = "eyJ0eXAiOiJKV1QiLCJjbnJ5IjoxfQ.eyJjNG40cnkiOiJncmFwaCJ9.Gr4phCn4ryS1gn-9f8e7d6c5b4a3_21"
+GOOGLE_TOKEN = "ya29.c.c4n4ryG00gleT0k3n-7f3e8d9c0b1a2f3e4d5c6b7a8_f9e0zz"
+GOOGLE_SUBJECT = "sync-admin@mapleridge.example"
+CANARIES = {"client secret": SECRET, "wrong secret": WRONG, "district token": TOKEN,
+            "graph client secret": GRAPH_SECRET, "graph wrong secret": GRAPH_WRONG,
+            "graph scripted token": GRAPH_TOKEN, "google scripted token": GOOGLE_TOKEN}
+# whose client id goes with a secret in HTTP Basic auth
+IDENTS = {"client secret": CLIENT_ID, "wrong secret": CLIENT_ID, "district token": CLIENT_ID,
+          "graph client secret": GRAPH_CLIENT_ID, "graph wrong secret": GRAPH_CLIENT_ID}
+# Google's service-account key file: its private_key is the RSA test key of
+# RFC 7515 A.2, so the canary is the key material itself
+KEY_FILE = os.path.join(TOP, "fixtures", "google", "service-account.json")
+KEY_JSON = open(KEY_FILE, encoding="utf-8").read()
+PEM = json.loads(KEY_JSON)["private_key"]
+PEM_LINES = [l for l in PEM.strip().split("\n") if not l.startswith("-----")]
+DER = base64.b64decode("".join(PEM_LINES))
 
 results = []
 VERBOSE = "-v" in sys.argv
@@ -47,6 +74,36 @@ def tap(ok, name, detail=""):
         for line in detail.rstrip("\n").split("\n")[-40:]:
             print("#   " + line)
     sys.stdout.flush()
+
+
+def der_rsa_private(der):
+    """The private integers (d, p, q, dp, dq, qi) of a PKCS#8 RSA key, as
+    big-endian bytes without leading zeros."""
+    def item(buf, i):
+        tag, n = buf[i], buf[i + 1]
+        i += 2
+        if n & 0x80:
+            k = n & 0x7f
+            n = int.from_bytes(buf[i:i + k], "big")
+            i += k
+        return tag, buf[i:i + n], i + n
+
+    def items(buf):
+        out, i = [], 0
+        while i < len(buf):
+            tag, body, i = item(buf, i)
+            out.append((tag, body))
+        return out
+
+    _, pkcs8, _ = item(der, 0)
+    octets = [b for t, b in items(pkcs8) if t == 0x04][0]   # PrivateKeyInfo.privateKey
+    _, rsa, _ = item(octets, 0)                               # RSAPrivateKey
+    ints = [b.lstrip(b"\0") for t, b in items(rsa) if t == 0x02]
+    # version, n, e, d, p, q, dp, dq, qi: n and e are public
+    return dict(zip(["d", "p", "q", "dp", "dq", "qi"], ints[3:9]))
+
+
+KEY_INTS = der_rsa_private(DER)
 
 
 def b64_cores(raw):
@@ -64,19 +121,32 @@ def b64_cores(raw):
     return out
 
 
-def forms(s):
+def forms(s, ident=None):
     """Every form in which a secret could leak: raw, URL-encoded, JSON
-    escaped, hex, base64 (alone, at any alignment, and as Basic auth)."""
+    escaped, hex, base64 (alone, at any alignment, and as Basic auth, with
+    and without the form-encoding RFC 6749 asks for first)."""
     raw = s.encode()
+    basic = []
+    if ident:
+        basic = b64_cores(("%s:%s" % (ident, s)).encode()) + b64_cores(
+            ("%s:%s" % (urllib.parse.quote_plus(ident), urllib.parse.quote_plus(s))).encode())
     f = {"raw": [s], "url-encoded": [urllib.parse.quote(s, safe=""),
                                       urllib.parse.quote_plus(s)],
          "json-escaped": [json.dumps(s)[1:-1], json.dumps(s)[1:-1].replace("/", "\\/")],
          "hex": [binascii.hexlify(raw).decode()],
-         "base64": b64_cores(raw) + b64_cores(("%s:%s" % (CLIENT_ID, s)).encode())}
+         "base64": b64_cores(raw) + basic}
     return [(kind, v) for kind, vs in f.items() for v in vs]
 
 
-FORMS = [(name, kind, v.encode()) for name, s in CANARIES.items() for kind, v in forms(s)]
+def binary_forms(raw, number=False):
+    """The forms of key material that is bytes, not text: hex (also with
+    colons, as openssl -text prints it), base64 and base64url at any
+    alignment (a JWK member is the base64url of the integer), decimal."""
+    f = [("hex", binascii.hexlify(raw).decode())] + [("base64", c) for c in b64_cores(raw)]
+    if number:
+        f.append(("colon hex", ":".join("%02x" % b for b in raw[:12])))
+        f.append(("decimal", str(int.from_bytes(raw, "big"))))
+    return f
 
 
 def escaped_pattern(s):
@@ -93,21 +163,113 @@ def escaped_pattern(s):
     return re.compile(b"".join(alts))
 
 
-PATTERNS = [(name, escaped_pattern(s)) for name, s in CANARIES.items()]
+def text_canary(name, s, ident=None):
+    """(name, [(kind, bytes)], escaped pattern) for a secret that is text."""
+    return (name, [(kind, v.encode()) for kind, v in forms(s, ident)], escaped_pattern(s))
 
 
-def hits(blob, where):
+def binary_canary(name, raw, number=False):
+    return (name, [(kind, v.encode()) for kind, v in binary_forms(raw, number)], None)
+
+
+def key_canaries():
+    """Google's private key: each base64 line of its PEM body (as the key
+    file holds them, between \\n escapes), the DER bytes, and each private
+    integer on its own."""
+    out = [text_canary("google key PEM line %d" % (i + 1), l) for i, l in enumerate(PEM_LINES)]
+    out.append(binary_canary("google key DER", DER))
+    out += [binary_canary("google key %s" % k, v, number=True) for k, v in KEY_INTS.items()]
+    return out
+
+
+STATIC = [text_canary(name, s, IDENTS.get(name)) for name, s in CANARIES.items()] + key_canaries()
+CASE_FREE = ("hex", "colon hex")
+
+
+def hits(blob, where, canaries=STATIC):
     found = []
     low = blob.lower()
-    for name, kind, v in FORMS:
-        # hex is case-free; the others are exact
-        if (v.lower() in low) if kind == "hex" else (v in blob):
-            found.append("%s (%s) in %s" % (name, kind, where))
-    for name, rx in PATTERNS:
-        m = rx.search(blob)
-        if m and not any(f.startswith(name + " ") for f in found):
-            found.append("%s (escaped: %r) in %s" % (name, m.group(0)[:80], where))
+    for name, fs, rx in canaries:
+        mine = False
+        for kind, v in fs:
+            # hex is case-free; the others are exact
+            if (v.lower() in low) if kind in CASE_FREE else (v in blob):
+                found.append("%s (%s) in %s" % (name, kind, where))
+                mine = True
+        if rx is not None and not mine:
+            m = rx.search(blob)
+            if m:
+                found.append("%s (escaped: %r) in %s" % (name, m.group(0)[:80], where))
     return found
+
+
+def issued(log_path):
+    """The credentials the fakes handed out during a run, as canaries: the
+    Graph and Google access tokens the programs sent back (Bearer), the
+    JWT assertions signed with Google's key (and each one's signature
+    alone). Returns (canaries, {"graph token": n, "google token": n,
+    "google assertion": n})."""
+    seen = {"graph token": [], "google token": [], "google assertion": []}
+    lines = open(log_path, encoding="utf-8").read().splitlines() if os.path.exists(log_path) else []
+    for line in lines:
+        try:
+            req = json.loads(line)
+        except ValueError:
+            continue
+        auth = (req.get("headers") or {}).get("authorization", "")
+        path = req.get("path", "")
+        if auth.startswith("Bearer ") and auth[7:].strip():
+            kind = ("graph token" if path.startswith("/v1.0") else
+                    "google token" if path.startswith("/admin/") else None)
+            if kind and auth[7:].strip() not in seen[kind]:
+                seen[kind].append(auth[7:].strip())
+        if req.get("method") == "POST" and path in ("/token", "/oauth2/v4/token", "/o/oauth2/token"):
+            for a in urllib.parse.parse_qs(req.get("body") or "").get("assertion", []):
+                if a not in seen["google assertion"]:
+                    seen["google assertion"].append(a)
+    out = []
+    for kind in seen:
+        # a scripted token is a canary already: only what the fakes made counts
+        seen[kind] = [v for v in seen[kind] if v not in CANARIES.values()]
+        for i, v in enumerate(seen[kind]):
+            out.append(text_canary("%s %d" % (kind, i + 1), v))
+            if v.count(".") == 2:  # a JWT: its signature alone is the secret part
+                out.append(text_canary("%s %d signature" % (kind, i + 1), v.rsplit(".", 1)[1]))
+    return out, {k: len(v) for k, v in seen.items()}
+
+
+def joined(blob):
+    """blob without line breaks, blanks and \\n escapes: base64 that was
+    wrapped anew (another PEM width, PKCS#1 instead of PKCS#8) is whole here."""
+    return re.sub(rb"\\[nr]|\s", b"", blob)
+
+
+def key_hits(blob, where):
+    """Google's key material in blob once wrapping is undone."""
+    flat = joined(blob)
+    found = []
+    for name, fs, rx in STATIC:
+        if rx is None:
+            for kind, v in fs:
+                if kind == "base64" and v in flat:
+                    found.append("%s (base64, rewrapped) in %s" % (name, where))
+                    break
+    return found
+
+
+def search(blob, where, extra=()):
+    """Every canary, static and issued during the run, in every form."""
+    found = hits(blob, where, STATIC + list(extra))
+    if not any(f.startswith("google key ") for f in found):
+        found += key_hits(blob, where)
+    return found
+
+
+def openssl_text(name, raw):
+    """How `openssl pkey -text` prints an integer: colon hex, 15 bytes a line."""
+    raw = (b"\0" + raw) if raw[0] & 0x80 else raw
+    rows = [":".join("%02x" % b for b in raw[i:i + 15]) for i in range(0, len(raw), 15)]
+    return ("%s:\n    " % name + ":\n    ".join(rows) + "\n").encode()
 
 
 def self_test():
@@ -115,9 +277,10 @@ def self_test():
     planted inside other text. Without this the zero-hit checks could pass
     because the search is broken."""
     missed = []
-    for name, s in CANARIES.items():
+    texts = dict(CANARIES)
+    texts.update(("google key PEM line %d" % (i + 1), l) for i, l in enumerate(PEM_LINES))
+    for name, s in texts.items():
         raw = s.encode()
-        basic = ("%s:%s" % (CLIENT_ID, s)).encode()
         plants = {"raw": raw, "quote": urllib.parse.quote(s, safe="").encode(),
                   "quote keeping /": urllib.parse.quote(s).encode(),
                   "quote lower-case hex": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(),
@@ -129,25 +292,88 @@ def self_test():
         for pre in range(3):
             for enc in (base64.b64encode, base64.urlsafe_b64encode):
                 plants["%s +%d" % (enc.__name__, pre)] = enc(b"p" * pre + raw + b"q" * pre)
-                plants["Basic %s +%d" % (enc.__name__, pre)] = b"Basic " + enc(b"p" * pre + basic)
+                if name in IDENTS:
+                    basic = ("%s:%s" % (IDENTS[name], s)).encode()
+                    form = ("%s:%s" % (urllib.parse.quote_plus(IDENTS[name]),
+                                       urllib.parse.quote_plus(s))).encode()
+                    plants["Basic %s +%d" % (enc.__name__, pre)] = b"Basic " + enc(b"p" * pre + basic)
+                    plants["Basic form-encoded %s +%d" % (enc.__name__, pre)] = (
+                        b"Basic " + enc(b"p" * pre + form))
             plants["base64 unpadded +%d" % pre] = base64.b64encode(b"p" * pre + raw).rstrip(b"=")
         for kind, v in plants.items():
             if not hits(b"before " + v + b" after", "plant"):
-                missed.append("%s: %s (%r)" % (name, kind, v))
-    clean = hits(open(__file__, "rb").read().replace(SECRET.encode(), b"").replace(
-        WRONG.encode(), b"").replace(TOKEN.encode(), b""), "this script without its canaries")
+                missed.append("%s: %s (%r)" % (name, kind, v[:60]))
+    # the key as a whole, as the programs could hold it: the key file, the
+    # PEM, the DER, the same key as PKCS#1 or as a JWK, openssl's text dump
+    vectors = os.path.join(TOP, "tests", "vectors", "jwt")
+    jwk = json.load(open(os.path.join(vectors, "rfc7515_a2_rs256.json")))["jwk_private"]
+    key_plants = {"the key file": KEY_JSON.encode(), "the PEM": PEM.encode(),
+                  "the PEM in JSON with \\/": json.dumps(PEM).replace("/", "\\/").encode(),
+                  "the PKCS#1 PEM": open(os.path.join(vectors, "rfc7515_a2_private_pkcs1.pem"), "rb").read(),
+                  "the PEM rewrapped at 76": b"\r\n".join(
+                      base64.b64encode(DER)[i:i + 76] for i in range(0, len(base64.b64encode(DER)), 76)),
+                  "DER hex": binascii.hexlify(DER), "DER HEX": binascii.hexlify(DER).upper()}
+    for pre in range(3):
+        for enc in (base64.b64encode, base64.urlsafe_b64encode):
+            key_plants["DER %s +%d" % (enc.__name__, pre)] = enc(b"p" * pre + DER)
+    for k, raw in KEY_INTS.items():
+        key_plants["JWK %s" % k] = json.dumps({k: jwk[k]}).encode()
+        key_plants["hex %s" % k] = binascii.hexlify(raw)
+        key_plants["openssl -text %s" % k] = openssl_text(k, raw)
+        key_plants["decimal %s" % k] = str(int.from_bytes(raw, "big")).encode()
+    for kind, v in key_plants.items():
+        if not search(b"before " + v + b" after", "plant"):
+            missed.append("google key: %s" % kind)
+    # what the fakes issue is read from their request log, then searched
+    made_jwt = "eyJ0eXAiOiJKV1QifQ.eyJuIjo3fQ.TWFkZVVwU2lnbmF0dXJlRm9yVGhlU2VsZlRlc3Q"
+    made_ya29 = "ya29.c.TWFkZVVwR29vZ2xlVG9rZW5Gb3JUaGVTZWxmVGVzdA_x-y"
+    made_assertion = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.QXNzZXJ0aW9uU2lnbmF0dXJlTWFkZVVw"
+    log = os.path.join(tempfile.mkdtemp(prefix="canary-log."), "requests.log")
+    with open(log, "w") as f:
+        for req in ({"method": "GET", "path": "/v1.0/users", "headers": {"authorization": "Bearer " + made_jwt}},
+                    {"method": "GET", "path": "/admin/directory/v1/users",
+                     "headers": {"authorization": "Bearer " + made_ya29}},
+                    {"method": "POST", "path": "/token", "headers": {}, "body":
+                     "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + made_assertion},
+                    {"method": "GET", "path": "/admin/directory/v1/groups",
+                     "headers": {"authorization": "Bearer " + GOOGLE_TOKEN}}):
+            f.write(json.dumps(req) + "\n")
+    extra, counts = issued(log)
+    shutil.rmtree(os.path.dirname(log))
+    if counts != {"graph token": 1, "google token": 1, "google assertion": 1}:
+        missed.append("request log read as %s" % counts)
+    for kind, v in (("graph token", made_jwt), ("graph token signature", made_jwt.rsplit(".", 1)[1]),
+                    ("google token", made_ya29), ("google token url-encoded", urllib.parse.quote(made_ya29)),
+                    ("google assertion", made_assertion),
+                    ("google assertion signature as JSON", json.dumps({"sig": made_assertion.rsplit(".", 1)[1]}))):
+        if not search(b"before " + v.encode() + b" after", "plant", extra):
+            missed.append("issued %s: %s" % (kind, v))
+    # clean text: this script without its canaries, and the public half of
+    # Google's key (the same modulus: it must not look like a leak)
+    me = open(__file__, "rb").read()
+    for s in CANARIES.values():
+        me = me.replace(s.encode(), b"")
+    clean = search(me, "this script without its canaries")
+    public = dict((k, v) for k, v in json.loads(KEY_JSON).items() if k != "private_key")
+    for what, blob in (("the public key", open(os.path.join(
+                           TOP, "fixtures", "google", "service-account.pub.pem"), "rb").read()),
+                       ("the public JWK", json.dumps({"n": jwk["n"], "e": jwk["e"]}).encode()),
+                       ("the key file without private_key", json.dumps(public).encode())):
+        clean += search(blob, what)
     tap(not missed and not clean, "the search finds every canary form planted in text "
         "and nothing in clean text", "\n".join(missed + clean))
 
 
 class ProcWatch(threading.Thread):
     """Samples /proc while a run goes: argv (and environ when readable) of
-    every process started from the programs' folder."""
+    every process started from the programs' folder. What it reads is kept
+    (each distinct text once) and searched after the run, when the tokens
+    issued during it are known too."""
 
     def __init__(self):
         super().__init__(daemon=True)
         self.stop = threading.Event()
-        self.found = []
+        self.blobs = {}
         self.seen = {}
 
     def run(self):
@@ -167,28 +393,40 @@ class ProcWatch(threading.Thread):
                     continue
                 name = os.path.basename(prog)
                 self.seen[name] = self.seen.get(name, 0) + 1
-                self.found += hits(argv, "argv of %s" % name)
+                self.blobs.setdefault(argv, "argv of %s" % name)
                 try:
                     with open(d + "/environ", "rb") as f:
-                        self.found += hits(f.read(), "environment of %s" % name)
+                        self.blobs.setdefault(f.read(), "environment of %s" % name)
                 except OSError:
                     pass  # the extractors are not dumpable: their environ is closed
             time.sleep(0.01)
 
+    def found(self, extra=()):
+        out = []
+        for blob, where in self.blobs.items():
+            out += search(blob, where, extra)
+        return out
+
 
 class Fake:
-    def __init__(self, vendor, rules):
+    """The fake vendor server: Clever, Graph and Google on one port, each
+    with its data folder in the vendor's folder, on the programs' clock."""
+
+    def __init__(self, vendor, rules, modes=None):
         self.dir = vendor
         case = os.path.join(vendor, "case.json")
         with open(case, "w") as f:
-            json.dump({"rules": rules}, f)
+            json.dump({"rules": rules, "modes": modes or {}}, f)
         port = os.path.join(vendor, "port")
         if os.path.exists(port):
             os.unlink(port)
+        self.log = os.path.join(vendor, "requests.log")
         self.proc = subprocess.Popen(
-            [PY, FAKE, "--personality", "clever", "--data", os.path.join(vendor, "data"),
-             "--port-file", port, "--case", case, "--log", os.path.join(vendor, "requests.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [PY, FAKE, "--personality", "clever,graph,google", "--data", ",".join(
+                os.path.join(vendor, d) for d in ("data", "graph", "google")),
+             "--port-file", port, "--case", case, "--log", self.log],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=dict(os.environ, ROSTER_FAKE_CLOCK=CLOCK))
         for _ in range(200):
             if os.path.exists(port) and open(port).read().strip():
                 break
@@ -206,13 +444,46 @@ def creds(work, *args, stdin=None):
     return p
 
 
-def job_text(fake, timeout=10, key=None, log_format="text"):
-    return ("[job]\nname = canary\noutput = out\ncredentials = store/creds\n" +
+def job_text(fake, timeout=10, key=None, log_format="text", sources=("clever",),
+             graph_client=GRAPH_CLIENT_ID):
+    text = ("[job]\nname = canary\noutput = out\ncredentials = store/creds\n" +
             ("credentials_key = %s\n" % key if key else "") +
-            "log_format = %s\n" % log_format +
-            "deadline = 5m\n\n[source clever]\ntype = clever\nbase_url = %s\n"
-            "token_url = %s/oauth/tokens\nclient_id = %s\nclient_secret = creds:clever\n"
-            "timeout = %s\n" % (fake, fake, CLIENT_ID, timeout))
+            "log_format = %s\n" % log_format + "deadline = 5m\n")
+    if "clever" in sources:
+        text += ("\n[source clever]\ntype = clever\nbase_url = %s\n"
+                 "token_url = %s/oauth/tokens\nclient_id = %s\nclient_secret = creds:clever\n"
+                 "timeout = %s\n" % (fake, fake, CLIENT_ID, timeout))
+    if "graph" in sources:
+        text += ("\n[source entra]\ntype = graph\nbase_url = %s\n"
+                 "token_url = %s/{tenant}/oauth2/v2.0/token\ntenant = %s\nclient_id = %s\n"
+                 "client_secret = creds:entra\ntimeout = %s\nrole_rules = group:All Teachers=teacher; "
+                 "group:Students=student; default=staff\n" % (fake, fake, TENANT, graph_client, timeout))
+    if "google" in sources:
+        text += ("\n[source google]\ntype = google\nbase_url = %s\ntoken_url = %s/token\n"
+                 "key = creds:google\nsubject = %s\ntimeout = %s\nrole_rules = orgunit:/Students=student; "
+                 "group:teachers@mapleridge.example=teacher; default=staff\n"
+                 % (fake, fake, GOOGLE_SUBJECT, timeout))
+    return text
+
+
+def extractor_argv(which, fake, key, timeout, log_format, graph_client=GRAPH_CLIENT_ID):
+    """One extractor run alone, as run-job would run it (stdout kept)."""
+    store = ["--credentials", "store/creds"] + (["--credentials-key", key] if key else [])
+    common = ["--base-url", fake, "--timeout", str(timeout), "--log-format", log_format,
+              "--stats", "stats.json"]
+    if which == "clever":
+        return [os.path.join(BIN, "extract-clever"), "--base-url", fake,
+                "--token-url", fake + "/oauth/tokens", "--client-id", CLIENT_ID,
+                "--credentials", "store/creds", "--client-secret", "creds:clever"] + (
+                ["--credentials-key", key] if key else []) + [
+                "--timeout", str(timeout), "--log-format", log_format,
+                "--stats", "stats.json"]
+    if which == "graph":
+        return [os.path.join(BIN, "extract-graph"), "--tenant", TENANT, "--client-id", graph_client,
+                "--client-secret", "creds:entra", "--token-url",
+                fake + "/{tenant}/oauth2/v2.0/token"] + store + common
+    return [os.path.join(BIN, "extract-google"), "--key", "creds:google", "--subject", GOOGLE_SUBJECT,
+            "--token-url", fake + "/token"] + store + common
 
 
 def run(argv, cwd, env=None):
@@ -227,52 +498,62 @@ def run(argv, cwd, env=None):
     return p, watch
 
 
-def search_tree(root):
+def search_tree(root, extra=()):
     found = []
     for d, _, files in os.walk(root):
         for n in files:
             path = os.path.join(d, n)
             with open(path, "rb") as f:
-                found += hits(f.read(), os.path.relpath(path, root))
+                found += search(f.read(), os.path.relpath(path, root), extra)
     return found
 
 
+EXTRACTOR = {"clever": "extract-clever", "graph": "extract-graph", "google": "extract-google"}
+
+
 def scenario(tmp, name, rules, expect_exit, stderr_has=(), secret=SECRET, timeout=10,
-             mutate=None, direct=False, log_format="text", need_extractor=False):
+             mutate=None, direct=False, log_format="text", need_extractor=False,
+             sources=("clever",), modes=None, graph_secret=GRAPH_SECRET,
+             graph_client=GRAPH_CLIENT_ID, need_issued=None):
     """One run in a fresh job folder; checks the exit, the messages and the
-    absence of every canary form everywhere."""
+    absence of every canary form everywhere. direct=True runs
+    extract-clever alone, direct="graph" or "google" that extractor;
+    otherwise run-job runs the sources named. need_issued: the least
+    number of tokens and assertions the request log must show, so that
+    searching for them is not vacuous."""
     work = os.path.join(tmp, name, "job")
     vendor = os.path.join(tmp, name, "vendor")  # the vendor's side: not searched
     os.makedirs(os.path.join(work, "store"))
-    shutil.copytree(os.path.join(tmp, "data"), os.path.join(vendor, "data"))
-    fake = Fake(vendor, rules)
+    for d in ("data", "graph", "google"):
+        shutil.copytree(os.path.join(tmp, d), os.path.join(vendor, d))
+    fake = Fake(vendor, rules, modes)
     try:
         k = creds(work, "keygen")
-        s = creds(work, "set", "clever", stdin=secret + "\n")
-        if k.returncode or s.returncode:
-            tap(False, "%s: store set up" % name, k.stderr + s.stderr)
+        s = [creds(work, "set", "clever", stdin=secret + "\n"),
+             creds(work, "set", "entra", stdin=graph_secret + "\n"),
+             creds(work, "set", "google", stdin=KEY_JSON)]
+        if k.returncode or any(x.returncode for x in s):
+            tap(False, "%s: store set up" % name, k.stderr + "".join(x.stderr for x in s))
             return
         store = open(os.path.join(work, "store", "creds"), "rb").read()
         mode = os.stat(os.path.join(work, "store", "creds")).st_mode & 0o777
         if name == "demo":
-            tap(not hits(store, "store/creds") and mode == 0o600,
+            tap(not search(store, "store/creds") and mode == 0o600,
                 "the store holds no canary in any form and is mode 600",
-                "mode %o\n%s" % (mode, "\n".join(hits(store, "store/creds"))))
+                "mode %o\n%s" % (mode, "\n".join(search(store, "store/creds"))))
         key = None
         if mutate:
             key = mutate(work)
         with open(os.path.join(work, "d.job"), "w") as f:
-            f.write(job_text(fake.url, timeout, key, log_format))
+            f.write(job_text(fake.url, timeout, key, log_format, sources, graph_client))
         if direct:
-            argv = [os.path.join(BIN, "extract-clever"), "--base-url", fake.url,
-                    "--token-url", fake.url + "/oauth/tokens", "--client-id", CLIENT_ID,
-                    "--credentials", "store/creds", "--client-secret", "creds:clever"] + (
-                    ["--credentials-key", key] if key else []) + [
-                    "--timeout", str(timeout), "--log-format", log_format,
-                    "--stats", "stats.json"]
+            which = "clever" if direct is True else direct
+            argv = extractor_argv(which, fake.url, key, timeout, log_format, graph_client)
+            extractors = [EXTRACTOR[which]]
         else:
             argv = [os.path.join(BIN, "run-job"), "d.job"]
-        p, watch = run(argv, work, {"ROSTER_FAKE_CLOCK": "1790000000:3"})
+            extractors = [EXTRACTOR[x] for x in sources]
+        p, watch = run(argv, work, {"ROSTER_FAKE_CLOCK": CLOCK})
         out, err = p.stdout, p.stderr
         detail = "exit %d\n--- stderr\n%s" % (p.returncode, err.decode(errors="replace"))
         ok = p.returncode == expect_exit
@@ -280,14 +561,24 @@ def scenario(tmp, name, rules, expect_exit, stderr_has=(), secret=SECRET, timeou
         tap(ok and not missing, "%s: exit %d%s" % (
             name, expect_exit, ", stderr says " + " / ".join(stderr_has) if stderr_has else ""),
             detail + ("missing: %s\n" % missing if missing else ""))
-        leaks = hits(out, "stdout") + hits(err, "stderr") + search_tree(work) + watch.found
+        extra, counts = issued(fake.log)
+        leaks = (search(out, "stdout", extra) + search(err, "stderr", extra) +
+                 search_tree(work, extra) + watch.found(extra))
         tap(not leaks, "%s: no canary in stdout, stderr, %d files, argv or environment "
-            "(%d /proc samples)" % (name, sum(len(f) for _, _, f in os.walk(work)),
-                                    sum(watch.seen.values())), "\n".join(leaks))
+            "(%d /proc samples, %d issued tokens and assertions)" % (
+                name, sum(len(f) for _, _, f in os.walk(work)), sum(watch.seen.values()),
+                sum(counts.values())), "\n".join(leaks))
         if need_extractor:
-            tap(watch.seen.get("extract-clever", 0) > 0,
-                "%s: the extractor's argv was seen in /proc while it ran" % name,
+            tap(all(watch.seen.get(x, 0) > 0 for x in extractors),
+                "%s: the extractor's argv was seen in /proc while it ran" % name
+                if len(extractors) == 1 else
+                "%s: each extractor's argv was seen in /proc while it ran" % name,
                 "seen: %s" % watch.seen)
+        if need_issued:
+            short = {k: (counts.get(k, 0), n) for k, n in need_issued.items() if counts.get(k, 0) < n}
+            tap(not short, "%s: the request log shows what the fakes issued (%s)" % (
+                name, ", ".join("%d %s" % (counts.get(k, 0), k) for k in need_issued)),
+                "found, wanted at least: %s" % short)
     finally:
         fake.close()
 
@@ -321,9 +612,23 @@ def main():
         clients[0]["client_secret"] = SECRET
         clients[0]["tokens"][0]["access_token"] = TOKEN
         json.dump(clients, open(path, "w"), indent=1)
+        # the Entra apps (all permissions; users only) get the canary secret
+        shutil.copytree(os.path.join(TOP, "fixtures", "graph"), os.path.join(tmp, "graph"))
+        path = os.path.join(tmp, "graph", "apps.json")
+        apps = json.load(open(path))
+        for app in apps["tenants"][0]["apps"]:
+            if app["client_id"] in (GRAPH_CLIENT_ID, GRAPH_USERS_ONLY_ID):
+                app["client_secret"] = GRAPH_SECRET
+        json.dump(apps, open(path, "w"), indent=1)
+        shutil.copytree(os.path.join(TOP, "fixtures", "google"), os.path.join(tmp, "google"))
 
         slow = [{"path": "/v3.0/*", "replies": [{"pass": True, "delay": 0.2,
                                                   "repeat": "forever"}]}]
+        slow_graph = [{"path": "/v1.0/*", "replies": [{"pass": True, "delay": 0.2,
+                                                       "repeat": "forever"}]}]
+        slow_google = [{"path": "/admin/*", "replies": [{"pass": True, "delay": 0.2,
+                                                         "repeat": "forever"}]}]
+        everything = ("clever", "graph", "google")
         scenario(tmp, "demo", slow, 0, need_extractor=True)
         scenario(tmp, "demo-extractor-json-log", slow, 0, direct=True, log_format="json",
                  need_extractor=True)
@@ -364,6 +669,98 @@ def main():
         scenario(tmp, "tampered-store", [], 2, ("store/creds", "was altered"), mutate=tamper)
         scenario(tmp, "tampered-store-extractor", [], 2, ("store/creds", "was altered"),
                  mutate=tamper, direct=True)
+
+        # Entra ID (Graph) and Google Workspace: the Graph client secret, the
+        # Google service-account key, the tokens both issue, the JWT assertion
+        issued_all = {"graph token": 1, "google token": 1, "google assertion": 1}
+        scenario(tmp, "three-sources", slow + slow_graph + slow_google, 0, sources=everything,
+                 need_extractor=True, need_issued=issued_all)
+        scenario(tmp, "three-sources-json-log", [], 0, sources=everything, log_format="json",
+                 need_issued=issued_all)
+        scenario(tmp, "graph-extractor-json-log", slow_graph, 0, direct="graph",
+                 log_format="json", need_extractor=True, need_issued={"graph token": 1})
+        scenario(tmp, "google-extractor-json-log", slow_google, 0, direct="google",
+                 log_format="json", need_extractor=True,
+                 need_issued={"google token": 1, "google assertion": 1})
+        scenario(tmp, "graph-wrong-secret-401", [], 2, ("AADSTS7000215",), sources=("graph",),
+                 graph_secret=GRAPH_WRONG)
+        scenario(tmp, "graph-wrong-secret-401-extractor-json-log", [], 2, ("AADSTS7000215",),
+                 direct="graph", log_format="json", graph_secret=GRAPH_WRONG)
+        scenario(tmp, "graph-403-denied", [], 3, ("Authorization_RequestDenied",),
+                 sources=("graph",), graph_client=GRAPH_USERS_ONLY_ID,
+                 need_issued={"graph token": 1})
+        scenario(tmp, "graph-403-denied-extractor-json-log", [], 3,
+                 ("Authorization_RequestDenied",), direct="graph", log_format="json",
+                 graph_client=GRAPH_USERS_ONLY_ID, need_issued={"graph token": 1})
+        scenario(tmp, "graph-token-expired-mid-run", [], 0, sources=("graph",),
+                 modes={"token_expires_after": 3}, need_issued={"graph token": 2})
+        scenario(tmp, "graph-token-expired-mid-run-extractor-json-log", [], 0, direct="graph",
+                 log_format="json", modes={"token_expires_after": 3},
+                 need_issued={"graph token": 2})
+        scenario(tmp, "google-unauthorized-client-401", [], 2, ("unauthorized_client",),
+                 sources=("google",), modes={"delegation": {}},
+                 need_issued={"google assertion": 1})
+        scenario(tmp, "google-unauthorized-client-401-extractor-json-log", [], 2,
+                 ("unauthorized_client",), direct="google", log_format="json",
+                 modes={"delegation": {}}, need_issued={"google assertion": 1})
+        groups_forbidden = {"faults": [{"path": "/admin/directory/v1/groups*",
+                                        "error": "forbidden", "times": "forever"}]}
+        scenario(tmp, "google-403-forbidden", [], 3, ("403", "forbidden"), sources=("google",),
+                 modes=groups_forbidden, need_issued={"google token": 1})
+        scenario(tmp, "google-403-forbidden-extractor-json-log", [], 3, ("403", "forbidden"),
+                 direct="google", log_format="json", modes=groups_forbidden,
+                 need_issued={"google token": 1})
+        throttled = {"faults": [
+            {"path": "/admin/directory/v1/users", "error": "userRateLimitExceeded", "times": 2},
+            {"path": "/admin/directory/v1/groups", "error": "resourceExhausted", "times": 1}]}
+        scenario(tmp, "google-throttle-then-success", [], 0,
+                 ("userRateLimitExceeded",), sources=("google",), modes=throttled,
+                 need_issued={"google token": 1})
+        scenario(tmp, "google-throttle-then-success-extractor-json-log", [], 0,
+                 ("userRateLimitExceeded",), direct="google", log_format="json",
+                 modes=throttled, need_issued={"google token": 1})
+        scenario(tmp, "google-token-expired-mid-run", [], 0, direct="google",
+                 modes={"token_expires_after": 3}, need_issued={"google token": 2})
+        # vendors that echo what they were sent: the Graph secret (raw and as
+        # the form body carried it), the scripted tokens in error bodies
+        token_path = "/%s/oauth2/v2.0/token" % TENANT
+        scenario(tmp, "graph-token-401-echoes-secret", [{"path": token_path, "replies": [
+            {"status": 401, "json": {
+                "error": "invalid_client", "error_codes": [7000215],
+                "error_description": "AADSTS7000215: Invalid client secret provided: %s "
+                                     "(client_secret=%s)" % (GRAPH_SECRET,
+                                                             urllib.parse.quote_plus(GRAPH_SECRET))},
+             "repeat": "forever"}]}], 2, ("AADSTS7000215",), sources=("graph",))
+        graph_token_rule = {"path": token_path, "replies": [
+            {"json": {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+                      "access_token": GRAPH_TOKEN}, "repeat": "forever"}]}
+        scenario(tmp, "graph-403-echoes-token", [graph_token_rule, {"path": "/v1.0/*", "replies": [
+            {"status": 403, "json": {"error": {
+                "code": "Authorization_RequestDenied",
+                "message": "Insufficient privileges for token %s (Authorization: Bearer %s)"
+                           % (GRAPH_TOKEN, GRAPH_TOKEN)}},
+             "repeat": "forever"}]}], 2, ("Authorization_RequestDenied",), direct="graph",
+            log_format="json")
+        scenario(tmp, "graph-500-echoes-header", [graph_token_rule, {"path": "/v1.0/users*", "replies": [
+            {"status": 500, "body": "Authorization: Bearer " + GRAPH_TOKEN, "repeat": "forever"}]}],
+            3, ("500",), sources=("graph",))
+        google_token_rule = {"path": "/token", "replies": [
+            {"json": {"access_token": GOOGLE_TOKEN, "expires_in": 3599, "token_type": "Bearer"},
+             "repeat": "forever"}]}
+        scenario(tmp, "google-401-echoes-token", [google_token_rule, {"path": "/admin/*", "replies": [
+            {"status": 401, "json": {"error": {
+                "code": 401, "status": "UNAUTHENTICATED",
+                "message": "Request had invalid authentication credentials: Bearer " + GOOGLE_TOKEN,
+                "errors": [{"message": "Invalid Credentials " + GOOGLE_TOKEN, "domain": "global",
+                            "reason": "authError"}]}},
+             "repeat": "forever"}]}], 2, ("401",), sources=("google",),
+            need_issued={"google assertion": 1})
+        scenario(tmp, "google-403-echoes-token", [google_token_rule, {"path": "/admin/*", "replies": [
+            {"status": 403, "json": {"error": {
+                "code": 403, "message": "token %s may not read this" % GOOGLE_TOKEN,
+                "errors": [{"message": "Not Authorized", "domain": "global", "reason": "forbidden"}]}},
+             "repeat": "forever"}]}], 2, ("403",), direct="google", log_format="json",
+            need_issued={"google assertion": 1})
     finally:
         if "--keep" in sys.argv:
             print("# kept " + tmp)

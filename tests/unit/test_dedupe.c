@@ -1,6 +1,7 @@
 /* dedupe's merging: the key ladder, transitive merges, the id formula and
  * its stability in any input order, field precedence, key conflicts,
- * memberships, and what passes through untouched. */
+ * memberships, and what passes through untouched; the reconciliation of
+ * directory accounts with rosters. */
 #include "dedupe.h"
 #include "log.h"
 #include "tap.h"
@@ -332,6 +333,267 @@ static void test_errors(void)
 	result_free(&r);
 }
 
+/* ---- the reconciliation (offboarding) ---- */
+
+#define ACT "{\"type\":\"ACTIVATE_VERSION\",\"stream\":\"people\",\"version\":1}\n"
+
+/* dedupe over several inputs (one dedupe_read each), then its
+ * reconciliation parsed; NULL when a step failed (rc says which). */
+static cJSON *reconcile(const char *const *inputs, int n, int *rc)
+{
+	char *out = NULL, *doc = NULL;
+	size_t len = 0, dlen = 0;
+	struct rt_err e;
+	FILE *o = open_memstream(&out, &len), *r = open_memstream(&doc, &dlen);
+	struct dedupe *d = dedupe_new(o);
+	*rc = 0;
+	for (int i = 0; i < n && !*rc; i++) {
+		FILE *in = fmemopen((void *)inputs[i], strlen(inputs[i]), "r");
+		*rc = dedupe_read(d, in, "t", &e);
+		fclose(in);
+	}
+	if (!*rc)
+		*rc = dedupe_finish(d, &e) ? -2 : 0;
+	if (!*rc)
+		*rc = dedupe_reconcile(d, r, &e) ? -3 : 0;
+	dedupe_free(d);
+	fclose(o);
+	fclose(r);
+	cJSON *j = *rc ? NULL : cJSON_Parse(doc);
+	if (!*rc && !j)
+		tap_diag("  not JSON: %s", doc);
+	free(out);
+	free(doc);
+	return j;
+}
+
+static cJSON *pair(const cJSON *doc, const char *dir, const char *roster)
+{
+	cJSON *p;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "pairs"))
+		if (!strcmp(str(p, "directory"), dir) && !strcmp(str(p, "roster"), roster))
+			return p;
+	return NULL;
+}
+
+/* "source_id source_id|..." of a list: the directory's, else the roster's */
+static int list_is(const cJSON *p, const char *list, const char *want)
+{
+	char got[1024] = "";
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(p, list)) {
+		const char *id = cJSON_GetObjectItem(e, "directory_source_id")
+					 ? str(e, "directory_source_id") : str(e, "roster_source_id");
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", *got ? " " : "", id);
+	}
+	int ok = !strcmp(got, want);
+	if (!ok)
+		tap_diag("  %s: got '%s', want '%s'", list, got, want);
+	return ok;
+}
+
+static long count(const cJSON *p, const char *list)
+{
+	const cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(p, "counts"), list);
+	return cJSON_IsNumber(c) ? (long)c->valuedouble : -1;
+}
+
+static void test_reconcile_lists(void)
+{
+	const char *clever = P("clever", "c1", ",\"status\":\"active\",\"email\":\"mdelgado@mr.example\","
+					"\"given_name\":\"Maria\",\"family_name\":\"Delgado\",\"role\":\"teacher\"")
+		P("clever", "c2", ",\"status\":\"active\",\"employee_id\":\"1008\",\"given_name\":\"Daniel\"")
+		P("clever", "c3", ",\"status\":\"active\",\"sis_id\":\"2028001\",\"given_name\":\"Ava\"")
+		P("clever", "c4", ",\"status\":\"inactive\",\"status_reason\":\"withdrawn\","
+				  "\"sis_id\":\"2028002\"")
+		P("clever", "c5", ",\"status\":\"active\",\"email\":\"nobody@mr.example\"") ACT;
+	const char *graph =
+		P("graph", "g1", ",\"status\":\"active\",\"email\":\"MDelgado@MR.example\"")
+		P("graph", "g2", ",\"status\":\"inactive\",\"status_reason\":\"deleted in Entra ID 2026-10-30\","
+				 "\"employee_id\":\"1008\"")
+		P("graph", "g4", ",\"status\":\"active\",\"sis_id\":\"2028002\"")
+		P("graph", "g5", ",\"status\":\"active\",\"role\":\"guest\",\"email\":\"lfox@partner.example\"")
+		P("graph", "g6", ",\"status\":\"inactive\",\"status_reason\":\"disabled in Entra ID\"")
+		P("graph", "g7", ",\"email\":\"nobody@mr.example\"") ACT;
+	const char *in[] = {clever, graph};
+	int rc;
+	cJSON *doc = reconcile(in, 2, &rc);
+	cJSON *p = pair(doc, "graph", "clever");
+	TAP_EQ_INT(rc, 0, "reconcile: merged and written");
+	tap_ok(p != NULL, "graph vs clever is compared (both complete)");
+	tap_ok(list_is(p, "active_in_directory_absent_from_roster", "g5"),
+	       "an active account with no roster record is absent (the guest too)");
+	tap_ok(list_is(p, "active_in_directory_inactive_in_roster", "g4"),
+	       "an active account whose roster records are all inactive");
+	tap_ok(list_is(p, "in_roster_without_directory_account", "c3"),
+	       "an active roster person with no account");
+	tap_ok(list_is(p, "directory_account_inactive", "g2"),
+	       "an active roster person whose accounts are all inactive");
+	TAP_EQ_INT(count(p, "active_in_directory_absent_from_roster"), 1, "counts per list");
+	TAP_EQ_INT(count(p, "directory_account_inactive"), 1, "  ... and for the last list");
+	const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "directory_account_inactive"), 0);
+	tap_ok(!strcmp(str(e, "status_reason"), "deleted in Entra ID 2026-10-30") &&
+		       !strcmp(str(e, "roster_source_id"), "c2") &&
+		       !strcmp(str(e, "given_name"), "Daniel"),
+	       "the entry has the directory's reason, the roster's id and the merged name");
+	char id[19];
+	dedupe_person_id("clever", "c2", id);
+	tap_ok(!strcmp(str(e, "id"), id), "  ... and the merged person's id");
+	e = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "active_in_directory_absent_from_roster"), 0);
+	tap_ok(!strcmp(str(e, "role"), "guest") && !cJSON_GetObjectItem(e, "roster_source_id"),
+	       "a guest is listed with its role, and no roster id");
+	e = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "active_in_directory_inactive_in_roster"), 0);
+	tap_ok(!strcmp(str(e, "roster_status_reason"), "withdrawn"),
+	       "inactive in the roster: the roster's reason is given");
+	char *text = cJSON_PrintUnformatted(p);
+	tap_ok(text && !strstr(text, "\"g1\"") && !strstr(text, "\"c1\""),
+	       "Maria (Entra mail in another case) merged with Clever: on no list");
+	tap_ok(text && !strstr(text, "\"g6\""), "a disabled account no roster has is on no list");
+	tap_ok(text && !strstr(text, "\"g7\"") && !strstr(text, "\"c5\""),
+	       "a record without a status is neither active nor inactive");
+	free(text);
+	cJSON *srcs = cJSON_GetObjectItem(doc, "sources");
+	tap_ok(!strcmp(str(cJSON_GetArrayItem(srcs, 0), "source"), "clever") &&
+		       !strcmp(str(cJSON_GetArrayItem(srcs, 0), "kind"), "roster") &&
+		       !strcmp(str(cJSON_GetArrayItem(srcs, 1), "kind"), "directory") &&
+		       cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(srcs, 1), "complete")),
+	       "sources in input order, with their kind and completeness");
+	TAP_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "skipped")), 0, "nothing skipped");
+	cJSON_Delete(doc);
+}
+
+static void test_reconcile_order(void)
+{
+	/* many absent accounts: listed by person id whatever the input order */
+	char graph[8192] = "";
+	for (int i = 0; i < 20; i++) {
+		char line[256];
+		snprintf(line, sizeof line, P("graph", "g%d", ",\"status\":\"active\""), i);
+		strcat(graph, line);
+	}
+	strcat(graph, ACT);
+	const char *in[] = {P("clever", "c", ",\"status\":\"active\"") ACT, graph};
+	int rc, sorted = 1;
+	cJSON *doc = reconcile(in, 2, &rc);
+	cJSON *l = cJSON_GetObjectItem(pair(doc, "graph", "clever"), "active_in_directory_absent_from_roster");
+	for (cJSON *e = l ? l->child : NULL; e && e->next; e = e->next)
+		sorted &= strcmp(str(e, "id"), str(e->next, "id")) < 0;
+	TAP_EQ_INT(cJSON_GetArraySize(l), 20, "20 absent accounts");
+	tap_ok(sorted, "  ... sorted by person id");
+	cJSON_Delete(doc);
+}
+
+static void test_reconcile_incomplete(void)
+{
+	const char *clever = P("clever", "c1", ",\"status\":\"active\"") ACT;
+	const char *graph = P("graph", "g1", ",\"status\":\"active\"") ACT;
+	const char *google_part = P("google", "o1", ",\"status\":\"active\"");
+	const char *in[] = {clever, graph, google_part};
+	int rc;
+	cJSON *doc = reconcile(in, 3, &rc);
+	cJSON *sk = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "skipped"), 0);
+	tap_ok(pair(doc, "graph", "clever") && !pair(doc, "google", "clever"),
+	       "a directory whose input had no people ACTIVATE_VERSION is not compared");
+	tap_ok(!strcmp(str(sk, "directory"), "google") && !strcmp(str(sk, "roster"), "clever") &&
+		       !strcmp(str(sk, "reason"), "google people incomplete"),
+	       "  ... it is skipped with the reason");
+	cJSON_Delete(doc);
+
+	/* the same source in two inputs, one of them not activated */
+	const char *more_clever = P("clever", "c2", ",\"status\":\"active\"");
+	const char *in2[] = {clever, graph, more_clever};
+	doc = reconcile(in2, 3, &rc);
+	sk = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "skipped"), 0);
+	tap_ok(!pair(doc, "graph", "clever") && !strcmp(str(sk, "reason"), "clever people incomplete"),
+	       "one input holding a source's people without ACTIVATE_VERSION makes it incomplete");
+	cJSON_Delete(doc);
+
+	const char *in4[] = {clever,
+			     P("graph", "g1", ",\"status\":\"active\"")
+			     "{\"type\":\"RECORD\",\"stream\":\"people\",\"record\":{\"source\":\"graph\"}}\n" ACT};
+	doc = reconcile(in4, 2, &rc);
+	sk = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "skipped"), 0);
+	tap_ok(!pair(doc, "graph", "clever") && !strcmp(str(sk, "reason"), "graph people incomplete"),
+	       "an input with a people record written unmerged is incomplete, ACTIVATE_VERSION or not");
+	cJSON_Delete(doc);
+
+	const char *in3[] = {P("clever", "c1", ",\"status\":\"active\"") P("graph", "g1", "")};
+	doc = reconcile(in3, 1, &rc);
+	sk = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "skipped"), 0);
+	tap_ok(!strcmp(str(sk, "reason"), "graph and clever people incomplete"),
+	       "both sides incomplete: both named");
+	cJSON_Delete(doc);
+}
+
+static void test_reconcile_three(void)
+{
+	/* one person in a roster and two directories: suspended in one only */
+	const char *in[] = {
+		P("clever", "c1", ",\"status\":\"active\",\"employee_id\":\"S-2201\"") ACT,
+		P("graph", "g1", ",\"status\":\"active\",\"employee_id\":\"S-2201\","
+				 "\"email\":\"rkim@mr.example\"") ACT,
+		P("google", "o1", ",\"status\":\"inactive\",\"status_reason\":\"suspended (ADMIN)\","
+				  "\"email\":\"RKim@mr.example\"") ACT};
+	int rc;
+	cJSON *doc = reconcile(in, 3, &rc);
+	cJSON *g = pair(doc, "graph", "clever"), *o = pair(doc, "google", "clever");
+	tap_ok(g && o, "a roster and two directories: two pairs");
+	tap_ok(list_is(g, "directory_account_inactive", "") &&
+		       list_is(g, "in_roster_without_directory_account", ""),
+	       "  ... graph: the active account matches");
+	tap_ok(list_is(o, "directory_account_inactive", "o1"), "  ... google: the suspended account");
+	const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "directory_account_inactive"), 0);
+	tap_ok(!strcmp(str(e, "status_reason"), "suspended (ADMIN)") &&
+		       !strcmp(str(e, "roster_source_id"), "c1"),
+	       "  ... with the reason and the roster id");
+	tap_ok(!strcmp(str(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "pairs"), 0), "directory"),
+		       "graph"),
+	       "pairs in the order the directories first appear");
+	cJSON_Delete(doc);
+}
+
+static void test_reconcile_misc(void)
+{
+	const char *in[] = {P("clever", "c1", ",\"status\":\"active\"") ACT};
+	int rc;
+	cJSON *doc = reconcile(in, 1, &rc);
+	tap_ok(doc && !cJSON_GetArraySize(cJSON_GetObjectItem(doc, "pairs")) &&
+		       !cJSON_GetArraySize(cJSON_GetObjectItem(doc, "skipped")),
+	       "no directory source: no pairs, nothing skipped");
+	tap_ok(json_is(doc, "directory_sources", "[\"graph\",\"google\"]"),
+	       "the directory sources are named");
+	cJSON_Delete(doc);
+	tap_ok(dedupe_is_directory("graph") && dedupe_is_directory("google") &&
+		       !dedupe_is_directory("clever") && !dedupe_is_directory("Graph"),
+	       "graph and google are directories, the rest rosters");
+
+	struct rt_err e;
+	FILE *out = fopen("/dev/null", "w");
+	struct dedupe *d = dedupe_new(out);
+	TAP_EQ_INT(dedupe_reconcile(d, out, &e), -1, "reconcile before merging is an error");
+	dedupe_free(d);
+	fclose(out);
+
+	FILE *full = fopen("/dev/full", "w");
+	if (!full) {
+		tap_ok(1, "# SKIP no /dev/full");
+		return;
+	}
+	char *o = NULL;
+	size_t len = 0;
+	FILE *mo = open_memstream(&o, &len);
+	d = dedupe_new(mo);
+	FILE *i = fmemopen((void *)in[0], strlen(in[0]), "r");
+	int ok = !dedupe_read(d, i, "t", &e) && !dedupe_finish(d, &e);
+	tap_ok(ok && dedupe_reconcile(d, full, &e) == -1 && e.kind == ERR_IO,
+	       "a write error is reported (%s)", e.msg);
+	dedupe_free(d);
+	fclose(i);
+	fclose(mo);
+	fclose(full);
+	free(o);
+}
+
 int main(void)
 {
 	log_init("test_dedupe", LOG_TEXT, LOG_ERROR); /* the expected warnings stay quiet */
@@ -344,5 +606,10 @@ int main(void)
 	test_memberships();
 	test_passthrough();
 	test_errors();
+	test_reconcile_lists();
+	test_reconcile_order();
+	test_reconcile_incomplete();
+	test_reconcile_three();
+	test_reconcile_misc();
 	return tap_done();
 }
