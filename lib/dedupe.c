@@ -61,9 +61,15 @@ struct dedupe {
 	size_t held_people; /* how many of them are people's */
 	struct buf scratch;
 	struct dedupe_stats st;
-	/* per input: IN_ACTIVATED when it carried people's ACTIVATE_VERSION,
-	 * IN_BAD when a people record of it was written unmerged */
-	unsigned char *activated;
+	/* per input: its people SCHEMA and ACTIVATE_VERSION messages, and
+	 * whether a people record of it was written unmerged. An input that
+	 * is several runs concatenated (one SCHEMA each) is complete only
+	 * when every one of them activated people: which source a lone
+	 * ACTIVATE_VERSION belongs to, nobody can tell. */
+	struct in_people {
+		long schemas, activations;
+		int bad;
+	} *activated;
 	int ninputs;
 	/* kept from dedupe_finish for dedupe_reconcile */
 	struct dsrc *srcs;
@@ -74,7 +80,6 @@ struct dedupe {
 	int finished;
 };
 
-enum { IN_ACTIVATED = 1, IN_BAD = 2 };
 
 /* The source values whose people are directory accounts (sign-in
  * identities an offboarding check compares with the rosters): Microsoft
@@ -320,7 +325,7 @@ static int on_person(struct dedupe *d, const cJSON *msg, const char *line, size_
 			: !sid		     ? "without a source_id string"
 					     : "whose source or source_id holds a control character (0x1f)");
 		d->st.bad_people++;
-		d->activated[d->ninputs - 1] |= IN_BAD; /* whose person it is, nobody knows */
+		d->activated[d->ninputs - 1].bad = 1; /* whose person it is, nobody knows */
 		return hold(&d->bad, 0, line, len, e);
 	}
 	if (add_person(d, rec, src, sid)) {
@@ -358,9 +363,11 @@ static int on_line(struct dedupe *d, const char *line, size_t len, const char *n
 	} else if (!strcmp(type, "ACTIVATE_VERSION") && (people || memb)) {
 		d->held_people += people;
 		if (people)
-			d->activated[d->ninputs - 1] |= IN_ACTIVATED;
+			d->activated[d->ninputs - 1].activations++;
 		rc = hold(&d->held, people ? 'p' : 'm', line, len, e);
 	} else {
+		if (people && !strcmp(type, "SCHEMA"))
+			d->activated[d->ninputs - 1].schemas++;
 		rc = put_line(d, line, len, e);
 	}
 	cJSON_Delete(msg);
@@ -371,14 +378,15 @@ int dedupe_read(struct dedupe *d, FILE *in, const char *name, struct rt_err *e)
 {
 	struct lines r;
 	int rc = 0, got = 0;
-	unsigned char *a = d->ninputs < INT_MAX ? realloc(d->activated, (size_t)d->ninputs + 1)
-						 : NULL;
+	struct in_people *a = d->ninputs < INT_MAX
+				      ? realloc(d->activated, ((size_t)d->ninputs + 1) * sizeof *a)
+				      : NULL;
 	if (!a) {
 		err_set(e, ERR_IO, "%s: out of memory", name);
 		return -1;
 	}
 	d->activated = a;
-	d->activated[d->ninputs++] = 0;
+	memset(&d->activated[d->ninputs++], 0, sizeof *a);
 	lines_init(&r, in, name, 0);
 	while (!rc && (got = lines_next(&r, e)) == 1)
 		if (!blank(r.line.data)) /* blank lines carry nothing */
@@ -518,7 +526,8 @@ static int unite_keys(struct dedupe *d, int *bykey)
 			s->directory = dedupe_is_directory(s->name);
 			s->complete = 1;
 		}
-		s->complete &= d->activated[p->input] == IN_ACTIVATED;
+		const struct in_people *in = &d->activated[p->input];
+		s->complete &= !in->bad && in->activations > 0 && in->activations >= in->schemas;
 	}
 	memcpy(bykey, idx, (size_t)n * sizeof *idx);
 	qsort_r(bykey, (size_t)n, sizeof *bykey, by_key, &c);

@@ -366,6 +366,10 @@ const char *map_role(struct map_ctx *c, const struct map_dir_info *d, struct map
 	const char *path = text_of(&c->val, js, orgunit);
 	for (int i = 0; i < c->nrules; i++) {
 		struct map_rule *r = &c->rules[i];
+		/* a group rule that cannot be decided stops here: a later rule
+		 * (default=staff) would give students and teachers a wrong role */
+		if (r->kind == RULE_GROUP && !s->group_rules_ok)
+			break;
 		if ((r->kind == RULE_GROUP && i == g) ||
 		    (r->kind == RULE_ORGUNIT && path && under(path, c->val.len, r->match)) ||
 		    r->kind == RULE_DEFAULT) {

@@ -833,9 +833,9 @@ static int people_activated(const char *path)
  * or the mapping does not know its type's streams (then assume it does). */
 static int feeds_people(struct src *s)
 {
-	const char *feeds[32];
+	const char *feeds[32], *all[32];
 	int n = add_feeds(s, 0, feeds, 0, 32);
-	if (!add_feeds(s, 1, feeds, 0, 32))
+	if (!add_feeds(s, 1, all, 0, 32))
 		return 1;
 	for (int i = 0; i < n; i++)
 		if (!strcmp(feeds[i], "people"))

@@ -105,6 +105,20 @@ names() {
 		'[["clever","roster",true],["graph","directory",true],["google","directory",false]]' ]
 }
 
+@test "one input holding two runs, one of them incomplete: neither source in it is trusted" {
+	# graph complete, then google without its people ACTIVATE_VERSION, in one file:
+	# the lone ACTIVATE_VERSION cannot say whose it is
+	cat "$DATA/graph.ndjson" "$DATA/google-incomplete.ndjson" >"$T/both.ndjson"
+	run "$ROSTER_BIN/dedupe" --reconcile "$T/r.json" "$DATA/clever.ndjson" "$T/both.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.pairs[] | .directory]' "$T/r.json")" = '[]' ]
+	[ "$(jq -c '[.skipped[] | .directory]' "$T/r.json")" = '["graph","google"]' ]
+	# both runs complete in one file: compared
+	cat "$DATA/graph.ndjson" "$DATA/google.ndjson" >"$T/both.ndjson"
+	run "$ROSTER_BIN/dedupe" --reconcile "$T/r.json" "$DATA/clever.ndjson" "$T/both.ndjson"
+	[ "$(jq -c '[.pairs[] | .directory]' "$T/r.json")" = '["graph","google"]' ]
+}
+
 @test "a second roster: an account active in graph whose only roster record is inactive" {
 	reconcile clever graph oneroster
 	[ "$(jq -c '[.pairs[] | [.directory, .roster]]' "$T/r.json")" = '[["graph","clever"],["graph","oneroster"]]' ]
@@ -197,6 +211,13 @@ data() {
 	data
 	grep -v '"stream":"people"' "$DATA/google.ndjson" >"$T/data/google.ndjson" || true
 	run_job
+	[[ "$output" == *"google vs clever: not compared: google people incomplete (source workspace did not read all its people)"* ]]
+}
+
+@test "run-job: the same with the source's streams named in the job (streams = users)" {
+	data
+	grep -v '"stream":"people"' "$DATA/google.ndjson" >"$T/data/google.ndjson" || true
+	run_job 'streams = users'
 	[[ "$output" == *"google vs clever: not compared: google people incomplete (source workspace did not read all its people)"* ]]
 }
 
