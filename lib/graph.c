@@ -331,7 +331,9 @@ struct graph {
 	struct buf token_url;
 	struct buf auth;      /* "Authorization: Bearer ..."; wiped when replaced and at the end */
 	double expires_at;    /* the token's, 0 when unknown */
+	double issued_at;     /* when the token was got */
 	int token_fresh;      /* got and not used yet: never renewed before one use */
+	int token_failed;     /* the last graph_get failed getting a token, not on its URL */
 	int top;
 	long pages, items;    /* the current stream's, for progress lines */
 	/* group ids of a complete groups stream, for the members stream */
@@ -394,6 +396,7 @@ static int get_token(struct graph *g, struct rt_err *e)
 		if (e->status == 400 || e->status == 401)
 			e->kind = ERR_AUTH;
 		err_where(e, g->run->source, NULL);
+		g->token_failed = 1;
 	} else {
 		buf_wipe(&g->auth);
 		buf_init(&g->auth, 64 * 1024);
@@ -403,6 +406,7 @@ static int get_token(struct graph *g, struct rt_err *e)
 			rc = -1;
 		}
 		g->expires_at = t.expires_at;
+		g->issued_at = clk_now();
 		g->token_fresh = 1;
 		/* oauth2.c registered the new token for masking; the secret again,
 		 * so that it stays among the values masked however many tokens a
@@ -413,17 +417,36 @@ static int get_token(struct graph *g, struct rt_err *e)
 	return rc;
 }
 
+int graph_token_due(double issued_at, double expires_at, double now)
+{
+	if (expires_at <= 0)
+		return 0;
+	double margin = (expires_at - issued_at) / 2;
+	if (margin > GRAPH_REFRESH_BEFORE)
+		margin = GRAPH_REFRESH_BEFORE;
+	if (margin < 0)
+		margin = 0;
+	return now >= expires_at - margin;
+}
+
 static int token_due(const struct graph *g)
 {
-	return !g->auth.len || (!g->token_fresh && g->expires_at > 0 &&
-				g->expires_at - clk_now() < GRAPH_REFRESH_BEFORE);
+	return !g->auth.len ||
+	       (!g->token_fresh && graph_token_due(g->issued_at, g->expires_at, clk_now()));
 }
 
 /* GET with the token: a token about to expire is renewed first, and a 401
- * InvalidAuthenticationToken gets one new token and this request once more. */
+ * InvalidAuthenticationToken gets one new token and this request once more,
+ * within the page's budget of requests (policy.max_attempts in all). When it
+ * fails getting a token, g->token_failed says so: e is then the token
+ * endpoint's error, not url's. */
 static int graph_get(struct graph *g, const char *url, const char *accept, const char *extra,
 		     struct http_resp *r, struct rt_err *e)
 {
+	struct source *src = g->run->src;
+	int max = src->policy.max_attempts > 0 ? src->policy.max_attempts : 1;
+	long used = 0;
+	g->token_failed = 0;
 	if (token_due(g)) {
 		if (g->auth.len)
 			log_info("graph: the access token expires in %.0f s: getting a new one",
@@ -434,13 +457,26 @@ static int graph_get(struct graph *g, const char *url, const char *accept, const
 	for (int again = 0;; again = 1) {
 		const char *hdr[] = {g->auth.data, accept, extra, NULL};
 		struct fetch_req q = {"GET", url, hdr, NULL, 0, NULL};
-		int rc = source_fetch(g->run->src, &q, r, e);
+		int saved = src->policy.max_attempts;
+		long before = src->stats.requests;
+		/* after a new token, only what is left of the page's requests */
+		src->policy.max_attempts = max - (int)used;
+		int rc = source_fetch(src, &q, r, e);
+		src->policy.max_attempts = saved;
+		used += src->stats.requests - before;
 		g->token_fresh = 0;
 		if (!rc)
 			return 0;
 		if (again || e->status != 401 ||
 		    (e->code[0] && strcmp(e->code, "InvalidAuthenticationToken")))
 			return -1;
+		if (used >= max) {
+			/* no request left for this page to try a new token with */
+			err_hint(e, "Graph refused the access token on the last of the %d requests a "
+				    "page may make, after failures on the others; the run can be "
+				    "retried", max);
+			return -1;
+		}
 		log_warn("graph: %s: Graph refused the access token (%s); getting a new one and "
 			 "asking once more", e->endpoint,
 			 e->code[0] ? e->code : "401");
@@ -714,6 +750,15 @@ static void stream_end(struct graph *g, const struct rt_err *e)
 	extract_stream_end(g->run, e);
 }
 
+/* A members list that failed because its group is gone: Graph's 404
+ * Request_ResourceNotFound on that group's own members URL (endpoint), not
+ * on the token endpoint while renewing the token for it. */
+static int group_gone(const struct graph *g, const struct rt_err *e, const char *endpoint)
+{
+	return !g->token_failed && e->status == 404 &&
+	       !strcmp(e->code, "Request_ResourceNotFound") && !strcmp(e->endpoint, endpoint);
+}
+
 /* Members of every group: the ids of this run's groups stream, or a list
  * of ids when that stream was not read whole. */
 static int read_members(struct graph *g, struct rt_err *e)
@@ -736,15 +781,31 @@ static int read_members(struct graph *g, struct rt_err *e)
 		buf_printf(&path, "/%s", rel);
 		url_list(g, &u, path.data, MEMBER_FIELDS);
 		buf_free(&path);
+		char endpoint[sizeof e->endpoint];
+		source_endpoint("GET", u.data, endpoint, sizeof endpoint);
 		rc = read_list(g, u.data, member_item, g->gids[i], NULL, e);
-		if (rc && e->status == 404 &&
-		    (!e->code[0] || !strcmp(e->code, "Request_ResourceNotFound"))) {
+		if (rc && group_gone(g, e, endpoint)) {
 			/* deleted between the list and this call: it has no members now */
 			log_warn("graph: group %s was deleted during the run; its members are not read",
 				 g->gids[i]);
 			g->groups_gone++;
 			rc = 0;
 		}
+	}
+	if (!rc && g->ngids > 1 && (size_t)g->groups_gone == g->ngids) {
+		/* groups just listed do not all vanish in a few seconds: an empty
+		 * but complete stream would erase every membership downstream */
+		err_clear(e);
+		err_set(e, ERR_HTTP, "every one of the %zu groups listed answered 404 "
+				     "Request_ResourceNotFound for its %s", g->ngids, rel);
+		err_where(e, g->run->source, NULL);
+		e->status = 404;
+		snprintf(e->code, sizeof e->code, "Request_ResourceNotFound");
+		err_hint(e, "groups just listed are not all deleted seconds later: check that "
+			    "--base-url is Graph's (%s) and any proxy on the way; the members stream "
+			    "is not marked complete", GRAPH_BASE_URL);
+		g->groups_gone = 0; /* the error says it; no note of deleted groups */
+		rc = -1;
 	}
 	buf_free(&u);
 	return rc;
@@ -1112,12 +1173,16 @@ static int emit_members(struct graph *g, struct rt_err *e)
 		free(gk);
 	} else {
 		for (size_t r = 0; !rc && r < nidx; r++) {
-			char gid[256];
-			snprintf(gid, sizeof gid, "%.*s", (int)idx[r].gl, idx[r].gid);
-			if (!snapmap_get(&g->sets[SET_GROUPS].map, gid))
-				continue; /* a group no longer there */
-			for (size_t i = idx[r].from; !rc && i < idx[r].to; i++)
-				rc = emit_member(g, snapmap_get(mm, keys[i]), gid, e);
+			char *gid = strndup(idx[r].gid, idx[r].gl);
+			if (!gid) {
+				rc = oom(e);
+				break;
+			}
+			/* else a group no longer there */
+			if (snapmap_get(&g->sets[SET_GROUPS].map, gid))
+				for (size_t i = idx[r].from; !rc && i < idx[r].to; i++)
+					rc = emit_member(g, snapmap_get(mm, keys[i]), gid, e);
+			free(gid);
 		}
 	}
 	free(idx);
@@ -1149,7 +1214,7 @@ static void delta_finish(struct graph *g, int failed)
 			cJSON_AddStringToObject(h, p->hkey, old->valuestring);
 		else
 			cJSON_AddNullToObject(h, p->hkey);
-		if (p->state > 0 && !p->full)
+		if (p->state <= 0 || !p->full) /* not read this run, or read as changes */
 			all_full = 0;
 	}
 	cJSON_AddStringToObject(h, "taken", now);

@@ -28,7 +28,8 @@ struct graph_opts {
 #define GRAPH_SCOPE "https://graph.microsoft.com/.default"
 #define GRAPH_RATE 600   /* requests a minute: Graph meters resource units per app and tenant */
 #define GRAPH_MAX_TOP 999
-#define GRAPH_REFRESH_BEFORE 300 /* seconds: a token this close to expiry is renewed first */
+#define GRAPH_REFRESH_BEFORE 300 /* seconds: a token this close to expiry is renewed first
+				    (half its lifetime, for a token that lives less than twice that) */
 
 /* Runs the extraction: the token, then every stream asked for, in the
  * order groups, group_members, users, deleted_users. Each stream succeeds
@@ -69,6 +70,10 @@ int graph_token_url(const char *tmpl, const char *tenant, struct buf *out);
  * 8601 UTC time, as clk_iso8601 writes) is DAYS old or more, missing or
  * unreadable. 0 when days <= 0 or not due. */
 int graph_full_due(const char *last_full, int days, double now);
+/* 1 when a token got at issued_at and expiring at expires_at (epoch seconds)
+ * is to be renewed at now: from min(GRAPH_REFRESH_BEFORE, half its lifetime)
+ * before it expires. 0 when expires_at is unknown (<= 0). */
+int graph_token_due(double issued_at, double expires_at, double now);
 /* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS[.fff]Z"; -1 if not that. */
 double graph_iso_time(const char *s);
 

@@ -1,5 +1,6 @@
 /* What extract-graph knows as pure logic: the admin hints for token and
  * Graph refusals, the AADSTS code, the token URL, the full-read schedule,
+ * when a token is renewed,
  * the note on members that are not users, the option checks; and the
  * token request in the form body only, against a token endpoint in Python. */
 #include "clock.h"
@@ -134,6 +135,20 @@ static void pure(void)
 	tap_ok(graph_full_due("2026-11-22T03:04:35Z", 7, now),
 	       "7 days less 30 s with 7: due (a nightly run a little early)");
 	tap_ok(!graph_full_due("2026-11-23T03:04:05Z", 7, now), "6 days ago with 7: not due");
+
+	/* token renewal: min(GRAPH_REFRESH_BEFORE, half the lifetime) before expiry */
+	tap_ok(!graph_token_due(now, now + 3599, now + 3000) &&
+	       graph_token_due(now, now + 3599, now + 3300),
+	       "a 1 h token: renewed from 5 minutes before it expires");
+	tap_ok(!graph_token_due(now, now + 120, now + 1) &&
+	       !graph_token_due(now, now + 120, now + 59.9) &&
+	       graph_token_due(now, now + 120, now + 60),
+	       "a 120 s token: renewed at half its life, not before every request");
+	tap_ok(!graph_token_due(now, now + 600, now + 299) && graph_token_due(now, now + 600, now + 300),
+	       "a 10 minute token: renewed at 5 minutes left");
+	tap_ok(graph_token_due(now, now, now) && graph_token_due(now, now - 5, now),
+	       "a token with no lifetime left is due");
+	tap_ok(!graph_token_due(now, 0, now + 1e6), "an unknown expiry is never due");
 
 	struct graph_kinds k = {0};
 	char note[256];
