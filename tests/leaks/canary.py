@@ -203,12 +203,10 @@ def hits(blob, where, canaries=STATIC):
     return found
 
 
-def issued(log_path):
-    """The credentials the fakes handed out during a run, as canaries: the
-    Graph and Google access tokens the programs sent back (Bearer), the
-    JWT assertions signed with Google's key (and each one's signature
-    alone). Returns (canaries, {"graph token": n, "google token": n,
-    "google assertion": n})."""
+def sent(log_path):
+    """What the programs sent the fakes, from the request log: the Graph
+    and Google access tokens (Bearer) and the JWT assertions signed with
+    Google's key, scripted canary tokens left out."""
     seen = {"graph token": [], "google token": [], "google assertion": []}
     lines = open(log_path, encoding="utf-8").read().splitlines() if os.path.exists(log_path) else []
     for line in lines:
@@ -227,14 +225,23 @@ def issued(log_path):
             for a in urllib.parse.parse_qs(req.get("body") or "").get("assertion", []):
                 if a not in seen["google assertion"]:
                     seen["google assertion"].append(a)
+    # a scripted token is a canary already: only what the fakes made counts
+    return {k: [v for v in vs if v not in CANARIES.values()] for k, vs in seen.items()}
+
+
+def issued(log_path):
+    """The credentials the fakes handed out during a run, as canaries:
+    each token and assertion whole, and its last part alone (a JWT's
+    signature, the random part of a ya29 token). Returns (canaries,
+    {"graph token": n, "google token": n, "google assertion": n})."""
+    seen = sent(log_path)
     out = []
-    for kind in seen:
-        # a scripted token is a canary already: only what the fakes made counts
-        seen[kind] = [v for v in seen[kind] if v not in CANARIES.values()]
-        for i, v in enumerate(seen[kind]):
+    for kind, values in seen.items():
+        for i, v in enumerate(values):
             out.append(text_canary("%s %d" % (kind, i + 1), v))
-            if v.count(".") == 2:  # a JWT: its signature alone is the secret part
-                out.append(text_canary("%s %d signature" % (kind, i + 1), v.rsplit(".", 1)[1]))
+            if v.count(".") == 2:
+                part = "signature" if v.startswith("eyJ") else "random part"
+                out.append(text_canary("%s %d %s" % (kind, i + 1, part), v.rsplit(".", 1)[1]))
     return out, {k: len(v) for k, v in seen.items()}
 
 
@@ -514,13 +521,13 @@ EXTRACTOR = {"clever": "extract-clever", "graph": "extract-graph", "google": "ex
 def scenario(tmp, name, rules, expect_exit, stderr_has=(), secret=SECRET, timeout=10,
              mutate=None, direct=False, log_format="text", need_extractor=False,
              sources=("clever",), modes=None, graph_secret=GRAPH_SECRET,
-             graph_client=GRAPH_CLIENT_ID, need_issued=None):
+             graph_client=GRAPH_CLIENT_ID, need_issued=None, also=()):
     """One run in a fresh job folder; checks the exit, the messages and the
     absence of every canary form everywhere. direct=True runs
     extract-clever alone, direct="graph" or "google" that extractor;
     otherwise run-job runs the sources named. need_issued: the least
     number of tokens and assertions the request log must show, so that
-    searching for them is not vacuous."""
+    searching for them is not vacuous. also: more (name, text) canaries."""
     work = os.path.join(tmp, name, "job")
     vendor = os.path.join(tmp, name, "vendor")  # the vendor's side: not searched
     os.makedirs(os.path.join(work, "store"))
@@ -562,6 +569,7 @@ def scenario(tmp, name, rules, expect_exit, stderr_has=(), secret=SECRET, timeou
             name, expect_exit, ", stderr says " + " / ".join(stderr_has) if stderr_has else ""),
             detail + ("missing: %s\n" % missing if missing else ""))
         extra, counts = issued(fake.log)
+        extra += [text_canary(n, v) for n, v in also]
         leaks = (search(out, "stdout", extra) + search(err, "stderr", extra) +
                  search_tree(work, extra) + watch.found(extra))
         tap(not leaks, "%s: no canary in stdout, stderr, %d files, argv or environment "
@@ -575,10 +583,15 @@ def scenario(tmp, name, rules, expect_exit, stderr_has=(), secret=SECRET, timeou
                 "%s: each extractor's argv was seen in /proc while it ran" % name,
                 "seen: %s" % watch.seen)
         if need_issued:
+            # the vendor received each of them: the search must find them there
+            log = open(fake.log, "rb").read() if os.path.exists(fake.log) else b""
+            in_log = search(log, "the vendor's request log", extra)
+            unfound = [c[0] for c in extra if not any(f.startswith(c[0] + " (") for f in in_log)]
             short = {k: (counts.get(k, 0), n) for k, n in need_issued.items() if counts.get(k, 0) < n}
-            tap(not short, "%s: the request log shows what the fakes issued (%s)" % (
-                name, ", ".join("%d %s" % (counts.get(k, 0), k) for k in need_issued)),
-                "found, wanted at least: %s" % short)
+            tap(not short and not unfound, "%s: the request log shows what the fakes issued (%s) "
+                "and the search finds each in it" % (
+                    name, ", ".join("%d %s" % (counts.get(k, 0), k) for k in need_issued)),
+                "found, wanted at least: %s\nnot found in the log: %s" % (short, unfound))
     finally:
         fake.close()
 
@@ -673,7 +686,9 @@ def main():
         # Entra ID (Graph) and Google Workspace: the Graph client secret, the
         # Google service-account key, the tokens both issue, the JWT assertion
         issued_all = {"graph token": 1, "google token": 1, "google assertion": 1}
-        scenario(tmp, "three-sources", slow + slow_graph + slow_google, 0, sources=everything,
+        quick = [dict(r, replies=[dict(r["replies"][0], delay=0.1)])
+                 for r in slow + slow_graph + slow_google]
+        scenario(tmp, "three-sources", quick, 0, sources=everything,
                  need_extractor=True, need_issued=issued_all)
         scenario(tmp, "three-sources-json-log", [], 0, sources=everything, log_format="json",
                  need_issued=issued_all)
@@ -741,9 +756,9 @@ def main():
                            % (GRAPH_TOKEN, GRAPH_TOKEN)}},
              "repeat": "forever"}]}], 2, ("Authorization_RequestDenied",), direct="graph",
             log_format="json")
-        scenario(tmp, "graph-500-echoes-header", [graph_token_rule, {"path": "/v1.0/users*", "replies": [
+        scenario(tmp, "graph-500-echoes-header", [graph_token_rule, {"path": "/v1.0/*", "replies": [
             {"status": 500, "body": "Authorization: Bearer " + GRAPH_TOKEN, "repeat": "forever"}]}],
-            3, ("500",), sources=("graph",))
+            3, ("500",), sources=("clever", "graph"))
         google_token_rule = {"path": "/token", "replies": [
             {"json": {"access_token": GOOGLE_TOKEN, "expires_in": 3599, "token_type": "Bearer"},
              "repeat": "forever"}]}
@@ -761,6 +776,17 @@ def main():
                 "errors": [{"message": "Not Authorized", "domain": "global", "reason": "forbidden"}]}},
              "repeat": "forever"}]}], 2, ("403",), direct="google", log_format="json",
             need_issued={"google assertion": 1})
+        # the assertion is the same on every run (the same key, claims and
+        # clock): the one an earlier run sent, echoed by the token endpoint
+        assertion = (sent(os.path.join(tmp, "google-unauthorized-client-401", "vendor",
+                                       "requests.log"))["google assertion"] or ["none"])[0]
+        scenario(tmp, "google-400-echoes-assertion", [{"path": "/token", "replies": [
+            {"status": 400, "json": {"error": "invalid_grant",
+                                     "error_description": "Invalid JWT Signature: " + assertion},
+             "repeat": "forever"}]}], 2, ("invalid_grant",), sources=("google",),
+            need_issued={"google assertion": 1},
+            also=[("google assertion echoed", assertion),
+                  ("google assertion echoed signature", assertion.rsplit(".", 1)[-1])])
     finally:
         if "--keep" in sys.argv:
             print("# kept " + tmp)
