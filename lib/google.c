@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const all_streams = "orgunits,groups,group_members,users,deleted_users";
 static const char *const default_scopes =
@@ -69,6 +70,7 @@ struct google {
 	int groups_complete;
 	long pages;    /* pages read in the current stream, for progress */
 	long vanished; /* groups gone (404) before their members were read */
+	int page_failed; /* the last page's own request failed (not a token request) */
 };
 
 static void wipe_reset(struct buf *b)
@@ -543,9 +545,17 @@ out:
 /* ---- pages ---- */
 
 /* GET url with the token: a new token first when it is about to expire,
- * and once after a 401, with the request asked once more. */
+ * and once after a 401, with the request asked once more. The page keeps
+ * one budget of policy.max_attempts requests (DESIGN.md): the requests
+ * after a new token are what the ones before it left. page_failed tells a
+ * failure of the page's own request from one of a token request. */
 static int fetch_page(struct google *g, const char *url, struct http_resp *r, struct rt_err *e)
 {
+	struct source *s = g->run->src;
+	const int saved = s->policy.max_attempts;
+	const int max = saved > 0 ? saved : 1;
+	long used = 0;
+	g->page_failed = 0;
 	if (g->refresh_at > 0 && clk_now() >= g->refresh_at) {
 		log_info("google: the access token is about to expire: getting a new one");
 		if (get_token(g, e))
@@ -554,12 +564,25 @@ static int fetch_page(struct google *g, const char *url, struct http_resp *r, st
 	for (int again = 0;; again++) {
 		const char *hdr[] = {g->auth.data, "Accept: application/json", NULL};
 		struct fetch_req q = {"GET", url, hdr, NULL, 0, NULL};
-		if (source_fetch(g->run->src, &q, r, e) == 0)
+		long before = s->stats.requests;
+		s->policy.max_attempts = max - (int)used;
+		int rc = source_fetch(s, &q, r, e);
+		s->policy.max_attempts = saved;
+		used += s->stats.requests - before;
+		if (rc == 0)
 			return 0;
+		g->page_failed = 1;
 		if (e->status != 401 || again)
 			return -1;
-		log_warn("google %s: 401: getting a new access token and asking once more",
-			 e->endpoint);
+		if (used >= max) {
+			err_hint(e, "the access token was refused on the page's last allowed request (%d), "
+				    "after the others had failed: no new token was asked for; the run can be "
+				    "retried", max);
+			return -1;
+		}
+		log_warn("google %s: 401: getting a new access token and asking once more (%ld of "
+			 "%d requests left for this page)", e->endpoint, max - used, max);
+		g->page_failed = 0;
 		if (get_token(g, e))
 			return -1;
 	}
@@ -759,6 +782,14 @@ static int list_groups(struct google *g, int emit, struct rt_err *e)
 	return rc;
 }
 
+/* Google's answer for a resource that does not exist: 404 with the reason
+ * notFound (errors[]) or, in the newer form, NOT_FOUND / an ErrorInfo. */
+static int google_not_found(const struct rt_err *e)
+{
+	return e->status == 404 &&
+	       (!strcasecmp(e->code, "notFound") || !strcmp(e->code, "NOT_FOUND"));
+}
+
 static int read_members(struct google *g, struct rt_err *e)
 {
 	int rc = 0;
@@ -781,13 +812,26 @@ static int read_members(struct google *g, struct rt_err *e)
 		g->req = REQ_MEMBERS;
 		g->need_scope = "admin.directory.group.member.readonly";
 		rc = read_list(g, u.data, &l, e);
-		if (rc && e->status == 404) { /* deleted since it was listed */
+		/* deleted since it was listed: only when the group's own members
+		 * request got Google's notFound, never a token request's 404 */
+		if (rc && g->page_failed && google_not_found(e)) {
 			log_warn("google: group %s is gone (404): its members are skipped",
 				 g->groups[i]);
 			g->vanished++;
 			rc = 0;
 		}
 		buf_free(&u);
+	}
+	if (!rc && g->ngroups > 1 && (size_t)g->vanished == g->ngroups) {
+		/* e still holds the last group's 404: its endpoint and status stay */
+		err_set(e, ERR_HTTP, "every one of the %zu groups answered 404 for its members: that "
+				     "many are not all deleted between the groups list and their members",
+			g->ngroups);
+		err_hint(e, "check the base URL (--base-url) and any proxy in front of Google; the "
+			    "members stream is not marked complete, so the memberships read last time "
+			    "are kept");
+		g->vanished = 0;
+		rc = -1;
 	}
 	if (g->vanished)
 		snprintf(g->run->cur->note, sizeof g->run->cur->note,
@@ -850,10 +894,25 @@ static void stream(struct google *g, const char *name)
 		rc = read_users(g, !strcmp(name, "deleted_users"), &e);
 	if (rc && !e.source[0])
 		err_where(&e, g->run->source, NULL);
-	/* refused configuration on every stream is exit 2 (extract_finish) */
-	if (rc && (e.kind == ERR_AUTH || e.kind == ERR_CONFIG))
-		g->run->config_failed = 1;
 	extract_stream_end(g->run, rc ? &e : NULL);
+}
+
+/* Exit 2 (extract_finish, when no stream was read) only when every failed
+ * stream failed on authorization or configuration: an outage on one of
+ * them is exit 1 however the others failed. */
+static void adjust_exit(struct extract_run *run)
+{
+	int failed = 0, refused = 0;
+	for (int i = 0; i < run->nstreams; i++) {
+		const struct extract_stream *s = &run->streams[i];
+		if (s->done >= 0)
+			continue;
+		failed++;
+		if (s->err.kind == ERR_AUTH || s->err.kind == ERR_CONFIG || s->err.kind == ERR_USAGE)
+			refused++;
+	}
+	if (failed && refused == failed)
+		run->config_failed = 1;
 }
 
 int google_check_opts(const struct google_opts *go, struct rt_err *e)
@@ -929,6 +988,7 @@ int google_extract(struct extract_run *run, const struct extract_opts *o,
 		for (int i = 0; i < 5; i++)
 			if (list_has(streams, order[i]))
 				stream(&g, order[i]);
+		adjust_exit(run);
 	}
 	run->src->ud = NULL;
 	free_groups(&g);

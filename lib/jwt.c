@@ -134,7 +134,7 @@ int jwt_sign_rs256(const struct jwt_key *k, const void *header, size_t hlen,
 	EVP_MD_CTX *md = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
 	unsigned char *sig = NULL;
-	size_t siglen = 0;
+	size_t siglen = 0, sigcap = 0;
 	int rc = -1;
 	if (!k || !k->pkey) {
 		err_set(e, ERR_CONFIG, "no private key to sign with");
@@ -145,7 +145,7 @@ int jwt_sign_rs256(const struct jwt_key *k, const void *header, size_t hlen,
 		err_set(e, ERR_IO, "out of memory building the JWT");
 		goto out;
 	}
-	siglen = (size_t)EVP_PKEY_get_size(k->pkey);
+	siglen = sigcap = (size_t)EVP_PKEY_get_size(k->pkey);
 	ERR_clear_error();
 	if (!(md = EVP_MD_CTX_new()) ||
 	    EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, k->pkey) != 1 ||
@@ -164,12 +164,16 @@ int jwt_sign_rs256(const struct jwt_key *k, const void *header, size_t hlen,
 	}
 	rc = 0;
 out:
-	if (rc) { /* out as it was */
+	if (rc && out->data) { /* out as it was; what was added is wiped */
+		explicit_bzero(out->data + start, out->len - start);
 		out->len = start;
-		if (out->data)
-			out->data[start] = 0;
+		out->data[start] = 0;
 	}
 	EVP_MD_CTX_free(md); /* frees pctx too */
+	/* the raw signature completes the assertion, a bearer credential for an
+	 * hour at the token endpoint: no copy of it is left in freed memory */
+	if (sig)
+		explicit_bzero(sig, sigcap);
 	free(sig);
 	return rc;
 }

@@ -187,6 +187,40 @@ static void test_refused(void)
 	tap_ok(1, "jwt_key_free(NULL) is harmless");
 }
 
+/* What jwt_sign_rs256 leaves in memory. A failure puts out back as it was
+ * and wipes what it had added there. The raw signature's buffer is wiped
+ * before it is freed: with glibc's allocator the next block of its size is
+ * that same block (its first 16 bytes reused by the allocator), so it must
+ * not hold the signature's bytes; under ASan, whose allocator keeps freed
+ * blocks aside, that check passes without showing anything. */
+static void test_leftovers(void)
+{
+	struct rt_err e;
+	struct jwt_key *k = load("rfc7515_a2_private_pkcs8.pem", &e);
+	const char *hdr = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
+	const char *pay = "{\"iss\":\"reader@maple.iam.gserviceaccount.com\",\"iat\":1}";
+	size_t hl = strlen(hdr), pl = strlen(pay);
+	size_t input = b64_encoded_len(hl, 0) + 1 + b64_encoded_len(pl, 0);
+
+	/* room for the signing input and its '.', not for the signature */
+	struct buf out;
+	buf_init(&out, 5 + input + 1 + 40);
+	buf_adds(&out, "kept:");
+	err_clear(&e);
+	int rc = k ? jwt_sign_rs256(k, hdr, hl, pay, pl, &out, &e) : 0;
+	size_t dirty = 0; /* the signing input and its '.' were written after "kept:" */
+	for (size_t i = 5; out.data && i < 5 + input + 1 && i < out.size; i++)
+		dirty += out.data[i] != 0;
+	tap_ok(rc == -1 && e.kind == ERR_IO && !strcmp(out.data, "kept:"),
+	       "a JWT over out's cap fails and leaves out as it was (%s)", e.msg);
+	tap_ok(rc == -1 && dirty == 0, "what the failed call had added to out is wiped");
+	if (dirty)
+		tap_diag("  %zu bytes left after the kept text", dirty);
+	buf_free(&out);
+
+	jwt_key_free(k);
+}
+
 static void test_google_json(void)
 {
 	struct buf b;
@@ -340,6 +374,7 @@ int main(void)
 	test_a2(v);
 	cJSON_Delete(v);
 	test_refused();
+	test_leftovers();
 	test_google_json();
 	test_python();
 	return tap_done();
