@@ -33,6 +33,12 @@ static void usage(FILE *f)
 
 enum { OPT_CLIENT_ID = XOPT_LAST, OPT_SECRET, OPT_TOKEN, OPT_DISTRICT, OPT_STREAMS, OPT_ROLES, OPT_HELP };
 
+/* The vendor's extraction with its options, as extract_main_run calls it. */
+static int run_clever(struct extract_run *run, const struct extract_opts *o, void *vo)
+{
+	return clever_extract(run, o, vo);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -99,24 +105,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	struct http_opts ho = {.timeout = o.timeout, .ca_file = o.ca_file};
-	struct http_client *http = http_client_new(&ho);
-	if (!http) {
-		log_msg(LOG_ERROR, "cannot start libcurl");
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	struct source src;
-	struct extract_run run;
-	source_init(&src, "clever", http, o.rate > 0 ? o.rate : CLEVER_RATE);
-	if (extract_run_init(&run, stdout, "clever", &src, &o, &e) == 0) {
-		clever_extract(&run, &o, &co);
-		rc = extract_finish(&run, &o);
-	} else {
-		log_err(LOG_ERROR, &e);
-	}
-	extract_run_free(&run);
-	http_client_free(http);
+	rc = extract_main_run("clever", CLEVER_RATE, &o, run_clever, &co);
 out:
 	secret_free(secret);
 	secret_free(token);

@@ -36,6 +36,13 @@ static void usage(FILE *f)
 
 enum { OPT_KEY = XOPT_LAST, OPT_SUBJECT, OPT_CUSTOMER, OPT_DOMAIN, OPT_STREAMS, OPT_SCOPES, OPT_HELP };
 
+/* The vendor's extraction with its options, as extract_main_run calls it;
+ * google_extract wipes the key text once it is parsed. */
+static int run_google(struct extract_run *run, const struct extract_opts *o, void *vo)
+{
+	return google_extract(run, o, vo);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -95,24 +102,7 @@ int main(int argc, char **argv)
 	snprintf(key_name, sizeof key_name, "the stored entry %s", key_ref + 6);
 	go.key_name = key_name;
 
-	struct http_opts ho = {.timeout = o.timeout, .ca_file = o.ca_file};
-	struct http_client *http = http_client_new(&ho);
-	if (!http) {
-		log_msg(LOG_ERROR, "cannot start libcurl");
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	struct source src;
-	struct extract_run run;
-	source_init(&src, "google", http, o.rate > 0 ? o.rate : GOOGLE_RATE);
-	if (extract_run_init(&run, stdout, "google", &src, &o, &e) == 0) {
-		google_extract(&run, &o, &go); /* wipes the key text once parsed */
-		rc = extract_finish(&run, &o);
-	} else {
-		log_err(LOG_ERROR, &e);
-	}
-	extract_run_free(&run);
-	http_client_free(http);
+	rc = extract_main_run("google", GOOGLE_RATE, &o, run_google, &go);
 out:
 	secret_free(go.key_json);
 	return prog_close_stdout(rc);

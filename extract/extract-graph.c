@@ -59,6 +59,12 @@ static int days(const char *arg, int *out)
 	return 0;
 }
 
+/* The vendor's extraction with its options, as extract_main_run calls it. */
+static int run_graph(struct extract_run *run, const struct extract_opts *o, void *vo)
+{
+	return graph_extract(run, o, vo);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -133,24 +139,7 @@ int main(int argc, char **argv)
 	go.client_secret = secret;
 	go.secret_entry = strncmp(secret_ref, "creds:", 6) ? secret_ref : secret_ref + 6;
 
-	struct http_opts ho = {.timeout = o.timeout, .ca_file = o.ca_file};
-	struct http_client *http = http_client_new(&ho);
-	if (!http) {
-		log_msg(LOG_ERROR, "cannot start libcurl");
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	struct source src;
-	struct extract_run run;
-	source_init(&src, "graph", http, o.rate > 0 ? o.rate : GRAPH_RATE);
-	if (extract_run_init(&run, stdout, "graph", &src, &o, &e) == 0) {
-		graph_extract(&run, &o, &go);
-		rc = extract_finish(&run, &o);
-	} else {
-		log_err(LOG_ERROR, &e);
-	}
-	extract_run_free(&run);
-	http_client_free(http);
+	rc = extract_main_run("graph", GRAPH_RATE, &o, run_graph, &go);
 out:
 	secret_free(secret); /* kept until now: a token may be renewed mid-run */
 	return prog_close_stdout(rc);

@@ -337,3 +337,29 @@ char *extract_secret(const struct extract_opts *o, const char *ref, const char *
 {
 	return creds_resolve(o->creds_path, o->creds_key, ref, what, e);
 }
+
+int extract_main_run(const char *source, double default_rate, const struct extract_opts *o,
+		     extract_vendor_fn fn, void *vo)
+{
+	struct http_opts ho = {.timeout = o->timeout, .ca_file = o->ca_file};
+	struct http_client *http = http_client_new(&ho);
+	struct rt_err e;
+	int rc = EXIT_FAILED;
+	if (!http) {
+		log_msg(LOG_ERROR, "cannot start libcurl");
+		return rc;
+	}
+	struct source src;
+	struct extract_run run;
+	err_clear(&e);
+	source_init(&src, source, http, o->rate > 0 ? o->rate : default_rate);
+	if (extract_run_init(&run, stdout, source, &src, o, &e) == 0) {
+		fn(&run, o, vo);
+		rc = extract_finish(&run, o);
+	} else {
+		log_err(LOG_ERROR, &e);
+	}
+	extract_run_free(&run);
+	http_client_free(http);
+	return rc;
+}
