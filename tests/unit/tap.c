@@ -1,9 +1,13 @@
 #include "tap.h"
 #include "buf.h"
+#include "clock.h"
+#include "err.h"
+#include "spawn.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int n_run, n_fail;
 
@@ -54,4 +58,30 @@ const char *tap_vectors(void)
 {
 	const char *v = getenv("VECTORS");
 	return v && *v ? v : "tests/vectors";
+}
+
+void tap_tmp_name(char *buf, unsigned long n, const char *what)
+{
+	const char *d = getenv("TMPDIR");
+	snprintf(buf, n, "%s/test.%s.XXXXXX", d && *d ? d : P_tmpdir, what);
+}
+
+char *tap_python(const char *script, const char *req, const char *what)
+{
+	char out[4096];
+	char *argv[] = {"/usr/bin/python3", "-c", (char *)script, NULL};
+	char *const *argvs[] = {argv};
+	int fd, status = -1;
+	struct rt_err e;
+	char *text = NULL;
+	tap_tmp_name(out, sizeof out, "out");
+	if ((fd = mkstemp(out)) < 0)
+		return NULL;
+	close(fd);
+	if (!spawn_pipeline(argvs, NULL, 1, req, out, clk_now() + 120, &status, &e) && !status)
+		text = tap_slurp(out, NULL);
+	else
+		tap_diag("python3 with %s failed (status %d)", what, status);
+	unlink(out);
+	return text;
 }

@@ -11,6 +11,13 @@ int tap_done(void);
 char *tap_slurp(const char *path, unsigned long *len);
 /* The folder of the test vectors: $VECTORS or tests/vectors. */
 const char *tap_vectors(void);
+/* A mkstemp template "$TMPDIR/test.WHAT.XXXXXX" (or the system's
+ * temporary folder) in buf. */
+void tap_tmp_name(char *buf, unsigned long n, const char *what);
+/* Runs Debian's /usr/bin/python3 -c script with the file req on its
+ * stdin (an implementation we did not write, to check ours against); its
+ * output, malloc'd, or NULL after a diagnostic naming what. */
+char *tap_python(const char *script, const char *req, const char *what);
 
 #define TAP_EQ_INT(a, b, name)                                                     \
 	do {                                                                       \

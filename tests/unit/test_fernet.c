@@ -419,32 +419,10 @@ static void hex(FILE *f, const void *p, size_t n)
 	fputc('\n', f);
 }
 
-/* A mkstemp template in $TMPDIR (or the system's temporary folder). */
-static void tmp_name(char *buf, size_t n, const char *what)
-{
-	const char *d = getenv("TMPDIR");
-	snprintf(buf, n, "%s/test_fernet.%s.XXXXXX", d && *d ? d : P_tmpdir, what);
-}
-
-/* Runs py_script on the request in req; its output, malloc'd, or NULL. */
+/* py_script on the request in req (tap_python). */
 static char *python(const char *req)
 {
-	char out[4096];
-	char *argv[] = {"/usr/bin/python3", "-c", (char *)py_script, NULL};
-	char *const *argvs[] = {argv};
-	int fd, status = -1;
-	struct rt_err e;
-	char *text = NULL;
-	tmp_name(out, sizeof out, "out");
-	if ((fd = mkstemp(out)) < 0)
-		return NULL;
-	close(fd);
-	if (!spawn_pipeline(argvs, NULL, 1, req, out, clk_now() + 120, &status, &e) && !status)
-		text = tap_slurp(out, NULL);
-	else
-		tap_diag("python3 with cryptography.fernet failed (status %d)", status);
-	unlink(out);
-	return text;
+	return tap_python(py_script, req, "cryptography.fernet");
 }
 
 #define MSG(s, what) {s, sizeof s - 1, what}
@@ -471,7 +449,7 @@ static void test_python(void)
 	fernet_key_format(&k, text);
 
 	/* Ours, decrypted by Python. */
-	tmp_name(req, sizeof req, "req");
+	tap_tmp_name(req, sizeof req, "req");
 	int fd = mkstemp(req);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {

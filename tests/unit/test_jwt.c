@@ -280,30 +280,10 @@ static const char py_script[] =
 	"except jwt.InvalidSignatureError:\n"
 	"    print('altered: invalid signature')\n";
 
-static void tmp_name(char *buf, size_t n, const char *what)
-{
-	const char *d = getenv("TMPDIR");
-	snprintf(buf, n, "%s/test_jwt.%s.XXXXXX", d && *d ? d : P_tmpdir, what);
-}
-
+/* py_script on the request in req (tap_python). */
 static char *python(const char *req)
 {
-	char out[4096];
-	char *argv[] = {"/usr/bin/python3", "-c", (char *)py_script, NULL};
-	char *const *argvs[] = {argv};
-	int fd, status = -1;
-	struct rt_err e;
-	char *text = NULL;
-	tmp_name(out, sizeof out, "out");
-	if ((fd = mkstemp(out)) < 0)
-		return NULL;
-	close(fd);
-	if (!spawn_pipeline(argvs, NULL, 1, req, out, clk_now() + 120, &status, &e) && !status)
-		text = tap_slurp(out, NULL);
-	else
-		tap_diag("python3 with jwt (PyJWT) failed (status %d)", status);
-	unlink(out);
-	return text;
+	return tap_python(py_script, req, "jwt (PyJWT)");
 }
 
 static void test_python(void)
@@ -326,7 +306,7 @@ static void test_python(void)
 	tap_ok(!rc, "a Google-style token is signed");
 
 	char req[4096];
-	tmp_name(req, sizeof req, "req");
+	tap_tmp_name(req, sizeof req, "req");
 	int fd = mkstemp(req);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f || rc) {
