@@ -85,3 +85,20 @@ char *tap_python(const char *script, const char *req, const char *what)
 	unlink(out);
 	return text;
 }
+
+int tap_wait_port(const char *port_file)
+{
+	for (int i = 0; i < 200; i++) {
+		FILE *f = fopen(port_file, "r");
+		int port = 0;
+		if (f) {
+			if (fscanf(f, "%d", &port) != 1)
+				port = 0;
+			fclose(f);
+		}
+		if (port)
+			return port;
+		usleep(50 * 1000);
+	}
+	return 0;
+}

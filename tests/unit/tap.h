@@ -18,6 +18,9 @@ void tap_tmp_name(char *buf, unsigned long n, const char *what);
  * stdin (an implementation we did not write, to check ours against); its
  * output, malloc'd, or NULL after a diagnostic naming what. */
 char *tap_python(const char *script, const char *req, const char *what);
+/* The port a fake server wrote to port_file, waiting up to 10 s for it;
+ * 0 when none came. */
+int tap_wait_port(const char *port_file);
 
 #define TAP_EQ_INT(a, b, name)                                                     \
 	do {                                                                       \

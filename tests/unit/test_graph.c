@@ -231,21 +231,11 @@ static int start(const char *mode, char *url, size_t n)
 		      GRAPH_SCOPE, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 200; i++) {
-		FILE *f = fopen(pf, "r");
-		int port = 0;
-		if (f) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-		}
-		if (port) {
-			snprintf(url, n, "http://127.0.0.1:%d/t/oauth2/v2.0/token", port);
-			return 0;
-		}
-		usleep(50 * 1000);
-	}
-	return -1;
+	int port = tap_wait_port(pf);
+	if (!port)
+		return -1;
+	snprintf(url, n, "http://127.0.0.1:%d/t/oauth2/v2.0/token", port);
+	return 0;
 }
 
 static void stop(void)
