@@ -2,18 +2,13 @@
 # The fake Clever server itself: envelope, paging links, limits, auth,
 # rate-limit headers, scripted replies and the request log.
 
+load fake/fake
+
 TOKEN=3f8e2a1c9b7d5e4f6a0c2b8d1e3f5a7c9b1d3e5f
 
 start_fake() { # [case file]
 	T=$(mktemp -d)
-	/usr/bin/python3 tests/fake/fake_vendor.py --personality clever --data fixtures/clever \
-		--port-file "$T/port" --log "$T/log" ${1:+--case "$1"} 2>"$T/err" &
-	FAKE_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$T/port" ] && break
-		sleep 0.05
-	done
-	B="http://127.0.0.1:$(cat "$T/port")"
+	fake_launch "$T" --personality clever --data fixtures/clever ${1:+--case "$1"}
 }
 
 teardown() {

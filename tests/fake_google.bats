@@ -4,6 +4,8 @@
 # fields=, empty lists, org unit types, derived membership) and the error
 # shapes and faults its modes produce.
 
+load fake/fake
+
 SA=fixtures/google/service-account.json
 ADMIN=sync-admin@mapleridge.example
 EPOCH=1700000000
@@ -12,14 +14,8 @@ start_fake() { # [modes JSON]: a second call replaces the running fake
 	stop_fake
 	T=$(mktemp -d)
 	printf '{"modes": %s}\n' "${1:-{\}}" >"$T/case.json"
-	ROSTER_FAKE_CLOCK=$EPOCH /usr/bin/python3 tests/fake/fake_vendor.py --personality google \
-		--data fixtures/google --port-file "$T/port" --log "$T/log" --case "$T/case.json" 2>"$T/err" &
-	FAKE_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$T/port" ] && break
-		sleep 0.05
-	done
-	B="http://127.0.0.1:$(cat "$T/port")"
+	ROSTER_FAKE_CLOCK=$EPOCH fake_launch "$T" --personality google --data fixtures/google \
+		--case "$T/case.json"
 }
 
 stop_fake() { # fails when the fake raised an exception (a bug in the fake)

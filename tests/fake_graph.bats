@@ -3,6 +3,8 @@
 # endpoint's errors, $select/$top/$count, paging links, mixed members,
 # delta rounds, and the modes the cases in tests/cases/graph/ rely on.
 
+load fake/fake
+
 TENANT=mapleridge.onmicrosoft.com
 CID=0c9f3a7e-51b2-4d8c-9e6a-7b2d1f4e8a90
 SECRET='gR4ph-demo~secret.9Qz'
@@ -13,14 +15,7 @@ STUDENTS=1dcc8b1c-a046-4cb6-8689-794303b9b3fe
 start_fake() { # [modes JSON]
 	T=$(mktemp -d)
 	echo "{\"modes\": ${1:-{\}}}" >"$T/case.json"
-	/usr/bin/python3 tests/fake/fake_vendor.py --personality graph --data fixtures/graph \
-		--port-file "$T/port" --log "$T/log" --case "$T/case.json" 2>"$T/err" &
-	FAKE_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$T/port" ] && break
-		sleep 0.05
-	done
-	B="http://127.0.0.1:$(cat "$T/port")"
+	fake_launch "$T" --personality graph --data fixtures/graph --case "$T/case.json"
 }
 
 teardown() {
