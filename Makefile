@@ -9,6 +9,7 @@ PROGRAMS = \
 	extract-clever:extract/extract-clever.c \
 	extract-graph:extract/extract-graph.c \
 	extract-google:extract/extract-google.c \
+	extract-sftp:extract/extract-sftp.c \
 	normalize:normalize/normalize.c \
 	dedupe:normalize/dedupe.c \
 	load-csv:load/load-csv.c \
@@ -28,7 +29,7 @@ BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib
-LDLIBS = -lcurl -lcjson -ljq -lonig -lcsv -lssl -lcrypto -lz -lm
+LDLIBS = -lcurl -lcjson -ljq -lonig -lcsv -lssh2 -lssl -lcrypto -lz -lm
 ifeq ($(SAN),1)
 BUILD := build-san
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -40,6 +40,7 @@ struct dsrc {
 	long rank;        /* seq of its first record: sources are listed in input order */
 	long records;
 	int directory;    /* a directory of accounts, not a roster */
+	int scope;        /* SCOPE_*: who a roster lists */
 	int complete;     /* every input holding its people activated the people stream */
 };
 
@@ -51,7 +52,7 @@ struct person {
 struct dedupe {
 	FILE *out;
 	const struct canon_stream *cs; /* people */
-	int nf, f_id, f_source, f_source_id, f_status, f_reason, f_orgs, f_sources, f_fsrc;
+	int nf, f_id, f_source, f_source_id, f_status, f_reason, f_orgs, f_sources, f_fsrc, f_role;
 	int f_key[NKEYS];
 	struct prec *recs;
 	size_t nrecs, cap;
@@ -87,6 +88,30 @@ struct dedupe {
  * roster. Kept here, beside the one comparison that needs it. */
 static const char *const directory_sources[] = {"graph", "google", NULL};
 
+/* Rosters that do not list everyone. An HR system (Munis) lists staff: it
+ * is compared with directory accounts whose people have a role other than
+ * student (an account without a known role is not expected there). A
+ * source that lists only some people (Frontline: employees who were
+ * absent) is no roster at all and is not compared. */
+enum { SCOPE_ALL, SCOPE_STAFF, SCOPE_NONE };
+static const struct {
+	const char *source;
+	int scope;
+} roster_scopes[] = {{"munis", SCOPE_STAFF}, {"frontline", SCOPE_NONE}};
+
+static int roster_scope(const char *source)
+{
+	for (size_t i = 0; i < sizeof roster_scopes / sizeof roster_scopes[0]; i++)
+		if (!strcmp(roster_scopes[i].source, source))
+			return roster_scopes[i].scope;
+	return SCOPE_ALL;
+}
+
+int dedupe_is_roster(const char *source)
+{
+	return !dedupe_is_directory(source) && roster_scope(source) != SCOPE_NONE;
+}
+
 int dedupe_is_directory(const char *source)
 {
 	for (int i = 0; directory_sources[i]; i++)
@@ -120,13 +145,14 @@ struct dedupe *dedupe_new(FILE *out)
 	d->f_source_id = canon_field_index(d->cs, "source_id");
 	d->f_status = canon_field_index(d->cs, "status");
 	d->f_reason = canon_field_index(d->cs, "status_reason");
+	d->f_role = canon_field_index(d->cs, "role");
 	d->f_orgs = canon_field_index(d->cs, "org_ids");
 	d->f_sources = canon_field_index(d->cs, "sources");
 	d->f_fsrc = canon_field_index(d->cs, "field_sources");
 	for (int k = 0; k < NKEYS; k++)
 		d->f_key[k] = canon_field_index(d->cs, key_names[k]);
 	int need[] = {d->f_id, d->f_source, d->f_source_id, d->f_status, d->f_orgs, d->f_sources,
-		      d->f_fsrc, d->f_key[0], d->f_key[1], d->f_key[2]};
+		      d->f_fsrc, d->f_role, d->f_key[0], d->f_key[1], d->f_key[2]};
 	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
 		if (need[i] < 0)
 			goto bad;
@@ -524,6 +550,7 @@ static int unite_keys(struct dedupe *d, int *bykey)
 			s->name = p->val[d->f_source];
 			s->rank = p->rank;
 			s->directory = dedupe_is_directory(s->name);
+			s->scope = roster_scope(s->name);
 			s->complete = 1;
 		}
 		const struct in_people *in = &d->activated[p->input];
@@ -939,6 +966,24 @@ static void side_of(const struct dedupe *d, const int *m, int n, int src, struct
 	}
 }
 
+/* Whether a roster of this scope should list the person: a staff roster,
+ * people some record gives a staff role (teacher, staff, administrator,
+ * aide) and none the role student. */
+static int expected_in(const struct dedupe *d, const struct person *p, int scope)
+{
+	if (scope == SCOPE_ALL)
+		return 1;
+	int staff = 0;
+	for (int j = 0; j < p->n; j++) {
+		const char *role = d->recs[d->ord[p->start + j]].val[d->f_role];
+		if (role && !strcmp(role, "student"))
+			return 0;
+		staff |= role && (!strcmp(role, "teacher") || !strcmp(role, "staff") ||
+				  !strcmp(role, "administrator") || !strcmp(role, "aide"));
+	}
+	return staff;
+}
+
 /* The list a person is on for directory D and roster R, or -1. dr and rr
  * get the position of the record that speaks for each side (its first
  * active one, else its first), -1 when the side has none. */
@@ -951,6 +996,8 @@ static int classify(const struct dedupe *d, const struct person *p, int D, int R
 	side_of(d, m, p->n, R, &rs);
 	*dr = ds.first_active >= 0 ? ds.first_active : ds.first;
 	*rr = rs.first_active >= 0 ? rs.first_active : rs.first;
+	if (ds.active && !rs.any && !expected_in(d, p, d->srcs[R].scope))
+		return -1;
 	if (ds.active && !rs.any)
 		return L_ABSENT;
 	if (ds.active && rs.inactive == rs.any)
@@ -1077,7 +1124,11 @@ int dedupe_reconcile(struct dedupe *d, FILE *out, struct rt_err *e)
 		rc |= buf_adds(&b, i ? ",\n " : "\n ") | buf_adds(&b, "{\"source\":") |
 		      jsonw_str(&b, s->name) |
 		      buf_printf(&b, ",\"kind\":\"%s\",\"records\":%ld,\"complete\":%s}",
-				 s->directory ? "directory" : "roster", s->records,
+				 s->directory		   ? "directory"
+				 : s->scope == SCOPE_NONE  ? "partial (not compared)"
+				 : s->scope == SCOPE_STAFF ? "staff roster"
+							   : "roster",
+				 s->records,
 				 s->complete ? "true" : "false");
 	}
 	rc |= buf_adds(&b, d->nsrcs ? "\n],\n\"pairs\":[" : "],\n\"pairs\":[");
@@ -1087,7 +1138,7 @@ int dedupe_reconcile(struct dedupe *d, FILE *out, struct rt_err *e)
 		for (int i = 0; i < d->nsrcs && !rc; i++)
 			for (int j = 0; j < d->nsrcs && !rc; j++) {
 				const struct dsrc *D = &d->srcs[order[i]], *R = &d->srcs[order[j]];
-				if (!D->directory || R->directory)
+				if (!D->directory || R->directory || R->scope == SCOPE_NONE)
 					continue;
 				int both = D->complete && R->complete;
 				if (!pass && both) {

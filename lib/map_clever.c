@@ -331,10 +331,30 @@ static int map_term(struct jscan *js, int rec, struct map_ctx *ctx,
 	return map_simple(js, rec, out, why, n, sessions_map);
 }
 
+/* An enrollments.csv row of a Clever SFTP drop (lib/drop_clever.c): one
+ * student in one section. The API gives the same as a section's students[]. */
+static int map_enrollment(struct jscan *js, int rec, struct map_ctx *ctx,
+			  struct map_sink *out, char *why, size_t n)
+{
+	(void)ctx;
+	int section = map_id(js, rec, "section", why, n);
+	int student = section < 0 ? -1 : map_id(js, rec, "student", why, n);
+	if (student < 0)
+		return MAP_BAD;
+	struct buf *b = out->begin(out, 0);
+	if (!b || buf_adds(b, "{\"source\":\"clever\",\"group_id\":") ||
+	    jscan_put_string(js, section, b) || buf_adds(b, ",\"person_id\":") ||
+	    jscan_put_string(js, student, b) || buf_adds(b, ",\"role\":\"student\"}") ||
+	    out->end(out))
+		return MAP_FAIL;
+	return MAP_OK;
+}
+
 const struct mapper map_clever[] = {
 	{"clever_users", {"people", NULL}, map_user},
 	{"clever_schools", {"orgs", NULL}, map_school},
 	{"clever_sections", {"groups", "memberships", NULL}, map_section},
 	{"clever_terms", {"sessions", NULL}, map_term},
+	{"clever_enrollments", {"memberships", NULL}, map_enrollment},
 	{NULL, {NULL}, NULL},
 };

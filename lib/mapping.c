@@ -130,6 +130,13 @@ void map_ctx_free(struct map_ctx *c)
 	table_free(&c->groups);
 	table_free(&c->people);
 	table_free(&c->orgunits);
+	/* HR sources (Munis, Frontline) */
+	for (int i = 0; i < c->nstatus_codes; i++)
+		free(c->status_codes[i].code);
+	free(c->status_codes);
+	table_free(&c->frontline_people);
+	/* end of HR sources */
+	table_free(&c->sds_roles); /* SDS */
 	buf_free(&c->key);
 	buf_free(&c->val);
 	memset(c, 0, sizeof *c);
@@ -247,6 +254,102 @@ int map_ctx_rules(struct map_ctx *c, const char *text, char *why, size_t n)
 	}
 	return 0;
 }
+
+/* ---- HR status codes (Munis) and per-run HR state ---- */
+
+static const struct map_status_code default_status_codes[] = {
+	{"A", "active"}, {"L", "active"}, {"T", "inactive"}, {"R", "inactive"},
+};
+
+int map_ctx_status_codes(struct map_ctx *c, const char *text, char *why, size_t n)
+{
+	int max = 1;
+	for (const char *p = text; *p; p++)
+		max += *p == ';';
+	if (!(c->status_codes = calloc((size_t)max, sizeof *c->status_codes))) {
+		snprintf(why, n, "out of memory");
+		return -1;
+	}
+	for (const char *p = text; *p;) {
+		const char *s = p, *e = strchr(p, ';');
+		if (!e)
+			e = p + strlen(p);
+		p = *e ? e + 1 : e;
+		trim(&s, &e);
+		if (s == e)
+			continue; /* "A=active;" */
+		int len = (int)(e - s);
+		const char *eq = memchr(s, '=', (size_t)len);
+		if (!eq) {
+			snprintf(why, n, "\"%.*s\" has no =active or =inactive (a pair is "
+				 "CODE=active or CODE=inactive)", len, s);
+			return -1;
+		}
+		const char *cs = s, *ce = eq, *vs = eq + 1, *ve = e;
+		trim(&cs, &ce);
+		trim(&vs, &ve);
+		size_t vl = (size_t)(ve - vs);
+		const char *status = vl == 6 && !memcmp(vs, "active", 6)     ? "active"
+				     : vl == 8 && !memcmp(vs, "inactive", 8) ? "inactive"
+									     : NULL;
+		if (cs == ce) {
+			snprintf(why, n, "\"%.*s\" names no code (CODE=active or CODE=inactive)",
+				 len, s);
+			return -1;
+		}
+		if (!status) {
+			snprintf(why, n, "\"%.*s\": \"%.*s\" is neither active nor inactive", len,
+				 s, (int)vl, vs);
+			return -1;
+		}
+		if (map_status_of(c, cs, (size_t)(ce - cs))) {
+			snprintf(why, n, "\"%.*s\": code \"%.*s\" is given twice", len, s,
+				 (int)(ce - cs), cs);
+			return -1;
+		}
+		struct map_status_code *sc = &c->status_codes[c->nstatus_codes];
+		if (!(sc->code = strndup(cs, (size_t)(ce - cs)))) {
+			snprintf(why, n, "out of memory");
+			return -1;
+		}
+		sc->status = status;
+		c->nstatus_codes++;
+	}
+	if (!c->nstatus_codes) {
+		snprintf(why, n, "no code given (CODE=active or CODE=inactive, separated by ;)");
+		return -1;
+	}
+	return 0;
+}
+
+const char *map_status_of(const struct map_ctx *c, const char *code, size_t len)
+{
+	const struct map_status_code *t = c->status_codes ? c->status_codes : default_status_codes;
+	int nt = c->status_codes ? c->nstatus_codes
+				 : (int)(sizeof default_status_codes / sizeof default_status_codes[0]);
+	for (int i = 0; i < nt; i++)
+		if (strlen(t[i].code) == len && !memcmp(t[i].code, code, len))
+			return t[i].status;
+	return NULL;
+}
+
+int map_first_time(struct map_table *t, const char *key, size_t len)
+{
+	if (table_find(t, key, len))
+		return 0;
+	return table_put(t, key, len) ? 1 : -1;
+}
+
+/* ---- end of HR status codes ---- */
+
+/* ---- SDS ---- */
+
+struct map_entry *map_table_entry(struct map_table *t, const char *key, size_t len, int add)
+{
+	return add ? table_put(t, key, len) : table_find(t, key, len);
+}
+
+/* ---- end of SDS ---- */
 
 /* The text of string token tok in b (reset first), or NULL when tok is
  * not a non-empty string or b is full. */

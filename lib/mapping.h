@@ -53,11 +53,16 @@ struct mapper {
 extern const struct mapper map_clever[];
 extern const struct mapper map_graph[];
 extern const struct mapper map_google[];
+extern const struct mapper map_munis[];
+extern const struct mapper map_frontline[];
+extern const struct mapper map_oneroster[];
+extern const struct mapper map_sds[];
 
 /* The i-th mapper over all sources (0, 1, ...), or NULL past the last. */
 static inline const struct mapper *mapping_nth(size_t i)
 {
-	static const struct mapper *const mapping_sources[] = {map_clever, map_graph, map_google};
+	static const struct mapper *const mapping_sources[] = {map_clever, map_graph, map_google, map_munis,
+								   map_frontline, map_oneroster, map_sds};
 	for (size_t s = 0; s < sizeof mapping_sources / sizeof mapping_sources[0]; s++)
 		for (const struct mapper *m = mapping_sources[s]; m->raw; m++)
 			if (i-- == 0)
@@ -147,6 +152,18 @@ struct map_ctx {
 	 * far. NULL: every stream counts as complete. */
 	int (*complete)(const void *owner, const char *raw);
 	const void *owner;
+
+	/* -- HR sources (Munis, Frontline): see "HR status codes" below -- */
+	struct map_status_code *status_codes; /* --status-codes; NULL: the default table */
+	int nstatus_codes;
+	struct map_table frontline_people; /* EmployeeExternalIds already made a person */
+	/* -- end of HR sources -- */
+
+	/* -- SDS (lib/map_sds.c): roles.csv comes before users.csv; a user's
+	 * role, grade and orgs are remembered here until the user goes by -- */
+	struct map_table sds_roles; /* userSourcedId -> map_sds's packed role (n: its rank) */
+	int sds_users_seen;         /* a user went by: roles must be complete by then */
+	/* -- end of SDS -- */
 };
 
 void map_ctx_init(struct map_ctx *c);
@@ -154,6 +171,35 @@ void map_ctx_free(struct map_ctx *c);
 /* Parses RULES (";"-separated, see above) into c. 0; -1 with why naming
  * the rule that is wrong and how. */
 int map_ctx_rules(struct map_ctx *c, const char *text, char *why, size_t whylen);
+
+/* ---- HR status codes (Munis) and per-run HR state ----
+ *
+ * An HR system keeps a district-defined personnel status code per
+ * employee (Munis: the STAT table). The status code table says which
+ * codes are active and which inactive; codes it lacks leave the status
+ * out (unknown). Default: A=active; L=active; T=inactive; R=inactive.
+ * --status-codes replaces it: CODE=active|inactive pairs separated by ;,
+ * blanks around each part ignored, codes case-sensitive. */
+struct map_status_code {
+	char *code;
+	const char *status; /* static: "active" or "inactive" */
+};
+
+/* Parses TEXT (see above) into c, replacing the default table. 0; -1
+ * with why naming the pair that is wrong and how. */
+int map_ctx_status_codes(struct map_ctx *c, const char *text, char *why, size_t whylen);
+/* "active", "inactive", or NULL when code[0..len) is not in the table. */
+const char *map_status_of(const struct map_ctx *c, const char *code, size_t len);
+/* Remembers key[0..len) in t: 1 the first time, 0 when seen before, -1
+ * out of memory. */
+int map_first_time(struct map_table *t, const char *key, size_t len);
+
+/* ---- SDS: a string table for map_sds ----
+ * The entry of key[0..len) in t, added (val NULL, n 0x7fffffff) when add
+ * and new; NULL when absent (add 0) or out of memory. The table frees
+ * val, which must come from malloc. */
+struct map_entry *map_table_entry(struct map_table *t, const char *key, size_t len, int add);
+/* ---- end of SDS ---- */
 
 /* What a directory source tells map_role about itself. */
 struct map_dir_info {

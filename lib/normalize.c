@@ -332,7 +332,7 @@ static struct raw *known(struct norm *n)
 		return r;
 	n->unknown++;
 	if (!r || !r->in++) {
-		char list[512];
+		char list[1024];
 		known_list(list, sizeof list, n->msg.stream);
 		line_error(n, "unknown stream \"%s\": its messages are not mapped (known: %s)",
 			   n->msg.stream, list);
@@ -622,6 +622,8 @@ int normalize_run(FILE *in, const char *input, FILE *out, const struct normalize
 	n.jq_path = o->jq_path;
 	if (o->role_rules && map_ctx_rules(&n.ctx, o->role_rules, why, sizeof why))
 		log_msg(LOG_ERROR, "--role-rules: %s", why);
+	else if (o->status_codes && map_ctx_status_codes(&n.ctx, o->status_codes, why, sizeof why))
+		log_msg(LOG_ERROR, "--status-codes: %s", why);
 	else if (!n.jq_path || !jq_load(&n)) {
 		read_all(&n, in);
 		rc = finish(&n);

@@ -6,9 +6,11 @@
 #include "clock.h"
 #include "creds.h"
 #include "dedupe.h"
+#include "drop.h"
 #include "exitcode.h"
 #include "google.h"
 #include "graph.h"
+#include "ingest.h"
 #include "jobfile.h"
 #include "log.h"
 #include "mapping.h"
@@ -41,22 +43,35 @@ extern char **environ;
  * key (if any) that picks which of its raw streams a source reads, as a
  * comma-separated list of the names after "<type>_", and the yes/no key
  * (if any) that makes the extractor keep a snapshot between runs: run-job
- * then adds --snapshot OUTPUT/state/NAME.snapshot, beside its STATE. */
+ * then adds --snapshot OUTPUT/state/NAME.snapshot, beside its STATE; and
+ * whether it keeps a staging folder (downloads and their ledger) there:
+ * --staging OUTPUT/state/NAME.staging. A file drop (sftp) reads the raw
+ * streams of the vendor its profile names (munis_, clever_, ...). */
 static const struct source_type {
 	const char *type;
 	const char *program;
 	const struct job_key *keys;
 	const char *streams_key;
 	const char *snapshot_key;
+	int staging;
 } source_types[] = {
-	{"clever", "extract-clever", clever_job_keys, "streams", NULL},
-	{"graph", "extract-graph", graph_job_keys, "streams", "delta"},
-	{"google", "extract-google", google_job_keys, "streams", NULL},
+	{"clever", "extract-clever", clever_job_keys, "streams", NULL, 0},
+	{"graph", "extract-graph", graph_job_keys, "streams", "delta", 0},
+	{"google", "extract-google", google_job_keys, "streams", NULL, 0},
+	{"sftp", "extract-sftp", sftp_job_keys, NULL, NULL, 1},
 };
 #define NTYPES (sizeof source_types / sizeof source_types[0])
 
-/* A key every [source] takes that goes to its normalize, not its extractor. */
+/* Keys a [source] takes that go to its normalize, not its extractor:
+ * normalize knows their syntax and refuses a bad value (exit 2). */
 #define ROLE_RULES_KEY "role_rules"
+static const struct norm_key {
+	const char *key, *flag, *syntax;
+} norm_keys[] = {
+	{ROLE_RULES_KEY, "--role-rules", "group:NAME=ROLE; orgunit:/PATH=ROLE; default=ROLE"},
+	{"status_codes", "--status-codes", "CODE=active; CODE=inactive; ..."},
+};
+#define NNORM (sizeof norm_keys / sizeof norm_keys[0])
 
 /* Keys every [source] takes, whatever its type. */
 static const struct job_key common_keys[] = {
@@ -97,7 +112,9 @@ struct src {
 	char *raw, *canon, *stats, *state;
 	char *snapshot;              /* --snapshot FILE for the extractor, or NULL */
 	int wants_snapshot;          /* its type's snapshot_key is yes */
-	const struct job_kv *role_rules; /* normalize --role-rules, or NULL */
+	const struct job_kv *norm[NNORM]; /* keys for normalize (norm_keys), or NULL */
+	char prefix[32];             /* its raw streams are <prefix>_<entity> */
+	char *staging;               /* --staging FOLDER for the extractor, or NULL */
 	int people_done;             /* its canonical file activated the people stream */
 	const struct job_kv *secret[8]; /* its JK_SECRET keys (creds:NAME) */
 	int nsecret;
@@ -174,15 +191,18 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 		struct job_kv *kv = &sec->kv[i];
 		if (!strcmp(kv->key, "type"))
 			continue;
-		if (!strcmp(kv->key, ROLE_RULES_KEY)) {
-			/* normalize knows the rule syntax and refuses a bad one (exit 2) */
+		size_t nk = 0;
+		while (nk < NNORM && strcmp(kv->key, norm_keys[nk].key))
+			nk++;
+		if (nk < NNORM) {
 			if (refuse_clear_secret(r, kv, e))
 				return -1;
-			if (!*kv->value)
-				return bad(r, kv->line, e, "%s is empty%s", kv->key,
-					   ": give rules (group:NAME=ROLE; orgunit:/PATH=ROLE; "
-					   "default=ROLE) or leave the key out");
-			s->role_rules = kv;
+			if (!*kv->value) {
+				bad(r, kv->line, e, "%s is empty: give %s or leave the key out", kv->key,
+				    norm_keys[nk].syntax);
+				return -1;
+			}
+			s->norm[nk] = kv;
 			continue;
 		}
 		const struct job_key *k = find_key(s->type->keys, kv->key);
@@ -191,7 +211,7 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 		if (k && k->kind != JK_SECRET && refuse_clear_secret(r, kv, e))
 			return -1;
 		if (!k) {
-			char known[512] = "type, " ROLE_RULES_KEY;
+			char known[640] = "type, " ROLE_RULES_KEY ", status_codes";
 			for (int pass = 0; pass < 2; pass++) {
 				const struct job_key *ks = pass ? common_keys : s->type->keys;
 				for (int n = 0; ks[n].key; n++) {
@@ -250,6 +270,37 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 			argv_add(&s->extract, kv->value);
 		}
 	}
+	return 0;
+}
+
+/* The vendor whose raw streams the source reads: its type, or for a file
+ * drop the vendor of its profile (the extractor refuses a bad profile
+ * itself, but the runner needs the vendor to know what it feeds). */
+static int set_prefix(struct run *r, struct src *s, struct rt_err *e)
+{
+	const char *profile = NULL;
+	if (!s->type->staging) {
+		snprintf(s->prefix, sizeof s->prefix, "%s", s->type->type);
+		return 0;
+	}
+	profile = job_get(s->sec, "profile");
+	const struct drop_profile *p = profile ? drop_profile_find(profile) : NULL;
+	if (!p || !p->files[0].stream) {
+		char known[256] = "";
+		for (int i = 0; drop_profiles[i]; i++) {
+			size_t l = strlen(known);
+			snprintf(known + l, sizeof known - l, "%s%s", i ? ", " : "",
+				 drop_profiles[i]->name);
+		}
+		bad(r, profile ? job_line(s->sec, "profile") : s->sec->line, e,
+		    profile ? "unknown profile '%s'%s" : "[source %s] needs profile = (the drop's "
+							 "format)%s",
+		    profile ? profile : s->name, "");
+		err_hint(e, "known profiles: %s (see extract-sftp --help)", known);
+		return -1;
+	}
+	const char *st = p->files[0].stream, *us = strchr(st, '_');
+	snprintf(s->prefix, sizeof s->prefix, "%.*s", us ? (int)(us - st) : (int)strlen(st), st);
 	return 0;
 }
 
@@ -391,6 +442,8 @@ static int validate(struct run *r, struct rt_err *e)
 		free(prog);
 		if (add_source_args(r, s, e))
 			return -1;
+		if (set_prefix(r, s, e))
+			return -1;
 	}
 	if (!r->nsrc)
 		return bad(r, job->line, e, "the job has no [source NAME] section%s%s", "", "");
@@ -493,15 +546,15 @@ static int cut_to_last_line(const char *path)
 
 static int reads_type(const struct src *s, const char *raw)
 {
-	size_t tl = strlen(s->type->type);
-	return !strncmp(raw, s->type->type, tl) && raw[tl] == '_';
+	size_t tl = strlen(s->prefix);
+	return !strncmp(raw, s->prefix, tl) && raw[tl] == '_';
 }
 
 /* Whether the source reads raw stream raw ("clever_users"): every stream
  * of its type, unless its job names some (streams = users,terms). */
 static int reads(struct src *s, const char *raw)
 {
-	size_t tl = strlen(s->type->type);
+	size_t tl = strlen(s->prefix);
 	if (!reads_type(s, raw))
 		return 0;
 	const char *list = s->type->streams_key ? job_get(s->sec, s->type->streams_key) : NULL;
@@ -584,6 +637,10 @@ static void run_source(struct run *r, struct src *s)
 		argv_add(&s->extract, "--snapshot");
 		argv_add(&s->extract, s->snapshot);
 	}
+	if (s->staging) {
+		argv_add(&s->extract, "--staging");
+		argv_add(&s->extract, s->staging);
+	}
 	snprintf(num, sizeof num, "%g", r->max_wait);
 	argv_add(&s->extract, "--max-wait");
 	argv_add(&s->extract, num);
@@ -606,10 +663,11 @@ static void run_source(struct run *r, struct src *s)
 		argv_add(&norm, "--jq");
 		argv_add(&norm, r->jq);
 	}
-	if (s->role_rules) {
-		argv_add(&norm, "--role-rules");
-		argv_add(&norm, s->role_rules->value);
-	}
+	for (size_t k = 0; k < NNORM; k++)
+		if (s->norm[k]) {
+			argv_add(&norm, norm_keys[k].flag);
+			argv_add(&norm, s->norm[k]->value);
+		}
 	if (r->log_format) {
 		argv_add(&norm, "--log-format");
 		argv_add(&norm, r->log_format);
@@ -852,7 +910,7 @@ static const char *type_gap(struct run *r, const char *type, char *why, size_t n
 	why[0] = 0;
 	for (int i = 0; i < r->nsrc; i++) {
 		struct src *s = &r->src[i];
-		if (strcmp(s->type->type, type) || s->people_done || !feeds_people(s))
+		if (strcmp(s->prefix, type) || s->people_done || !feeds_people(s))
 			continue;
 		size_t l = strlen(why);
 		snprintf(why + l, n - l, "%ssource %s %s", l ? "; " : "", s->name,
@@ -878,14 +936,16 @@ static int side_names(struct run *r, const cJSON *sources, int directory, const 
 	const cJSON *s;
 	int n = 0;
 	for (int i = 0; i <= r->nsrc; i++) {
-		const char *t = i < r->nsrc ? r->src[i].type->type : NULL;
-		if (t && (dedupe_is_directory(t) != directory || !feeds_people(&r->src[i])))
+		const char *t = i < r->nsrc ? r->src[i].prefix : NULL;
+		if (t && (dedupe_is_directory(t) != directory || !feeds_people(&r->src[i]) ||
+			  (!directory && !dedupe_is_roster(t))))
 			continue;
 		cJSON_ArrayForEach(s, sources) {
-			const char *name = jstr(s, "source");
+			const char *name = jstr(s, "source"), *kind = jstr(s, "kind");
 			int seen = 0;
 			if (t ? strcmp(name, t) != 0
-			      : strcmp(jstr(s, "kind"), directory ? "directory" : "roster") != 0)
+			      : directory ? strcmp(kind, "directory") != 0
+					  : strcmp(kind, "roster") && strcmp(kind, "staff roster"))
 				continue;
 			for (int k = 0; k < n; k++)
 				seen |= !strcmp(names[k], name);
@@ -949,7 +1009,7 @@ static cJSON *reconciliation(struct run *r)
 {
 	int ndir = 0;
 	for (int i = 0; i < r->nsrc; i++)
-		ndir += dedupe_is_directory(r->src[i].type->type);
+		ndir += dedupe_is_directory(r->src[i].prefix);
 	int ran = r->final_status[0] == EXIT_COMPLETE || r->final_status[0] == EXIT_PARTIAL;
 	cJSON *rec = r->reconcile && ran ? read_json(r->reconcile) : NULL;
 	cJSON *sources = cJSON_GetObjectItemCaseSensitive(rec, "sources");
@@ -1043,11 +1103,14 @@ static cJSON *build_report(struct run *r, int code)
 		if (s->status[2] == EXIT_USAGE) {
 			/* upstream stages then die of a closed pipe: say which one to fix */
 			char hint[600];
-			if (s->role_rules)
+			const struct job_kv *kv = NULL;
+			for (size_t k = 0; k < NNORM && !kv; k++)
+				kv = s->norm[k];
+			if (kv)
 				snprintf(hint, sizeof hint, "normalize refused its configuration: check "
-					 "role_rules = %.300s (%s:%d); normalize's own message is in "
-					 "run-job's error output", s->role_rules->value, r->job.path,
-					 s->role_rules->line);
+					 "%s = %.300s (%s:%d); normalize's own message is in "
+					 "run-job's error output", kv->key, kv->value, r->job.path,
+					 kv->line);
 			else
 				snprintf(hint, sizeof hint, "normalize refused its configuration%s; "
 					 "normalize's own message is in run-job's error output",
@@ -1266,6 +1329,8 @@ int runjob(const struct runjob_opts *o)
 		s->state = cat3(sb, ".json", "");
 		if (s->wants_snapshot)
 			s->snapshot = cat3(sb, ".snapshot", "");
+		if (s->type->staging)
+			s->staging = cat3(sb, ".staging", "");
 		free(sb);
 		run_source(&r, s);
 		s->people_done = usable(s) && people_activated(s->canon);
@@ -1321,6 +1386,7 @@ out:
 		free(r.src[i].stats);
 		free(r.src[i].state);
 		free(r.src[i].snapshot);
+		free(r.src[i].staging);
 	}
 	free(r.reconcile);
 	free(r.output);

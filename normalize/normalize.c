@@ -12,14 +12,16 @@
 
 static void usage(FILE *f)
 {
-	char list[512];
+	char list[2048];
 	normalize_known_streams(list, sizeof list);
 	fprintf(f,
-		"usage: normalize [--role-rules RULES] [--jq FILE] [--log-format text|json] [FILE]\n"
+		"usage: normalize [--role-rules RULES] [--status-codes CODES] [--jq FILE]\n"
+		"                 [--log-format text|json] [FILE]\n"
 		"Maps raw vendor streams (Singer messages, one a line, from FILE or standard\n"
-		"input) to the canonical streams people, orgs, groups, memberships and\n"
-		"sessions on standard output. SCHEMA and ACTIVATE_VERSION are carried over,\n"
-		"STATE is passed on unchanged; a summary goes to standard error.\n"
+		"input) to the canonical streams people, orgs, groups, memberships,\n"
+		"sessions, positions and absences on standard output. SCHEMA and\n"
+		"ACTIVATE_VERSION are carried over, STATE is passed on unchanged; a\n"
+		"summary goes to standard error.\n"
 		"Raw streams known: %s.\n\n"
 		"  --role-rules RULES  the role of directory users (Entra ID, Google):\n"
 		"                    rules separated by ;, tried in order, the first that\n"
@@ -27,6 +29,11 @@ static void usage(FILE *f)
 		"                    that name, email or id), orgunit:/PATH=ROLE (in that\n"
 		"                    org unit or under it), default=ROLE (last); ROLE is\n"
 		"                    student, teacher, staff, administrator or aide\n"
+		"  --status-codes CODES  which HR status codes (Munis STAT) are active:\n"
+		"                    CODE=active or CODE=inactive pairs separated by ;\n"
+		"                    (codes case-sensitive); replaces the default\n"
+		"                    \"A=active; L=active; T=inactive; R=inactive\"; other\n"
+		"                    codes leave the status out, with a warning\n"
 		"  --jq FILE         run the jq program in FILE on each canonical record\n"
 		"                    ($stream is its stream's name): no output drops the\n"
 		"                    record, each object output is written\n"
@@ -37,13 +44,14 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_JQ = 1000, OPT_ROLE_RULES, OPT_LOG_FORMAT, OPT_HELP };
+	enum { OPT_JQ = 1000, OPT_ROLE_RULES, OPT_STATUS_CODES, OPT_LOG_FORMAT, OPT_HELP };
 	static const struct option longopts[] = {{"jq", 1, 0, OPT_JQ},
 						 {"role-rules", 1, 0, OPT_ROLE_RULES},
+						 {"status-codes", 1, 0, OPT_STATUS_CODES},
 						 {"log-format", 1, 0, OPT_LOG_FORMAT},
 						 {"help", 0, 0, OPT_HELP},
 						 {0, 0, 0, 0}};
-	struct normalize_opts o = {NULL, NULL};
+	struct normalize_opts o = {NULL, NULL, NULL};
 	int opt;
 
 	if (prog_init(argv[0]))
@@ -52,6 +60,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case OPT_JQ: o.jq_path = optarg; break;
 		case OPT_ROLE_RULES: o.role_rules = optarg; break;
+		case OPT_STATUS_CODES: o.status_codes = optarg; break;
 		case OPT_LOG_FORMAT:
 			if (prog_log_format(optarg))
 				return EXIT_USAGE;

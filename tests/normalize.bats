@@ -139,7 +139,7 @@ record() { # file, stream, source_id
 	  echo '{"type":"RECORD","stream":"clever_courses","record":{"id":"c1"}}'; } >"$T/in"
 	run "$N" "$T/in"
 	[ "$status" -eq 3 ]
-	[[ "$output" == *"$T/in:10: unknown stream \"clever_courses\": its messages are not mapped (known: clever_users, clever_schools, clever_sections, clever_terms)"* ]]
+	[[ "$output" == *"$T/in:10: unknown stream \"clever_courses\": its messages are not mapped (known: clever_users, clever_schools, clever_sections, clever_terms, clever_enrollments)"* ]]
 	[ "$(printf '%s\n' "$output" | grep -c 'unknown stream "')" -eq 1 ]
 	[[ "$output" == *"2 messages of unknown streams"* ]]
 	[[ "$output" == *'"ACTIVATE_VERSION","stream":"people"'* ]]

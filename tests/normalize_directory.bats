@@ -354,7 +354,7 @@ run_rules() { # rules, input
 	[[ "$output" == *'unknown stream "google_user": its messages are not mapped (known: google_orgunits, google_groups, google_group_members, google_users, google_deleted_users)'* ]]
 	printf '%s\n' '{"type":"RECORD","stream":"okta_users","record":{"id":"1"}}' >"$T/in"
 	run "$N" "$T/in"
-	[[ "$output" == *"(known: clever_users, "*", graph_groups, "*", google_deleted_users)"* ]]
+	[[ "$output" == *"(known: clever_users, "*", graph_groups, "*", google_deleted_users, munis_employees, frontline_absences, "*", sds_enrollments)"* ]]
 }
 
 @test "--help names --role-rules and the directory streams" {

@@ -231,3 +231,20 @@ data() {
 	[[ "$output" != *"Reconciliation"* ]]
 	[[ "$output" != *" vs "* ]]
 }
+
+# munis: a staff roster (HR): Delgado and Szabo active, Holt terminated,
+# Irene Castillo with no account. frontline: only Delgado (she was absent).
+@test "an HR roster is compared for staff accounts only; absences list no roster" {
+	reconcile clever graph munis frontline
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.pairs[] | [.directory, .roster]]' "$T/r.json")" = '[["graph","clever"],["graph","munis"]]' ]
+	[ "$(jq -r '.sources[] | select(.source == "munis") | .kind' "$T/r.json")" = "staff roster" ]
+	[ "$(jq -r '.sources[] | select(.source == "frontline") | .kind' "$T/r.json")" = "partial (not compared)" ]
+	# Lee and Kim have staff accounts and no HR record; Haddad (a student)
+	# and Fox (a guest) are not expected in HR; Szabo is there
+	[ "$(names graph munis active_in_directory_absent_from_roster | sort | paste -sd,)" = "Margaret Lee,Robert Kim" ]
+	[ "$(names graph munis in_roster_without_directory_account)" = "Irene Castillo" ]
+	# Holt: inactive in both, on no list; Szabo is no longer absent from every roster
+	[ "$(names graph munis active_in_directory_inactive_in_roster)" = "" ]
+	[ "$(names graph clever active_in_directory_absent_from_roster | sort | paste -sd,)" = "Lena Fox,Omar Haddad,Victor Szabo" ]
+}

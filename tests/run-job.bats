@@ -103,7 +103,7 @@ store() {
 	job '[job]' 'output = out' '[source x]' 'type = blackboard'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"d.job:4: unknown source type 'blackboard' (known: clever, graph, google)"* ]]
+	[[ "$output" == *"d.job:4: unknown source type 'blackboard' (known: clever, graph, google, sftp)"* ]]
 	job '[job]' 'output = out' '[source x]' 'client_id = a'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 2 ]

@@ -12,7 +12,11 @@ job's folder) and what /proc shows of them while they run (argv, and the
 environment where readable) for the canaries in every encoding a leak
 could take. The access tokens and JWT assertions the fakes issue are
 random or time-bound: they are read from the fake's request log after each
-run and searched as canaries too. Prints TAP; exits 1 when anything failed.
+run and searched as canaries too. File drops are fetched over SFTP from a
+real OpenSSH sshd (tests/sftp): its login password, the passphrase of an
+encrypted client key and that key file are made at each start, so they
+become canaries at run time. Needs root (the sshd harness does). Prints
+TAP; exits 1 when anything failed.
 """
 import base64
 import binascii
@@ -49,9 +53,16 @@ GRAPH_WRONG = "Wr0ng~Gr4ph+Cn4ry/Sec=.7Kp&"
 GRAPH_TOKEN = "eyJ0eXAiOiJKV1QiLCJjbnJ5IjoxfQ.eyJjNG40cnkiOiJncmFwaCJ9.Gr4phCn4ryS1gn-9f8e7d6c5b4a3_21"
 GOOGLE_TOKEN = "ya29.c.c4n4ryG00gleT0k3n-7f3e8d9c0b1a2f3e4d5c6b7a8_f9e0zz"
 GOOGLE_SUBJECT = "sync-admin@mapleridge.example"
+# SFTP: the real sshd's password and key passphrase are random (read at run
+# time); what a district could mistype is ours, with the characters a shell,
+# a URL and JSON all treat specially
+SFTP_WRONG_PASSWORD = "Wr0ng+Sftp/Pa55=w0rd!~%41"
+SFTP_WRONG_PASSPHRASE = "Wr0ng+Key/Pa55=phr4se&~%73"
 CANARIES = {"client secret": SECRET, "wrong secret": WRONG, "district token": TOKEN,
             "graph client secret": GRAPH_SECRET, "graph wrong secret": GRAPH_WRONG,
-            "graph scripted token": GRAPH_TOKEN, "google scripted token": GOOGLE_TOKEN}
+            "graph scripted token": GRAPH_TOKEN, "google scripted token": GOOGLE_TOKEN,
+            "sftp wrong password": SFTP_WRONG_PASSWORD,
+            "sftp wrong passphrase": SFTP_WRONG_PASSPHRASE}
 # whose client id goes with a secret in HTTP Basic auth
 IDENTS = {"client secret": CLIENT_ID, "wrong secret": CLIENT_ID, "district token": CLIENT_ID,
           "graph client secret": GRAPH_CLIENT_ID, "graph wrong secret": GRAPH_CLIENT_ID}
@@ -251,11 +262,12 @@ def joined(blob):
     return re.sub(rb"\\[nr]|\s", b"", blob)
 
 
-def key_hits(blob, where):
-    """Google's key material in blob once wrapping is undone."""
+def key_hits(blob, where, canaries=STATIC):
+    """Key material (Google's key, the SFTP key file's bytes) in blob once
+    wrapping is undone."""
     flat = joined(blob)
     found = []
-    for name, fs, rx in STATIC:
+    for name, fs, rx in canaries:
         if rx is None:
             for kind, v in fs:
                 if kind == "base64" and v in flat:
@@ -266,9 +278,10 @@ def key_hits(blob, where):
 
 def search(blob, where, extra=()):
     """Every canary, static and issued during the run, in every form."""
-    found = hits(blob, where, STATIC + list(extra))
-    if not any(f.startswith("google key ") for f in found):
-        found += key_hits(blob, where)
+    canaries = STATIC + list(extra)
+    found = hits(blob, where, canaries)
+    if not any(f.startswith(("google key ", "sftp key ")) for f in found):
+        found += key_hits(blob, where, canaries)
     return found
 
 
@@ -614,6 +627,262 @@ def other_key(work):
     return "store/other.key"
 
 
+# ---- SFTP: extract-sftp against a real OpenSSH sshd (tests/sftp) ----------
+
+SSHD_ENV = os.path.join(TOP, "tests", "sftp", "sshd-env.sh")
+DROP = os.path.join(TOP, "fixtures", "drops", "munis", "munis_employees_20261128.csv")
+DROP_ROWS = len([l for l in open(DROP, "rb").read().splitlines() if l.strip()]) - 1  # a header
+
+
+class Sshd:
+    """The sshd of tests/sftp/sshd-env.sh, started once for every SFTP
+    scenario. Its settings come through a pipe (they hold the password and
+    the passphrase) and stay in this process. Its folder (host and client
+    keys, config, log) is the server's side: not searched, like the fake
+    vendor's."""
+
+    def __init__(self, folder):
+        self.dir = folder
+        self.log = os.path.join(folder, "sshd.log")
+        p = subprocess.run(["bash", SSHD_ENV, "start", folder], cwd=TOP, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        self.env = dict(l.split("=", 1) for l in p.stdout.decode().splitlines() if "=" in l)
+        need = ("SSHD_PORT", "SSHD_USER", "SSHD_HOME", "SSHD_KNOWN_HOSTS", "SSHD_KEY_ENC",
+                "SSHD_PASSWORD", "SSHD_PASSPHRASE")
+        self.error = None
+        if p.returncode or not all(self.env.get(k) for k in need):
+            self.error = "sshd-env.sh start: exit %d\n%s" % (p.returncode, p.stderr.decode(errors="replace"))
+
+    def log_size(self):
+        return os.path.getsize(self.log) if os.path.exists(self.log) else 0
+
+    def saw(self, start, timeout=5):
+        """What sshd logged from byte start on, once each connection made
+        since has ended (some lines come after the client has gone)."""
+        deadline = time.time() + timeout
+        while True:
+            with open(self.log, "rb") as f:
+                f.seek(start)
+                text = f.read().decode(errors="replace")
+            ports = re.findall(r"Connection from \S+ port (\d+)", text)
+            if ports and all(re.search(r"(?:Disconnected from|Connection closed by|Received disconnect "
+                                       r"from|Connection reset by)\b.* port %s\b" % n, text)
+                             for n in ports):
+                return text
+            if time.time() > deadline:
+                return text
+            time.sleep(0.05)
+
+    def close(self):
+        subprocess.run(["bash", SSHD_ENV, "stop", self.dir], cwd=TOP, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+
+
+def sftp_key_body(path):
+    """The base64 lines of an OpenSSH private key file's body."""
+    return [l.strip() for l in open(path, encoding="ascii").read().strip().split("\n")
+            if l.strip() and not l.startswith("-----")]
+
+
+def sftp_canaries(env):
+    """The sshd's password, the key's passphrase and the encrypted key file:
+    each base64 line of its body (a line short enough to occur by chance
+    is left to the others), the body joined, and its bytes (found in any
+    wrapping, hex and base64 at any alignment)."""
+    lines = sftp_key_body(env["SSHD_KEY_ENC"])
+    out = [text_canary("sftp password", env["SSHD_PASSWORD"]),
+           text_canary("sftp key passphrase", env["SSHD_PASSPHRASE"])]
+    out += [text_canary("sftp key line %d" % (i + 1), l) for i, l in enumerate(lines) if len(l) >= 16]
+    out.append(text_canary("sftp key body", "".join(lines)))
+    out.append(binary_canary("sftp key bytes", base64.b64decode("".join(lines))))
+    return out
+
+
+def sftp_self_test(sshd, canaries):
+    """The search finds the run-time canaries in every form planted in
+    text, and nothing in what is public: the key's public half, the
+    known_hosts files, the host key's fingerprint."""
+    e = sshd.env
+    missed = []
+    for name, s in (("sftp password", e["SSHD_PASSWORD"]), ("sftp key passphrase", e["SSHD_PASSPHRASE"])):
+        raw = s.encode()
+        plants = {"raw": raw, "quote": urllib.parse.quote(s, safe="").encode(),
+                  "json": json.dumps(s).encode(), "hex": binascii.hexlify(raw),
+                  "HEX": binascii.hexlify(raw).upper(),
+                  "double-encoded": urllib.parse.quote(urllib.parse.quote(s, safe=""), safe="").encode(),
+                  "user:password base64": base64.b64encode(("%s:%s" % (e["SSHD_USER"], s)).encode())}
+        for pre in range(3):
+            for enc in (base64.b64encode, base64.urlsafe_b64encode):
+                plants["%s +%d" % (enc.__name__, pre)] = enc(b"p" * pre + raw + b"q" * pre)
+        for kind, v in plants.items():
+            if not search(b"before " + v + b" after", "plant", canaries):
+                missed.append("%s: %s" % (name, kind))
+    key = open(e["SSHD_KEY_ENC"], "rb").read()
+    lines = sftp_key_body(e["SSHD_KEY_ENC"])
+    body = base64.b64decode("".join(lines))
+    plants = {"the key file": key, "the key file in JSON": json.dumps(key.decode()).encode(),
+              "the body on one line": "".join(lines).encode(),
+              "the body rewrapped at 64": b"\r\n".join(
+                  base64.b64encode(body)[i:i + 64] for i in range(0, len(base64.b64encode(body)), 64)),
+              "the key's bytes in hex": binascii.hexlify(body)}
+    plants.update(("key line %d alone" % (i + 1), l.encode()) for i, l in enumerate(lines) if len(l) >= 16)
+    for pre in range(3):
+        plants["the key's bytes base64 +%d" % pre] = base64.b64encode(b"p" * pre + body)
+    for kind, v in plants.items():
+        if not search(b"before " + v + b" after", "plant", canaries):
+            missed.append("sftp key: %s" % kind)
+    clean = []
+    for what, blob in (("the key's public half", open(e["SSHD_KEY_ENC"] + ".pub", "rb").read()),
+                       ("known_hosts", open(e["SSHD_KNOWN_HOSTS"], "rb").read()),
+                       ("hashed known_hosts", open(e["SSHD_KNOWN_HOSTS_HASHED"], "rb").read()),
+                       ("the host key's fingerprint", e["SSHD_FINGERPRINT"].encode())):
+        clean += search(blob, what, canaries)
+    tap(not missed and not clean, "sftp: the search finds the sshd's password, the passphrase and "
+        "the key file in every form planted in text, and nothing in the public key, known_hosts "
+        "or the fingerprint", "\n".join(missed + clean))
+
+
+def sftp_job_text(sshd, known_hosts, auth, log_format):
+    e = sshd.env
+    text = ("[job]\nname = canary\noutput = out\ncredentials = store/creds\nlog_format = %s\n"
+            "deadline = 5m\n\n[source hr]\ntype = sftp\nprofile = munis\nhost = 127.0.0.1\n"
+            "port = %s\nuser = %s\nknown_hosts = %s\npattern = munis_employees_*.csv\ntimeout = 20\n"
+            % (log_format, e["SSHD_PORT"], e["SSHD_USER"], known_hosts))
+    if auth == "password":
+        return text + "password = creds:sftp-password\n"
+    return text + "key = %s\npassphrase = creds:sftp-passphrase\n" % e["SSHD_KEY_ENC"]
+
+
+def sftp_argv(sshd, known_hosts, auth, log_format):
+    """extract-sftp alone, as run-job would run it (stdout kept)."""
+    e = sshd.env
+    argv = [os.path.join(BIN, "extract-sftp"), "--profile", "munis", "--host", "127.0.0.1",
+            "--port", e["SSHD_PORT"], "--user", e["SSHD_USER"], "--known-hosts", known_hosts,
+            "--pattern", "munis_employees_*.csv", "--credentials", "store/creds",
+            "--staging", "staging", "--stats", "stats.json", "--timeout", "20",
+            "--log-format", log_format]
+    if auth == "password":
+        return argv + ["--password", "creds:sftp-password"]
+    return argv + ["--key", e["SSHD_KEY_ENC"], "--passphrase", "creds:sftp-passphrase"]
+
+
+def sftp_scenario(tmp, sshd, canaries, name, auth, expect_exit, stderr_has=(), password=None,
+                  passphrase=None, direct=False, log_format="text", unknown_host=False,
+                  sshd_has=(), sshd_lacks=()):
+    """One extract-sftp run (direct=True) or run-job run of a [source hr]
+    of type sftp, in a fresh job folder whose store holds the password and
+    the passphrase (the right ones unless given). Checks the exit and the
+    messages (stderr_has: texts, or (label, text) for a text that changes
+    from run to run), what sshd logged (sshd_has, sshd_lacks: what was or was not
+    tried on it), and the absence of every canary form in stdout, stderr,
+    every file of the folder (the staging copy and ledger, stats, STATE, the
+    run's files) and /proc."""
+    e = sshd.env
+    work = os.path.join(tmp, name, "job")
+    os.makedirs(os.path.join(work, "store"))
+    k = creds(work, "keygen")
+    s = [creds(work, "set", "sftp-password", stdin=(password or e["SSHD_PASSWORD"]) + "\n"),
+         creds(work, "set", "sftp-passphrase", stdin=(passphrase or e["SSHD_PASSPHRASE"]) + "\n")]
+    if k.returncode or any(x.returncode for x in s):
+        tap(False, "%s: store set up" % name, k.stderr + "".join(x.stderr for x in s))
+        return
+    if name == "sftp-password":
+        store = open(os.path.join(work, "store", "creds"), "rb").read()
+        mode = os.stat(os.path.join(work, "store", "creds")).st_mode & 0o777
+        tap(not search(store, "store/creds", canaries) and mode == 0o600,
+            "sftp: the store holds neither the password nor the passphrase in any form and is mode 600",
+            "mode %o\n%s" % (mode, "\n".join(search(store, "store/creds", canaries))))
+    known_hosts = e["SSHD_KNOWN_HOSTS"]
+    if unknown_host:
+        known_hosts = os.path.join(work, "known_hosts")
+        open(known_hosts, "w").close()
+    with open(os.path.join(work, "d.job"), "w") as f:
+        f.write(sftp_job_text(sshd, known_hosts, auth, log_format))
+    argv = (sftp_argv(sshd, known_hosts, auth, log_format) if direct
+            else [os.path.join(BIN, "run-job"), "d.job"])
+    start = sshd.log_size()
+    p, watch = run(argv, work)
+    out, err = p.stdout, p.stderr
+    detail = "exit %d\n--- stderr\n%s" % (p.returncode, err.decode(errors="replace"))
+    says = [r if isinstance(r, tuple) else (r, r) for r in stderr_has]
+    missing = [r for _, r in says if r.encode() not in err]
+    tap(p.returncode == expect_exit and not missing, "%s: exit %d%s" % (
+        name, expect_exit, ", stderr says " + " / ".join(l for l, _ in says) if says else ""),
+        detail + ("missing: %s\n" % missing if missing else ""))
+    if sshd_has or sshd_lacks:
+        log = sshd.saw(start)
+        absent = [w for w in sshd_has if w not in log]
+        there = [w for w in sshd_lacks if w in log]
+        tap(not absent and not there, "%s: sshd's log shows %s" % (name, "; ".join(
+            ["%r" % w for w in sshd_has] + ["no %r" % w for w in sshd_lacks])),
+            "missing: %s\nthere: %s\n--- sshd.log\n%s" % (absent, there, log))
+    leaks = (search(out, "stdout", canaries) + search(err, "stderr", canaries) +
+             search_tree(work, canaries) + watch.found(canaries))
+    tap(not leaks, "%s: no canary in stdout, stderr, %d files, argv or environment (%d /proc samples)" % (
+        name, sum(len(f) for _, _, f in os.walk(work)), sum(watch.seen.values())), "\n".join(leaks))
+    if expect_exit == 0:
+        tap(watch.seen.get("extract-sftp", 0) > 0,
+            "%s: the extractor's argv was seen in /proc while it ran" % name, "seen: %s" % watch.seen)
+
+
+def sftp_scenarios(tmp):
+    """Password and key logins to a real sshd, good and refused, and an
+    unknown host key, through run-job and extract-sftp alone."""
+    sshd = Sshd(os.path.join(tmp, "sftp-server"))
+    try:
+        if sshd.error:
+            tap(False, "sftp: sshd started (tests/sftp/sshd-env.sh; needs root)", sshd.error)
+            return
+        e = sshd.env
+        canaries = sftp_canaries(e)
+        sftp_self_test(sshd, canaries)
+        # the drop: the fixture, old enough to be settled
+        drop = os.path.join(e["SSHD_HOME"], os.path.basename(DROP))
+        shutil.copyfile(DROP, drop)
+        os.chmod(drop, 0o644)
+        os.utime(drop, (time.time() - 7200,) * 2)
+        login = "%s@127.0.0.1:%s" % (e["SSHD_USER"], e["SSHD_PORT"])
+        read = "%s: %d rows" % (os.path.basename(DROP), DROP_ROWS)
+        user = e["SSHD_USER"]
+        # (1) the password from the store
+        sftp_scenario(tmp, sshd, canaries, "sftp-password", "password", 0, (read,),
+                      sshd_has=("Accepted password for " + user,))
+        sftp_scenario(tmp, sshd, canaries, "sftp-password-extractor", "password", 0, (read,),
+                      direct=True, sshd_has=("Accepted password for " + user,))
+        sftp_scenario(tmp, sshd, canaries, "sftp-password-extractor-json-log", "password", 0,
+                      (read,), direct=True, log_format="json",
+                      sshd_has=("Accepted password for " + user,))
+        # (2) a wrong password stored under the name: sent, refused
+        for name, direct, fmt in (("sftp-wrong-password", False, "text"),
+                                  ("sftp-wrong-password-extractor", True, "text"),
+                                  ("sftp-wrong-password-extractor-json-log", True, "json")):
+            sftp_scenario(tmp, sshd, canaries, name, "password", 2,
+                          (("the login user@127.0.0.1:PORT", login), "refused the password"),
+                          password=SFTP_WRONG_PASSWORD, direct=direct, log_format=fmt,
+                          sshd_has=("Failed password for " + user,), sshd_lacks=("Accepted",))
+        # (3) the encrypted ed25519 key, its passphrase from the store
+        sftp_scenario(tmp, sshd, canaries, "sftp-key-passphrase", "key", 0, (read,),
+                      sshd_has=("Accepted publickey for " + user,))
+        sftp_scenario(tmp, sshd, canaries, "sftp-key-passphrase-extractor-json-log", "key", 0,
+                      (read,), direct=True, log_format="json",
+                      sshd_has=("Accepted publickey for " + user,))
+        for name, direct in (("sftp-wrong-passphrase", False), ("sftp-wrong-passphrase-extractor", True)):
+            sftp_scenario(tmp, sshd, canaries, name, "key", 2, ("does not open the key",),
+                          passphrase=SFTP_WRONG_PASSPHRASE, direct=direct, sshd_lacks=("Accepted",))
+        # (4) an unknown host key, a password configured: refused before
+        # any login, so the password is neither sent nor shown
+        for name, direct, fmt in (("sftp-unknown-host", False, "text"),
+                                  ("sftp-unknown-host-extractor-json-log", True, "json")):
+            sftp_scenario(tmp, sshd, canaries, name, "password", 2,
+                          ("unknown host key", ("the offered fingerprint", e["SSHD_FINGERPRINT"])),
+                          direct=direct,
+                          log_format=fmt, unknown_host=True,
+                          sshd_has=("Connection from 127.0.0.1",),
+                          sshd_lacks=("password", "publickey", "authenticating user", "Accepted"))
+    finally:
+        sshd.close()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="canary.")
     try:
@@ -787,6 +1056,10 @@ def main():
             need_issued={"google assertion": 1},
             also=[("google assertion echoed", assertion),
                   ("google assertion echoed signature", assertion.rsplit(".", 1)[-1])])
+
+        # file drops over SFTP from a real sshd: the password, the key's
+        # passphrase and the key file
+        sftp_scenarios(tmp)
     finally:
         if "--keep" in sys.argv:
             print("# kept " + tmp)

@@ -3,6 +3,8 @@
 # use of uninitialised memory, no definite leak. Run by tests/run-all on the
 # plain build (valgrind cannot run sanitizer builds).
 
+load ../sftp/sshd
+
 VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 
 setup_file() {
@@ -110,4 +112,38 @@ teardown_file() {
 	printf 'x' >>"$S"
 	run $VG "$ROSTER_BIN/creds" --file "$S" check
 	[ "$status" -eq 2 ]
+}
+
+@test "extract-sftp is clean under valgrind: SFTP with a password from the store, then normalize" {
+	local fx="$BATS_TEST_DIRNAME/../../fixtures/drops"
+	sshd_start "$T/sshd"
+	cp "$fx/munis/munis_employees_20261128.csv" "$SSHD_HOME/"
+	touch -d '2 hours ago' "$SSHD_HOME/munis_employees_20261128.csv"
+	printf '%s' "$SSHD_PASSWORD" | "$ROSTER_BIN/creds" --file "$T/creds" set sftp-pw
+	local rc=0
+	$VG "$ROSTER_BIN/extract-sftp" --profile munis --host 127.0.0.1 --port "$SSHD_PORT" \
+		--user "$SSHD_USER" --known-hosts "$SSHD_KNOWN_HOSTS" --password creds:sftp-pw \
+		--credentials "$T/creds" --staging "$T/sftp-staging" --timeout 60 \
+		>"$T/munis.ndjson" || rc=$?
+	sshd_stop
+	[ "$rc" -eq 0 ]
+	[ "$(grep -c '"type":"RECORD"' "$T/munis.ndjson")" -eq 14 ]
+	$VG "$ROSTER_BIN/normalize" --status-codes 'A=active; T=inactive' <"$T/munis.ndjson" >/dev/null
+}
+
+@test "extract-sftp --local is clean under valgrind: Aesop daily files folded, twice" {
+	local fx="$BATS_TEST_DIRNAME/../../fixtures/drops/frontline"
+	mkdir -p "$T/aesop"
+	cp "$fx/11-23-2026.txt" "$T/aesop/"
+	$VG "$ROSTER_BIN/extract-sftp" --profile aesop --local "$T/aesop" --take all --settle 0 \
+		--staging "$T/aesop-staging" >"$T/a1.ndjson"
+	cp "$fx/11-24-2026.txt" "$T/aesop/"
+	$VG "$ROSTER_BIN/extract-sftp" --profile aesop --local "$T/aesop" --take all --settle 0 \
+		--staging "$T/aesop-staging" >"$T/a2.ndjson"
+	# five days posted, then Moreau's (1056) cancelled and two more posted
+	[ "$(grep -c '"type":"RECORD"' "$T/a1.ndjson")" -eq 5 ]
+	[ "$(grep -c '"type":"RECORD"' "$T/a2.ndjson")" -eq 6 ]
+	grep -q '"EmployeeExternalId":"1056"' "$T/a1.ndjson"
+	! grep -q '"EmployeeExternalId":"1056"' "$T/a2.ndjson"
+	$VG "$ROSTER_BIN/normalize" <"$T/a2.ndjson" >/dev/null
 }
