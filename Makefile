@@ -84,7 +84,7 @@ demo: deps
 	BUILD=$(BUILD) sh pipelines/demo.sh
 
 bench: all
-	BUILD=$(BUILD) sh bench/run.sh
+	BUILD=$(BUILD) sh bench/run.sh && BUILD=$(BUILD) sh bench/drops.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5

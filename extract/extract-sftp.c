@@ -15,8 +15,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The profiles whose files are increments, "aesop, frontline". */
+static void increment_profiles(char *out, size_t n)
+{
+	size_t l = 0;
+	out[0] = 0;
+	for (int i = 0; drop_profiles[i] && l < n; i++)
+		if (drop_profiles[i]->increments)
+			l += (size_t)snprintf(out + l, n - l, "%s%s", l ? ", " : "",
+					      drop_profiles[i]->name);
+}
+
 static void usage(FILE *f)
 {
+	char incr[200];
+	increment_profiles(incr, sizeof incr);
 	fprintf(f,
 		"usage: extract-sftp --profile NAME --host HOST [--user USER] --known-hosts FILE\n"
 		"         (--key FILE [--passphrase creds:NAME] | --password creds:NAME)\n"
@@ -44,14 +57,17 @@ static void usage(FILE *f)
 		"  --local PATH             a local file or folder instead of SFTP (no network)\n"
 		"  --folder DIR             the remote folder (default .)\n"
 		"  --pattern GLOB           the files to take (default: the profile's file names)\n"
-		"  --take newest|all        newest: the newest matching file (by a date in its\n"
-		"                           name, else its time); all: every file not yet taken,\n"
-		"                           oldest first, added up in a fold (single-file\n"
-		"                           profiles; default newest)\n"
+		"  --take newest|all        newest (default): the newest matching file (by a date\n"
+		"                           in its name, else its time). all: every file not yet\n"
+		"                           taken, oldest first, added up in a fold; only for\n"
+		"                           profiles whose files are increments (%s);\n"
+		"                           no file and no fold yet fails the stream\n"
 		"  --settle SECONDS         a file changed less than SECONDS ago is looked at again\n"
 		"                           after SECONDS and taken only if unchanged (default 60)\n"
 		"  --marker NAME            instead: take a file only when NAME exists (a glob, or\n"
-		"                           a name where {name} is the file's: \"{name}.done\")\n"
+		"                           a name where {name} is the file's: \"{name}.done\");\n"
+		"                           the marker must be at least as new as the file (an\n"
+		"                           older one was left before the file was rewritten)\n"
 		"  --staging DIR            staged copies, ledger.jsonl and folds (required with\n"
 		"                           SFTP and with --take all)\n"
 		"  --reprocess              ignore the ledger: take the files again\n"
@@ -61,11 +77,18 @@ static void usage(FILE *f)
 		"  --delimiter D            auto (default), \",\", \"|\", tab, \";\" or fixed\n"
 		EXTRACT_COMMON_HELP
 		"  --help                   this text\n\n"
+		"Bundles: a stream is complete only when every required file feeding it was\n"
+		"read; a missing required file fails its stream, a missing optional one is\n"
+		"left out. OneRoster's manifest.csv decides instead: absent is not read, bulk\n"
+		"is a whole snapshot, delta is changes only: its stream's records are sent\n"
+		"without ACTIVATE_VERSION (status \"changes\", not marked complete; later\n"
+		"stages keep what they have), and exit 0.\n\n"
 		"Example:\n"
 		"  extract-sftp --profile munis --host sftp.mapleridge.example --user hr-export \\\n"
 		"    --known-hosts known_hosts --key id_ed25519 --folder outgoing \\\n"
 		"    --pattern 'munis_employees_*.csv' --credentials creds \\\n"
-		"    --staging state/munis > raw.ndjson\n\n" EXIT_CODES_HELP);
+		"    --staging state/munis > raw.ndjson\n\n" EXIT_CODES_HELP,
+		incr);
 }
 
 enum {

@@ -1,9 +1,11 @@
 /* The drop engine: reads a file by its profile (lib/drop.h). The
  * profiles are tables (lib/drop_<vendor>.c); everything that is not a
  * table lives here: header matching, value conversion, fold keys,
- * fixed-width cutting, trailers and the note for the run report. */
+ * multi-day records into school days, fixed-width cutting, trailers and
+ * the note for the run report. */
 #include "drop.h"
 #include "buf.h"
+#include "civil.h"
 #include "jsonw.h"
 #include "log.h"
 
@@ -176,13 +178,6 @@ static int digits(const char *s, size_t n, int *out)
 	return 0;
 }
 
-static int days_in(int y, int m)
-{
-	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return m == 2 && leap ? 29 : d[m - 1];
-}
-
 /* 0 and "YYYY-MM-DD" in out; 1 for an all-zero date (HR systems write
  * 00000000 for "no date"); -1 when it is not a date. */
 static int conv_date(const char *s, size_t n, char out[32])
@@ -207,7 +202,7 @@ static int conv_date(const char *s, size_t n, char out[32])
 		if (!y && !m && !d)
 			return 1;
 	}
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in(y, m))
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > civil_month_days(y, m))
 		return -1;
 	snprintf(out, 32, "%04d-%02d-%02d", y, m, d);
 	return 0;
@@ -509,6 +504,46 @@ static int set_path(cJSON *root, const char *path, cJSON *item)
 	}
 }
 
+/* ---- keys seen in one file (replacements are counted for the note) ---- */
+
+struct seen {
+	char *key; /* NULL: a free slot */
+	size_t keylen;
+	long line;
+	int live;  /* 0 once a later row cancelled it */
+};
+
+static size_t key_hash(const char *s, size_t n)
+{
+	size_t h = 1469598103934665603u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+/* ---- school days ---- */
+
+/* The most days one record may span: longer is a typo, not a leave. */
+#define MAXSPAN 366
+
+/* The item at a dotted path of root, or NULL; *parent and seg (the last
+ * segment) for replacing it. */
+static cJSON *item_at(cJSON *root, const char *path, cJSON **parent, char seg[128])
+{
+	cJSON *o = root;
+	for (const char *p = path;;) {
+		size_t w = strcspn(p, ".");
+		snprintf(seg, 128, "%.*s", (int)w, p);
+		cJSON *c = cJSON_GetObjectItemCaseSensitive(o, seg);
+		if (!p[w] || !c) {
+			*parent = o;
+			return c;
+		}
+		o = c;
+		p += w + 1;
+	}
+}
+
 /* ---- reading ---- */
 
 enum { COL_USED, COL_UNKNOWN, COL_SENSITIVE, COL_EXTRA };
@@ -530,6 +565,11 @@ struct reader {
 	size_t *cp;      /* fixed width: byte offset of each code point of the line */
 	size_t cpn;
 	struct buf key, txt, unknown, sens;
+	struct seen *seen; /* the keys of this file so far (open addressing) */
+	size_t nseen, capseen;
+	long replaced;     /* rows whose key an earlier row of the file had */
+	long unmatched;    /* cancellations with no identifying key part */
+	long expanded, expanded_days; /* multi-day rows, the day records they gave */
 };
 
 static int oom(struct reader *r)
@@ -545,6 +585,212 @@ static void col_name(const struct reader *r, int i, char *out, size_t n)
 		snprintf(out, n, "%s", r->hdr[r->at[i]]);
 	else
 		first_name(r->f->cols[i].headers, out, n);
+}
+
+/* The key parts before the first date key column say whose record it is
+ * (every part, when no key column is a date); the parts after it only
+ * tell records of one person and day apart (Aesop's shift). */
+static int identifying(const struct drop_file *f, int i)
+{
+	for (int j = 0; j < i; j++)
+		if ((f->cols[j].flags & DC_KEY) && f->cols[j].type == DT_DATE)
+			return 0;
+	return f->cols[i].type != DT_DATE;
+}
+
+/* The fold key of the row into r->key: the DC_KEY parts in column order
+ * joined by '\x1f', a DC_KEY_ALT column standing in for the part before
+ * it when that one is empty; day, when given, in place of the value of
+ * the date_path column. *ident: whether an identifying part is
+ * non-empty. The number of parts, or -1 (out of memory). */
+static int make_key(struct reader *r, const size_t *koff, const unsigned char *has,
+		    const char *day, int *ident)
+{
+	const struct drop_file *f = r->f;
+	int nkey = 0, last_empty = 0;
+	size_t last_at = 0;
+	*ident = 0;
+	buf_reset(&r->key);
+	for (int i = 0; i < r->ncols; i++) {
+		const struct drop_col *c = &f->cols[i];
+		if (!(c->flags & DC_KEY) || (c->flags & DC_SENSITIVE))
+			continue;
+		const char *part = has[i] ? r->txt.data + koff[i] : "";
+		if (day && c->type == DT_DATE && c->path && f->date_path &&
+		    !strcmp(c->path, f->date_path))
+			part = day;
+		if (*part && identifying(f, i))
+			*ident = 1;
+		if (c->flags & DC_KEY_ALT) {
+			if (nkey && last_empty) {
+				r->key.len = last_at;
+				if (r->key.data)
+					r->key.data[last_at] = 0;
+				if (buf_adds(&r->key, part))
+					return -1;
+				last_empty = !*part;
+			}
+			continue;
+		}
+		if (nkey++ && buf_addc(&r->key, '\x1f'))
+			return -1;
+		last_at = r->key.len;
+		if (buf_adds(&r->key, part))
+			return -1;
+		last_empty = !*part;
+	}
+	return nkey;
+}
+
+/* "Staff Id" or "Confirmation # or Employee External ID 01": the
+ * identifying key columns, for messages. */
+static void ident_names(const struct reader *r, char *out, size_t n)
+{
+	char name[128];
+	size_t k = 0;
+	out[0] = 0;
+	for (int i = 0; i < r->ncols && k + 1 < n; i++) {
+		const struct drop_col *c = &r->f->cols[i];
+		if (!(c->flags & DC_KEY) || (c->flags & DC_SENSITIVE) || !identifying(r->f, i))
+			continue;
+		col_name(r, i, name, sizeof name);
+		int w = snprintf(out + k, n - k, "%s'%s'", k ? " or " : "", name);
+		if (w < 0 || (size_t)w >= n - k)
+			break;
+		k += (size_t)w;
+	}
+}
+
+/* Notes the key of a record handed to the sink: a data row whose key a
+ * live earlier row of this file has replaces that row (counted, as two
+ * postings of one key in one file are worth a look); a cancellation ends
+ * the key. 0, or -1 (out of memory). */
+static int note_key(struct reader *r, const char *key, size_t n, int cancel, long line)
+{
+	if (2 * (r->nseen + 1) > r->capseen) {
+		size_t cap = r->capseen ? r->capseen * 2 : 1024;
+		struct seen *v = calloc(cap, sizeof *v);
+		if (!v)
+			return -1;
+		for (size_t i = 0; i < r->capseen; i++) {
+			if (!r->seen[i].key)
+				continue;
+			size_t h = key_hash(r->seen[i].key, r->seen[i].keylen) & (cap - 1);
+			while (v[h].key)
+				h = (h + 1) & (cap - 1);
+			v[h] = r->seen[i];
+		}
+		free(r->seen);
+		r->seen = v;
+		r->capseen = cap;
+	}
+	size_t h = key_hash(key, n) & (r->capseen - 1);
+	while (r->seen[h].key && (r->seen[h].keylen != n || memcmp(r->seen[h].key, key, n)))
+		h = (h + 1) & (r->capseen - 1);
+	struct seen *e = &r->seen[h];
+	if (!e->key) {
+		if (!(e->key = malloc(n + 1)))
+			return -1;
+		memcpy(e->key, key, n);
+		e->key[n] = 0;
+		e->keylen = n;
+		r->nseen++;
+	} else if (e->live && !cancel) {
+		r->replaced++;
+		log_info("%s:%ld: the same key as line %ld: this row replaces that one", r->shown,
+			 line, e->line);
+	}
+	e->live = !cancel;
+	e->line = line;
+	return 0;
+}
+
+/* How many school days the row spans (f->days_path): 1 when it is one
+ * day or less (or cannot be expanded: warned). Else *z0 is its first
+ * day (days since 1970), full the Days text of a whole day and last that
+ * of the last day ("" when it is whole too), with the digits given ("3.0"
+ * -> "1.0" ... "1.0"; "2.5" -> "1.0", "1.0", "0.5"). */
+static int span_of(struct reader *r, cJSON *obj, long line, long *z0, char full[32],
+		   char last[32])
+{
+	const struct drop_file *f = r->f;
+	cJSON *par;
+	char seg[128];
+	cJSON *dn = item_at(obj, f->days_path, &par, seg);
+	if (!dn || !cJSON_IsRaw(dn) || !dn->valuestring || dn->valuestring[0] == '-')
+		return 1;
+	const char *t = dn->valuestring, *dot = strchr(t, '.');
+	size_t il = dot ? (size_t)(dot - t) : strlen(t);
+	const char *fr = dot ? dot + 1 : "";
+	size_t fl = strlen(fr);
+	long whole = 0;
+	int frac = 0;
+	for (size_t i = 0; i < il && whole <= MAXSPAN; i++)
+		whole = whole * 10 + (t[i] - '0');
+	for (size_t i = 0; i < fl; i++)
+		frac |= fr[i] != '0';
+	long n = whole + frac;
+	if (n < 2)
+		return 1;
+	char shown[48];
+	if (n > MAXSPAN || fl > 20) {
+		shown_value(t, strlen(t), shown);
+		log_warn("%s:%ld: %s %s is more days than one record can span (%d at most); kept as "
+			 "one record, not expanded",
+			 r->shown, line, f->days_path, shown, MAXSPAN);
+		return 1;
+	}
+	cJSON *dt = item_at(obj, f->date_path, &par, seg);
+	long y;
+	int m, d;
+	if (!dt || !cJSON_IsString(dt) || sscanf(dt->valuestring, "%4ld-%2d-%2d", &y, &m, &d) != 3) {
+		log_warn("%s:%ld: %s days but no %s: kept as one record, not expanded", r->shown,
+			 line, t, f->date_path);
+		return 1;
+	}
+	*z0 = civil_to_days(y, m, d);
+	snprintf(full, 32, "1%s%.*s", fl ? "." : "", (int)fl, "00000000000000000000");
+	if (frac)
+		snprintf(last, 32, "0.%s", fr);
+	else
+		last[0] = 0;
+	return (int)n;
+}
+
+/* One record of the row (a day of it when it spans several) to the sink. */
+static int hand_over(struct reader *r, cJSON *obj, const char *key, size_t keylen, int cancel,
+		     long line)
+{
+	char *json = cJSON_PrintUnformatted(obj);
+	if (!json)
+		return oom(r);
+	/* Counting repeated keys holds every key of the file: done for daily
+	 * increments (a day's absences), not for whole snapshots, whose
+	 * reading must not grow with the file. */
+	if (key && r->p->increments && note_key(r, key, keylen, cancel, line)) {
+		free(json);
+		return oom(r);
+	}
+	int rc = r->s->record(r->s->ctx, r->f, key, keylen, cancel, json, strlen(json), r->e);
+	free(json);
+	if (!rc) {
+		r->st->records++;
+		r->st->cancels += cancel;
+	}
+	return rc;
+}
+
+/* Puts a new value at an existing path of obj (a day's date and Days). */
+static int replace_at(cJSON *obj, const char *path, cJSON *v)
+{
+	cJSON *par;
+	char seg[128];
+	if (!v || !item_at(obj, path, &par, seg) ||
+	    !cJSON_ReplaceItemInObjectCaseSensitive(par, seg, v)) {
+		cJSON_Delete(v);
+		return -1;
+	}
+	return 0;
 }
 
 /* One data row, its values in r->val: to a record, a dropped row or a
@@ -625,43 +871,54 @@ static int emit_row(struct reader *r, long line)
 		if (!item || set_path(obj, k->path, item))
 			goto nomem;
 	}
-	/* the fold key: DC_KEY parts in column order; a DC_KEY_ALT column
-	 * stands in for the key part before it when that one is empty */
-	int nkey = 0, last_empty = 0;
-	size_t last_at = 0;
-	buf_reset(&r->key);
-	for (int i = 0; i < r->ncols; i++) {
-		const struct drop_col *c = &f->cols[i];
-		if (!(c->flags & DC_KEY) || (c->flags & DC_SENSITIVE))
-			continue;
-		const char *part = has[i] ? r->txt.data + koff[i] : "";
-		if (c->flags & DC_KEY_ALT) {
-			if (nkey && last_empty) {
-				r->key.len = last_at;
-				if (r->key.data)
-					r->key.data[last_at] = 0;
-				if (buf_adds(&r->key, part))
-					goto nomem;
-				last_empty = !*part;
-			}
-			continue;
-		}
-		if (nkey++ && buf_addc(&r->key, '\x1f'))
-			goto nomem;
-		last_at = r->key.len;
-		if (buf_adds(&r->key, part))
-			goto nomem;
-		last_empty = !*part;
-	}
-	char *json = cJSON_PrintUnformatted(obj);
-	if (!json)
+	/* A cancellation must name whose record it removes: with no
+	 * identifying key part (an Aesop vacancy: no staff id) it would
+	 * match nothing or, worse, every vacancy of the day. */
+	int ident, nkey = make_key(r, koff, has, NULL, &ident);
+	if (nkey < 0)
 		goto nomem;
-	rc = r->s->record(r->s->ctx, f, nkey ? (r->key.data ? r->key.data : "") : NULL,
-			  nkey ? r->key.len : 0, cancel, json, strlen(json), r->e);
-	free(json);
-	if (!rc) {
-		r->st->records++;
-		r->st->cancels += cancel;
+	if (cancel && !ident) {
+		char names[256];
+		ident_names(r, names, sizeof names);
+		log_warn("%s:%ld: a cancellation with no %s: it cannot be matched to an earlier "
+			 "record; ignored",
+			 r->shown, line, names[0] ? names : "key");
+		r->unmatched++;
+		rc = 0;
+		goto out;
+	}
+	/* A record with no identifying key part is no one's record to
+	 * replace: it goes on with no key (appended, never folded), so the
+	 * vacancies of a day stay apart. */
+	if (!ident)
+		nkey = 0;
+	/* A record spanning several days is one record per school day, each
+	 * with its own date, Days and key, so that a later cancellation of
+	 * one day removes that day only. */
+	long z = 0;
+	char full[32], last[32];
+	int ndays = f->days_path && f->date_path ? span_of(r, obj, line, &z, full, last) : 1;
+	if (ndays > 1) {
+		r->expanded++;
+		r->expanded_days += ndays;
+	}
+	for (int d = 0; d < ndays; d++) {
+		char day[32];
+		if (ndays > 1) {
+			/* the first day is the date given, even a weekend's */
+			while (d && (z++, civil_weekend(z)))
+				;
+			civil_format(z, day);
+			const char *dt = d == ndays - 1 && last[0] ? last : full;
+			if (replace_at(obj, f->date_path, cJSON_CreateString(day)) ||
+			    replace_at(obj, f->days_path, cJSON_CreateRaw(dt)))
+				goto nomem;
+			if (nkey && make_key(r, koff, has, day, &ident) < 0)
+				goto nomem;
+		}
+		const char *key = nkey ? (r->key.data ? r->key.data : "") : NULL;
+		if ((rc = hand_over(r, obj, key, nkey ? r->key.len : 0, cancel, line)))
+			goto out;
 	}
 	goto out;
 nomem:
@@ -927,6 +1184,17 @@ static void make_note(struct reader *r)
 		add_note(note, n, st->rows_dropped, "row", "rows", " dropped (bad required values)");
 	if (st->fields_dropped)
 		add_note(note, n, st->fields_dropped, "field", "fields", " dropped");
+	if (r->expanded) {
+		add_note(note, n, r->expanded, "multi-day row", "multi-day rows", " expanded into ");
+		add_note(note + strlen(note), n - strlen(note), r->expanded_days, "school day",
+			 "school days", "");
+	}
+	if (r->replaced)
+		add_note(note, n, r->replaced, "row", "rows",
+			 " replaced an earlier row of the file with the same key");
+	if (r->unmatched)
+		add_note(note, n, r->unmatched, "cancellation", "cancellations",
+			 " with no key that could not be matched (ignored)");
 	if (st->unknown_columns) {
 		add_note(note, n, st->unknown_columns, "unknown column", "unknown columns", ": ");
 		size_t k = strlen(note);
@@ -1030,6 +1298,9 @@ out:
 	buf_free(&r.txt);
 	buf_free(&r.unknown);
 	buf_free(&r.sens);
+	for (size_t i = 0; i < r.capseen; i++)
+		free(r.seen[i].key);
+	free(r.seen);
 	return rc;
 }
 

@@ -71,6 +71,16 @@ struct drop_file {
 	int min_len;
 	const char *trailer;
 	int trailer_start, trailer_end;
+	/* A bundle may lack this file (its stream, when no other file feeds
+	 * it, is left out). 0: the file is required, and a drop without it
+	 * fails the stream it feeds. */
+	int optional;
+	/* Each record spans DT_NUM days (the column at path days_path) from
+	 * the DT_DATE at date_path: the engine hands one record per school
+	 * day (Monday to Friday) to the sink, each with its own date, Days 1
+	 * (the fraction on a last partial day) and its own fold key, so a
+	 * later cancellation of one day removes that day only. NULL: no. */
+	const char *days_path, *date_path;
 };
 struct drop_profile {
 	const char *name;  /* "munis", "munis-fixed", "frontline", "aesop", "clever", "oneroster", "sds" */
@@ -79,6 +89,10 @@ struct drop_profile {
 	/* Bundles: a file that says which others to read (OneRoster's
 	 * manifest.csv), or NULL. */
 	const char *manifest;
+	/* Its files are increments (one day's absences), folded together with
+	 * --take all; 0: each file is a whole snapshot, and --take all (which
+	 * would keep people a newer snapshot dropped) is refused. */
+	int increments;
 };
 /* Every profile (lib/drop.c lists them), ended by NULL. */
 extern const struct drop_profile *const drop_profiles[];
@@ -93,9 +107,11 @@ struct drop_opts {
 struct drop_sink {
 	void *ctx;
 	/* One record of f's stream: key (DC_KEY values joined by '\x1f', or
-	 * NULL when the file has no key columns), cancel (1 when a DC_CANCEL
-	 * column is true: the record is not data, it removes key), the JSON
-	 * object. 0, or -1 to stop (the sink filled e). */
+	 * NULL when the file has no key columns or every part that says who
+	 * (the key columns before the first date) is empty: a vacancy is
+	 * never folded into another), cancel (1 when a DC_CANCEL column is
+	 * true: the record is not data, it removes key; a cancellation with
+	 * no key is not passed on), the JSON object. 0, or -1 to stop (the sink filled e). */
 	int (*record)(void *ctx, const struct drop_file *f, const char *key, size_t keylen,
 		      int cancel, const char *json, size_t len, struct rt_err *e);
 };

@@ -158,21 +158,24 @@ static const struct drop_col enrollments[] = {
 };
 
 /* (School_id is required, so every user has its role object.) */
-#define DFILE(n, s, k, c) {n, s, k, c, NULL, NULL, 0, 0, NULL, 0, 0}
+/* opt: the bundle may lack the file (staff.csv: districts without staff
+ * accounts leave it out); the others are required. */
+#define DFILE(n, s, k, c, opt) {.name = n, .stream = s, .keys = k, .cols = c, .optional = opt}
 
 static const struct drop_file files[] = {
-	DFILE("schools.csv", "clever_schools", k_id, schools),
-	DFILE("students.csv", "clever_users", k_id, students),
-	DFILE("teachers.csv", "clever_users", k_id, teachers),
-	DFILE("staff.csv", "clever_users", k_id, staff),
-	DFILE("sections.csv", "clever_sections", k_id, sections),
-	DFILE("enrollments.csv", "clever_enrollments", k_enroll, enrollments),
-	DFILE(NULL, NULL, NULL, NULL),
+	DFILE("schools.csv", "clever_schools", k_id, schools, 0),
+	DFILE("students.csv", "clever_users", k_id, students, 0),
+	DFILE("teachers.csv", "clever_users", k_id, teachers, 0),
+	DFILE("staff.csv", "clever_users", k_id, staff, 1),
+	DFILE("sections.csv", "clever_sections", k_id, sections, 0),
+	DFILE("enrollments.csv", "clever_enrollments", k_enroll, enrollments, 0),
+	{.name = NULL},
 };
 
 const struct drop_profile drop_clever = {
-	"clever",
-	"Clever SFTP CSVs: schools, students, teachers, staff, sections, enrollments",
-	files,
-	NULL,
+	.name = "clever",
+	.about = "Clever SFTP CSVs: schools, students, teachers, staff, sections, enrollments",
+	.files = files,
+	.manifest = NULL,
+	.increments = 0,
 };

@@ -6,7 +6,9 @@
  * record per absence day. A Deleted/Cancel row is a cancellation of its
  * fold key: ConfirmationNumber+AbsenceDate, or EmployeeExternalId+
  * AbsenceDate when there is no confirmation number (the Aesop file never
- * has one). */
+ * has one; its key adds the shift). A row with neither (a vacancy) has
+ * no key: it is kept as it is, and a cancellation of it cannot be
+ * matched (warned, counted in the note). */
 #include "drop.h"
 
 #include <stddef.h>
@@ -40,11 +42,19 @@ static const struct drop_col report_cols[] = {
 	{NULL, NULL, DT_STR, 0, 0, 0},
 };
 
-/* The Aesop File Layout, exactly as the reference gives it. */
+/* The Aesop File Layout, exactly as the reference gives it. The fold
+ * key is Staff Id + Absence Date + Shift Description, so the AM and the
+ * PM half of one person's day are two records. The shift comes after
+ * the date: it tells a person's records of a day apart but names no one,
+ * so a vacancy (no Staff Id) has no key and every vacancy is kept. A
+ * cancellation is the posting sent again with Cancel Y (reference 5.3),
+ * so its shift is the posting's: "Full Day" does not cancel a "Half Day
+ * AM" posting. Shift Number of Days above 1 is expanded by the engine
+ * into one record per school day (days_path, date_path). */
 static const struct drop_col aesop_cols[] = {
 	{"Staff Id", "EmployeeExternalId", DT_STR, DC_KEY, 8, 17},
 	{"Absence Date", "AbsenceDate", DT_DATE, DC_REQUIRED | DC_KEY, 312, 320},
-	{"Shift Description", "Duration", DT_STR, 0, 349, 379},
+	{"Shift Description", "Duration", DT_STR, DC_KEY, 349, 379},
 	{"Shift Number of Days", "Days", DT_NUM, 0, 379, 382},
 	{"Sub Staff Id", "SubstituteExternalId", DT_STR, 0, 165, 176},
 	{"Sub First Name", "SubstituteFirstName", DT_STR, 0, 176, 206},
@@ -67,13 +77,23 @@ static const struct drop_file aesop_files[] = {
 	 .keys = absence_keys,
 	 .cols = aesop_cols,
 	 .fixed = 1,
-	 .min_len = 1085},
+	 .min_len = 1085,
+	 .days_path = "Days",
+	 .date_path = "AbsenceDate"},
 	{.name = NULL},
 };
 
+/* Both are increments: each file is one day's absences, folded together
+ * with --take all. */
 const struct drop_profile drop_frontline = {
-	"frontline", "Frontline Absence Management Report Writer CSV (absence days)",
-	report_files, NULL};
+	.name = "frontline",
+	.about = "Frontline Absence Management Report Writer CSV (absence days)",
+	.files = report_files,
+	.increments = 1,
+};
 const struct drop_profile drop_aesop = {
-	"aesop", "Frontline/Aesop legacy fixed-width daily absence file (M-D-YYYY.txt)",
-	aesop_files, NULL};
+	.name = "aesop",
+	.about = "Frontline/Aesop legacy fixed-width daily absence file (M-D-YYYY.txt)",
+	.files = aesop_files,
+	.increments = 1,
+};

@@ -107,9 +107,16 @@ static const struct drop_file fixed_files[] = {
 	{.name = NULL},
 };
 
+/* Each file is a whole snapshot of the employees: increments 0. */
 const struct drop_profile drop_munis = {
-	"munis", "Tyler Munis HR employee extract: CSV with a header, comma or pipe", csv_files,
-	NULL};
+	.name = "munis",
+	.about = "Tyler Munis HR employee extract: CSV with a header, comma or pipe",
+	.files = csv_files,
+	.increments = 0,
+};
 const struct drop_profile drop_munis_fixed = {
-	"munis-fixed", "Tyler Munis HR employee extract: fixed width with a TRL count trailer",
-	fixed_files, NULL};
+	.name = "munis-fixed",
+	.about = "Tyler Munis HR employee extract: fixed width with a TRL count trailer",
+	.files = fixed_files,
+	.increments = 0,
+};

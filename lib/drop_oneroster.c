@@ -109,7 +109,10 @@ static const struct drop_col enrollments[] = {
 	END,
 };
 
-#define DFILE(n, s, c, x) {n, s, k_sourced, c, NULL, x, 0, 0, NULL, 0, 0}
+/* Every file is optional here: manifest.csv says which the bundle has
+ * (absent: not read; bulk or delta: read, and missing fails its stream). */
+#define DFILE(n, s, c, x)                                                                  \
+	{.name = n, .stream = s, .keys = k_sourced, .cols = c, .extra_prefix = x, .optional = 1}
 
 /* Emitted with what others refer to first: orgs, sessions, courses,
  * classes, users, enrollments. */
@@ -120,13 +123,14 @@ static const struct drop_file files[] = {
 	DFILE("classes.csv", "oneroster_classes", classes, NULL),
 	DFILE("users.csv", "oneroster_users", users, NULL),
 	DFILE("enrollments.csv", "oneroster_enrollments", enrollments, NULL),
-	{NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0},
+	{.name = NULL},
 };
 
 const struct drop_profile drop_oneroster = {
-	"oneroster",
-	"OneRoster 1.1 CSV bundle (manifest.csv): orgs, academicSessions, courses, classes, "
+	.name = "oneroster",
+	.about = "OneRoster 1.1 CSV bundle (manifest.csv): orgs, academicSessions, courses, classes, "
 	"users, enrollments",
-	files,
-	"manifest.csv",
+	.files = files,
+	.manifest = "manifest.csv",
+	.increments = 0,
 };

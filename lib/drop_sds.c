@@ -87,23 +87,25 @@ static const struct drop_col enrollments[] = {
 	KEY("classSourcedId"), KEY("userSourcedId"), REQ("role"), END,
 };
 
-#define DFILE(n, s, k, c) {n, s, k, c, NULL, NULL, 0, 0, NULL, 0, 0}
+/* opt: SDS needs orgs, users and roles; a bundle may leave the others out. */
+#define DFILE(n, s, k, c, opt) {.name = n, .stream = s, .keys = k, .cols = c, .optional = opt}
 
 static const struct drop_file files[] = {
-	DFILE("orgs.csv", "sds_orgs", k_sourced, orgs),
-	DFILE("roles.csv", "sds_roles", k_roles, roles),
-	DFILE("users.csv", "sds_users", k_sourced, users),
-	DFILE("academicSessions.csv", "sds_academic_sessions", k_sourced, academic_sessions),
-	DFILE("courses.csv", "sds_courses", k_sourced, courses),
-	DFILE("classes.csv", "sds_classes", k_sourced, classes),
-	DFILE("enrollments.csv", "sds_enrollments", k_enroll, enrollments),
-	DFILE(NULL, NULL, NULL, NULL),
+	DFILE("orgs.csv", "sds_orgs", k_sourced, orgs, 0),
+	DFILE("roles.csv", "sds_roles", k_roles, roles, 0),
+	DFILE("users.csv", "sds_users", k_sourced, users, 0),
+	DFILE("academicSessions.csv", "sds_academic_sessions", k_sourced, academic_sessions, 1),
+	DFILE("courses.csv", "sds_courses", k_sourced, courses, 1),
+	DFILE("classes.csv", "sds_classes", k_sourced, classes, 1),
+	DFILE("enrollments.csv", "sds_enrollments", k_enroll, enrollments, 1),
+	{.name = NULL},
 };
 
 const struct drop_profile drop_sds = {
-	"sds",
-	"Microsoft School Data Sync v2.1 CSVs: orgs, roles, users, academicSessions, courses, "
+	.name = "sds",
+	.about = "Microsoft School Data Sync v2.1 CSVs: orgs, roles, users, academicSessions, courses, "
 	"classes, enrollments",
-	files,
-	NULL,
+	.files = files,
+	.manifest = NULL,
+	.increments = 0,
 };

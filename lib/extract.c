@@ -164,7 +164,7 @@ static const char raw_schema[] = "{\"type\":\"object\",\"additionalProperties\":
 
 static const char *status_name(int done)
 {
-	return done > 0 ? "complete" : done < 0 ? "failed" : "incomplete";
+	return done == 2 ? "changes" : done > 0 ? "complete" : done < 0 ? "failed" : "incomplete";
 }
 
 static void write_state(struct extract_run *r)
@@ -248,6 +248,19 @@ void extract_stream_end(struct extract_run *r, const struct rt_err *e)
 		log_info("%s: %s complete: %ld records, %ld requests", r->source, s->name,
 			 s->records, s->stats.requests);
 	}
+	write_state(r);
+	r->cur = NULL;
+}
+
+void extract_stream_end_changes(struct extract_run *r, const char *why)
+{
+	struct extract_stream *s = r->cur;
+	if (!s)
+		return;
+	close_stats(r, s);
+	s->done = 2;
+	log_info("%s: %s read: %ld records, not marked complete: %s", r->source, s->name,
+		 s->records, why);
 	write_state(r);
 	r->cur = NULL;
 }

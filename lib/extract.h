@@ -75,7 +75,8 @@ char *extract_secret(const struct extract_opts *o, const char *ref, const char *
 
 struct extract_stream {
 	char name[64];
-	int done;     /* 1 complete, -1 failed, 0 not finished */
+	int done;     /* 1 complete, 2 changes only (read completely, not a
+			 whole snapshot), -1 failed, 0 not finished */
 	long records;
 	struct fetch_stats before, stats;
 	struct rt_err err;
@@ -111,6 +112,12 @@ int extract_record(struct extract_run *r, const char *json, size_t len);
 /* Ends the current stream: e == NULL means complete (ACTIVATE_VERSION);
  * otherwise failed with e. Writes the STATE with every stream's status. */
 void extract_stream_end(struct extract_run *r, const struct rt_err *e);
+/* Ends the current stream read completely whose records are changes, not
+ * the whole entity (a OneRoster delta file): no ACTIVATE_VERSION, so later
+ * stages keep what they have instead of replacing it with the changes.
+ * why goes to the log. Its status is "changes"; it counts as complete for
+ * the exit code. */
+void extract_stream_end_changes(struct extract_run *r, const char *why);
 /* Fails every stream of a comma-separated list that could not start
  * (no token, no API version): the cause is logged once, each stream's
  * STATE and statistics carry it. Auth and configuration causes make the

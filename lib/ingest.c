@@ -103,6 +103,15 @@ int ingest_check_opts(const struct ingest_opts *o, struct rt_err *e)
 		err_hint(e, "leave --take at newest for bundle profiles");
 		return -1;
 	}
+	/* folding snapshots would keep forever the people a newer one dropped */
+	if (o->take == TAKE_ALL && !o->profile->increments) {
+		err_set(e, ERR_USAGE, "--take all does not apply to the %s profile: %s files are "
+				      "whole snapshots: take the newest", o->profile->name,
+			o->profile->name);
+		err_hint(e, "--take all is for profiles whose files are increments (one day's "
+			    "absences); leave --take at newest");
+		return -1;
+	}
 	if (o->take == TAKE_ALL && !o->staging) {
 		err_set(e, ERR_USAGE, "--take all needs --staging DIR (the ledger of files already "
 				      "taken and the fold live there)");
@@ -518,6 +527,48 @@ void fold_free(struct fold *f)
 	memset(f, 0, sizeof *f);
 }
 
+/* The record's text in a line as fold_save writes it,
+ * {"key":"..."|null,"record":{...}}: reloaded as it was, since a reprint
+ * would rewrite numbers ("Days":1.0 as 1, FTE 1.000 as 1). 0, or -1 when
+ * the line is laid out otherwise (the caller reprints the parsed record). */
+static int fold_record_text(const char *line, size_t len, const char **rec, size_t *rlen)
+{
+	static const char head[] = "{\"key\":", mid[] = ",\"record\":";
+	size_t i = sizeof head - 1;
+	if (len < i || memcmp(line, head, i))
+		return -1;
+	if (len - i >= 4 && !memcmp(line + i, "null", 4)) {
+		i += 4;
+	} else if (i < len && line[i] == '"') {
+		for (i++; i < len && line[i] != '"'; i++)
+			if (line[i] == '\\')
+				i++;
+		if (i >= len)
+			return -1;
+		i++;
+	} else {
+		return -1;
+	}
+	if (len - i < sizeof mid - 1 || memcmp(line + i, mid, sizeof mid - 1))
+		return -1;
+	i += sizeof mid - 1;
+	size_t end = len;
+	while (end > i && (line[end - 1] == ' ' || line[end - 1] == '\r'))
+		end--;
+	if (end <= i + 1 || line[end - 1] != '}' || line[i] != '{')
+		return -1;
+	/* the text between must be the record alone (no member after it) */
+	const char *stop = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(line + i, end - 1 - i, &stop, 0);
+	int whole = cJSON_IsObject(j) && stop == line + end - 1;
+	cJSON_Delete(j);
+	if (!whole)
+		return -1;
+	*rec = line + i;
+	*rlen = end - 1 - i;
+	return 0;
+}
+
 int fold_load(struct fold *f, const char *path, struct rt_err *e)
 {
 	memset(f, 0, sizeof *f);
@@ -537,7 +588,15 @@ int fold_load(struct fold *f, const char *path, struct rt_err *e)
 		cJSON *j = cJSON_ParseWithLength(r.line.data, r.line.len);
 		const cJSON *key = cJSON_GetObjectItemCaseSensitive(j, "key");
 		const cJSON *rec = cJSON_GetObjectItemCaseSensitive(j, "record");
-		char *txt = cJSON_IsObject(rec) ? cJSON_PrintUnformatted(rec) : NULL;
+		const char *raw;
+		size_t rawlen;
+		char *txt = NULL;
+		if (cJSON_IsObject(rec)) {
+			if (fold_record_text(r.line.data, r.line.len, &raw, &rawlen) == 0)
+				txt = strndup(raw, rawlen);
+			else
+				txt = cJSON_PrintUnformatted(rec);
+		}
 		if (!txt || !(cJSON_IsString(key) || cJSON_IsNull(key))) {
 			err_set(e, ERR_DATA, "%s:%ld: not a fold entry ({\"key\":..,\"record\":{..}})",
 				path, r.lineno);
@@ -762,7 +821,8 @@ static int isrc_list(struct isrc *s, struct sftp_entry **out, size_t *n, struct 
 		*n = 0;
 		return -1;
 	}
-	qsort(*out, *n, sizeof **out, cmp_name);
+	if (*n) /* an empty folder has no array at all */
+		qsort(*out, *n, sizeof **out, cmp_name);
 	return 0;
 }
 
@@ -925,6 +985,10 @@ struct pick {
 	struct ledger_entry *seen; /* the ledger says it was taken (name, size, mtime) */
 	int young;                 /* to be checked again after the settle time */
 	struct rt_err err;         /* not taken: why */
+	/* read in this run: its ledger entry, added once its stream completed */
+	int read;
+	char sha[65];
+	long records;
 };
 
 struct run {
@@ -940,6 +1004,7 @@ struct run {
 	int tmp_files;        /* files is temporary: removed at the end */
 	struct pick *picks;
 	size_t npicks, cappicks;
+	size_t taken_before; /* --take all: matching files the ledger had */
 	char manifest_path[PATH_MAX + 256]; /* the staged manifest, or "" */
 };
 
@@ -1076,29 +1141,37 @@ static int select_files(struct run *r, struct rt_err *e)
 							 : NULL;
 			if (l && l->size == p->x.size && l->mtime == p->x.mtime)
 				p->seen = l;
-			if (o->take == TAKE_ALL && p->seen)
+			if (o->take == TAKE_ALL && p->seen) {
 				r->npicks--; /* taken on an earlier run */
+				r->taken_before++;
+			}
 		}
 		free(c);
 	}
 	return 0;
 }
 
-static int marker_present(const struct run *r, const char *name, char *want, size_t n)
+/* Whether file name's marker is in the listing; *mtime gets its time (the
+ * newest, when a glob matches several). */
+static int marker_present(const struct run *r, const char *name, char *want, size_t n,
+			  long long *mtime)
 {
 	const char *m = r->o->marker;
-	if (!strstr(m, "{name}")) {
+	int found = 0;
+	int glob = !strstr(m, "{name}");
+	if (glob)
 		snprintf(want, n, "%s", m);
-		for (size_t i = 0; i < r->nls; i++)
-			if (!fnmatch(m, r->ls[i].name, 0))
-				return 1;
-		return 0;
+	else
+		ingest_marker_for(m, name, want, n);
+	for (size_t i = 0; i < r->nls; i++) {
+		const struct sftp_entry *x = &r->ls[i];
+		if (glob ? fnmatch(m, x->name, 0) || !strcmp(x->name, name) : strcmp(want, x->name))
+			continue;
+		if (!found || x->mtime > *mtime)
+			*mtime = x->mtime;
+		found = 1;
 	}
-	ingest_marker_for(m, name, want, n);
-	for (size_t i = 0; i < r->nls; i++)
-		if (!strcmp(want, r->ls[i].name))
-			return 1;
-	return 0;
+	return found;
 }
 
 static void not_settled(struct pick *p, const char *why)
@@ -1120,10 +1193,18 @@ static void settle(struct run *r)
 			continue;
 		if (o->marker) {
 			char want[600];
-			if (!marker_present(r, p->x.name, want, sizeof want)) {
+			long long mtime = 0;
+			if (!marker_present(r, p->x.name, want, sizeof want, &mtime)) {
 				char why[700];
 				snprintf(why, sizeof why, "no marker %s yet (still being written)", want);
 				not_settled(p, why);
+			} else if (mtime < p->x.mtime) {
+				/* a marker left from an earlier delivery says nothing of this one */
+				err_set(&p->err, ERR_DATA, "%s: the marker %s is older than the file: the "
+							   "file was rewritten after it; not taken",
+					p->x.name, want);
+				err_hint(&p->err, "the writer renews the marker once the file is "
+						  "complete; the file is taken on the first run after that");
 			}
 			continue;
 		}
@@ -1352,36 +1433,84 @@ static void stage_manifest(struct run *r)
 		 r->src.where, m);
 }
 
-/* One stream: the files of the profile that feed it. */
-static void one_stream(struct run *r, const char *stream, const char *const *keys)
+/* The name a manifest gives file f ("users" for users.csv). */
+static void manifest_key(const struct drop_file *f, char *out, size_t n)
+{
+	snprintf(out, n, "%.*s", (int)strcspn(f->name, "."), f->name);
+}
+
+/* Each file of the stream: what the manifest says of it, whether it is in
+ * the drop; into missing the required files that are not, into delta the
+ * files the manifest marks delta. 1 when any file is there to be read. */
+static int stream_files(struct run *r, const char *stream, char *missing, size_t nm,
+			char *delta, size_t nd, int *absent)
 {
 	const struct ingest_opts *o = r->o;
-	struct extract_run *x = r->x;
-	struct rt_err e;
-	char note[512] = "";
-	int failed = 0, any = 0, began = 0, absent = 0;
-	err_clear(&e);
-
-	/* files of the stream the manifest leaves out, and whether any is there */
+	int any = 0, bundle = nfiles(o->profile) > 1;
+	missing[0] = delta[0] = 0;
+	*absent = 0;
 	for (const struct drop_file *f = o->profile->files; f->name; f++) {
 		if (strcmp(f->stream, stream))
 			continue;
-		char mode[32];
+		char mode[32], mkey[128];
+		int here = 0;
 		manifest_mode(r, f, mode, sizeof mode);
+		manifest_key(f, mkey, sizeof mkey);
 		for (size_t i = 0; i < r->npicks; i++) {
 			struct pick *p = &r->picks[i];
 			if (p->f != f)
 				continue;
 			if (!strcmp(mode, "absent")) {
-				log_warn("%s: %s is in the drop but the manifest says file.%.*s=absent; "
-					 "it is not read", x->source, p->x.name,
-					 (int)(strcspn(f->name, ".")), f->name);
+				log_warn("%s: %s is in the drop but the manifest says file.%s=absent; "
+					 "it is not read", r->x->source, p->x.name, mkey);
 				p->f = NULL;
-				absent = 1;
+				*absent = 1;
 				continue;
 			}
-			any = 1;
+			here = any = 1;
 		}
+		if (!strcmp(mode, "delta")) {
+			size_t l = strlen(delta);
+			snprintf(delta + l, nd - l, "%s%s", l ? ", " : "", mkey);
+		}
+		/* the manifest decides where there is one (bulk and delta files
+		 * must be there); else the profile */
+		int required = mode[0] ? strcmp(mode, "absent") != 0 : !f->optional;
+		if (bundle && required && !here) {
+			size_t l = strlen(missing);
+			snprintf(missing + l, nm - l, "%s%s", l ? ", " : "", f->name);
+		}
+	}
+	return any;
+}
+
+static void fail_stream(struct run *r, const char *stream, const char *const *keys,
+			const struct rt_err *e)
+{
+	extract_stream_begin(r->x, stream, keys);
+	extract_stream_end(r->x, e);
+}
+
+/* One stream: the files of the profile that feed it. It is complete only
+ * when every required file feeding it was read completely. */
+static void one_stream(struct run *r, const char *stream, const char *const *keys)
+{
+	const struct ingest_opts *o = r->o;
+	struct extract_run *x = r->x;
+	struct rt_err e;
+	char note[512] = "", missing[300], delta[200];
+	int failed = 0, absent;
+	const char *pattern = o->pattern ? o->pattern : o->profile->files[0].name;
+	err_clear(&e);
+
+	int any = stream_files(r, stream, missing, sizeof missing, delta, sizeof delta, &absent);
+	if (missing[0]) {
+		err_set(&e, ERR_DATA, "%s: %s not in the drop; %s is read only with %s", r->src.where,
+			missing, stream, strchr(missing, ',') ? "them" : "it");
+		err_hint(&e, "check --folder and --pattern, and that the vendor's export finished; "
+			    "the stream is not marked complete, so later stages keep what they have");
+		fail_stream(r, stream, keys, &e);
+		return;
 	}
 	if (!any && o->take == TAKE_NEWEST) {
 		if (nfiles(o->profile) > 1) {
@@ -1389,11 +1518,10 @@ static void one_stream(struct run *r, const char *stream, const char *const *key
 				 absent ? "the manifest marks the file absent" : "no file", stream);
 			return;
 		}
-		extract_stream_begin(x, stream, keys);
-		err_set(&e, ERR_DATA, "%s: no file matching %s", r->src.where,
-			o->pattern ? o->pattern : o->profile->files[0].name);
+		err_set(&e, ERR_DATA, "%s: no file matching %s in %s", x->source, pattern,
+			r->src.where);
 		err_hint(&e, "check --folder and --pattern, and that the file was delivered");
-		extract_stream_end(x, &e);
+		fail_stream(r, stream, keys, &e);
 		return;
 	}
 
@@ -1402,14 +1530,35 @@ static void one_stream(struct run *r, const char *stream, const char *const *key
 	int folding = o->take == TAKE_ALL;
 	if (folding) {
 		snprintf(fold_path, sizeof fold_path, "%s/%s.fold", r->staging, stream);
-		if (!o->reprocess && fold_load(&fold, fold_path, &e)) {
-			extract_stream_begin(x, stream, keys);
-			extract_stream_end(x, &e);
+		int have = !o->reprocess && access(fold_path, F_OK) == 0;
+		if (!any && !have) {
+			/* an empty stream marked complete would empty the entity downstream */
+			if (r->taken_before) {
+				err_set(&e, ERR_DATA, "%s: the ledger lists %zu file%s matching %s as "
+						      "taken, but there is no fold %s",
+					x->source, r->taken_before, r->taken_before > 1 ? "s" : "",
+					pattern, fold_path);
+				err_hint(&e, "run with --reprocess to fold every file in the drop again");
+			} else {
+				err_set(&e, ERR_DATA, "%s: no file matching %s in %s", x->source,
+					pattern, r->src.where);
+				err_hint(&e, "check --folder and --pattern, and that the file was "
+					    "delivered");
+			}
+			fail_stream(r, stream, keys, &e);
 			return;
+		}
+		if (have && fold_load(&fold, fold_path, &e)) {
+			fail_stream(r, stream, keys, &e);
+			return;
+		}
+		if (!any) {
+			note_add(note, sizeof note, "no new file: the fold of the files taken before "
+						    "is sent again");
+			log_info("%s: %s", x->source, note);
 		}
 	}
 	extract_stream_begin(x, stream, keys);
-	began = 1;
 	for (size_t i = 0; i < r->npicks && !failed; i++) {
 		struct pick *p = &r->picks[i];
 		if (!p->f || strcmp(p->f->stream, stream))
@@ -1475,10 +1624,13 @@ static void one_stream(struct run *r, const char *stream, const char *const *key
 			failed = 1;
 			break;
 		}
-		if (!again)
-			remember(r, p, sha, st.records);
+		if (!again) {
+			p->read = 1;
+			snprintf(p->sha, sizeof p->sha, "%s", sha);
+			p->records = st.records;
+		}
 	}
-	if (folding && !failed && o->take == TAKE_ALL) {
+	if (folding && !failed) {
 		for (size_t k = 0; k < fold.n; k++)
 			if (fold.v[k].json &&
 			    extract_record(x, fold.v[k].json, strlen(fold.v[k].json))) {
@@ -1487,23 +1639,36 @@ static void one_stream(struct run *r, const char *stream, const char *const *key
 				break;
 			}
 	}
-	if (folding) {
-		/* kept even when a later file failed: what was applied is in the ledger */
-		struct rt_err fe;
-		err_clear(&fe);
-		if (fold_save(&fold, fold_path, &fe)) {
-			log_err(LOG_ERROR, &fe);
-			if (!failed) {
-				e = fe;
-				failed = 1;
-			}
-		}
+	if (!failed && (fflush(x->out) || ferror(x->out) || x->write_failed)) {
+		err_set(&e, ERR_IO, "writing the output failed: %s", strerror(errno));
+		failed = 1;
+	}
+	if (folding && !failed && fold_save(&fold, fold_path, &e))
+		failed = 1;
+	if (folding && failed)
+		log_warn("%s: the fold %s is kept as it was; the files of this run are taken "
+			 "again on the next", x->source, fold_path);
+	/* only now does the ledger learn of the files: with --take all a file
+	 * it lists is never read again, so it must be in the saved fold */
+	for (size_t i = 0; i < r->npicks && !failed; i++) {
+		struct pick *p = &r->picks[i];
+		if (p->read && p->f && !strcmp(p->f->stream, stream))
+			remember(r, p, p->sha, p->records);
 	}
 	fold_free(&fold);
-	if (began) {
+	if (!failed && delta[0]) {
+		char why[400];
+		snprintf(why, sizeof why, "%s marks %s as delta: its records are changes, so the "
+					  "stream is not marked complete (later stages keep what "
+					  "they have)",
+			 o->profile->manifest ? o->profile->manifest : "the manifest", delta);
+		note_add(note, sizeof note, "%s", why);
 		snprintf(x->cur->note, sizeof x->cur->note, "%s", note);
-		extract_stream_end(x, failed ? &e : NULL);
+		extract_stream_end_changes(x, why);
+		return;
 	}
+	snprintf(x->cur->note, sizeof x->cur->note, "%s", note);
+	extract_stream_end(x, failed ? &e : NULL);
 }
 
 static int rm_tree_files(const char *dir)

@@ -96,7 +96,10 @@ void ledger_free(struct ledger *l);
 /* A fold: the state a series of daily files adds up to. A record with a
  * key inserts or replaces that key (in place, keeping its first
  * position); a cancellation removes the key; a record without a key is
- * appended. Kept between runs as NDJSON: {"key":..,"record":{..}}. */
+ * appended (never replaced), and a cancellation without one removes
+ * nothing. Kept between runs as NDJSON: {"key":..,"record":{..}}, each
+ * record reloaded as the text it was saved as (numbers as the file wrote
+ * them). */
 struct fold_item {
 	char *key;  /* NULL: a record without a key */
 	char *json;

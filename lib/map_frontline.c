@@ -31,6 +31,7 @@
  *
  * A record with Deleted true should never get here: it is left out and
  * counted with a warning (the absence it cancels may have gone by). */
+#include "civil.h"
 #include "jsonw.h"
 #include "mapping.h"
 
@@ -48,64 +49,14 @@ static const char bad_time[] = "absence times that are not HH:MM (the date alone
 
 enum { ABSENCES, PEOPLE }; /* frontline_absences feeds, in order */
 
-/* The value of key, or -1 when it is absent or null. */
-static int get(struct jscan *js, int rec, const char *key)
-{
-	int v = jscan_get(js, rec, key, strlen(key));
-	return v >= 0 && js->tok[v].type == JSCAN_NULL ? -1 : v;
-}
-
 /* An id: a non-empty string or a number at key, or -1. */
 static int get_id(struct jscan *js, int rec, const char *key)
 {
-	int v = get(js, rec, key);
+	int v = map_get(js, rec, key);
 	if (v < 0)
 		return -1;
 	const struct jtok *t = &js->tok[v];
 	return (t->type == JSCAN_STRING && t->start != t->end) || t->type == JSCAN_NUMBER ? v : -1;
-}
-
-/* Appends ,"field":<token v as a string> when v >= 0. A value of the
- * wrong type (an object, an array) is left out and counted. 0, or -1. */
-static int put(struct jscan *js, struct map_sink *out, struct buf *b, const char *field, int v)
-{
-	if (v < 0)
-		return 0;
-	size_t mark = b->len;
-	if (jsonw_key(b, field, 0))
-		return -1;
-	int rc = jscan_put_string(js, v, b);
-	if (rc > 0) {
-		b->len = mark;
-		b->data[mark] = 0;
-		out->left_out(out, map_wrong_type, 1);
-	}
-	return rc < 0 ? -1 : 0;
-}
-
-/* ---- dates: days since 1970-01-01 and back (proleptic Gregorian) ---- */
-
-static long days_from_civil(long y, int m, int d)
-{
-	y -= m <= 2;
-	long era = (y >= 0 ? y : y - 399) / 400;
-	long yoe = y - era * 400;
-	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long z, long *y, int *m, int *d)
-{
-	z += 719468;
-	long era = (z >= 0 ? z : z - 146096) / 146097;
-	long doe = z - era * 146097;
-	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
 }
 
 static int digits(const char *s, int n)
@@ -127,19 +78,12 @@ static long parse_date(struct jscan *js, int tok, int *ok)
 	    js->tok[tok].end - js->tok[tok].start != 10)
 		return -1;
 	const char *s = js->text + js->tok[tok].start;
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
-	if (s[4] != '-' || s[7] != '-' || y < 0 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
-	    (m == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400))))
+	if (s[4] != '-' || s[7] != '-' || y < 0 || m < 1 || m > 12 || d < 1 ||
+	    d > civil_month_days(y, m))
 		return -1;
 	*ok = 1;
-	return days_from_civil(y, m, d);
-}
-
-/* 0 Sunday .. 6 Saturday */
-static int weekday(long z)
-{
-	return (int)(((z + 4) % 7 + 7) % 7);
+	return civil_to_days(y, m, d);
 }
 
 /* The HH:MM text at string token tok, or NULL. */
@@ -156,7 +100,7 @@ static const char *hhmm(struct jscan *js, int tok)
 /* The time at key, or NULL (absent, or not HH:MM: counted). */
 static const char *time_of(struct jscan *js, int rec, struct map_sink *out, const char *key)
 {
-	int v = get(js, rec, key);
+	int v = map_get(js, rec, key);
 	const char *t = hhmm(js, v);
 	if (v >= 0 && !t)
 		out->left_out(out, bad_time, 1);
@@ -184,7 +128,7 @@ static int person(struct map_ctx *c, struct jscan *js, int rec, struct map_sink 
 	/* "Last, First": split at the first comma, blanks around each part trimmed */
 	const char *given = NULL, *family = NULL;
 	size_t gl = 0, fl = 0;
-	int name = get(js, rec, "EmployeeName");
+	int name = map_get(js, rec, "EmployeeName");
 	buf_reset(&c->val);
 	if (name >= 0 && js->tok[name].type == JSCAN_STRING) {
 		if (jscan_unescape(js, name, &c->val))
@@ -212,12 +156,11 @@ static int person(struct map_ctx *c, struct jscan *js, int rec, struct map_sink 
 	}
 
 	struct buf *b = out->begin(out, PEOPLE);
-	if (!b || buf_adds(b, "{\"source\":\"frontline\",\"source_id\":") ||
-	    jscan_put_string(js, emp, b) || buf_adds(b, ",\"role\":\"staff\"") ||
+	if (!b || map_head(js, b, "frontline", emp) || buf_adds(b, ",\"role\":\"staff\"") ||
 	    (gl && (jsonw_key(b, "given_name", 0) || jsonw_strn(b, given, gl))) ||
 	    (fl && (jsonw_key(b, "family_name", 0) || jsonw_strn(b, family, fl))) ||
-	    put(js, out, b, "employee_id", emp) || put(js, out, b, "job_title", get(js, rec, "Title")) ||
-	    buf_addc(b, '}'))
+	    map_put_value(js, out, b, "employee_id", emp) ||
+	    map_put_value(js, out, b, "job_title", map_get(js, rec, "Title")) || buf_addc(b, '}'))
 		return -1;
 	return out->end(out);
 }
@@ -257,12 +200,12 @@ static int day_reason(struct jscan *js, struct buf *r, int reason, int note, int
 static int map_absence(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
 		       char *why, size_t n)
 {
-	int del = get(js, rec, "Deleted");
+	int del = map_get(js, rec, "Deleted");
 	if (del >= 0 && js->tok[del].type == JSCAN_TRUE) {
 		out->left_out(out, cancelled, 1);
 		return MAP_OK;
 	}
-	int ok, dtok = get(js, rec, "AbsenceDate");
+	int ok, dtok = map_get(js, rec, "AbsenceDate");
 	long day = parse_date(js, dtok, &ok);
 	if (!ok) {
 		snprintf(why, n, dtok < 0 ? "it has no \"AbsenceDate\""
@@ -271,7 +214,7 @@ static int map_absence(struct jscan *js, int rec, struct map_ctx *ctx, struct ma
 	}
 
 	double days = 1;
-	int dn = get(js, rec, "Days");
+	int dn = map_get(js, rec, "Days");
 	if (dn >= 0 && js->tok[dn].type == JSCAN_NUMBER)
 		days = strtod(js->text + js->tok[dn].start, NULL);
 	else if (dn >= 0)
@@ -287,13 +230,13 @@ static int map_absence(struct jscan *js, int rec, struct map_ctx *ctx, struct ma
 	int id = conf >= 0 ? conf : emp;
 	const char *start = time_of(js, rec, out, "StartTime");
 	const char *end = time_of(js, rec, out, "EndTime");
-	int reason = get(js, rec, "AbsenceReason");
+	int reason = map_get(js, rec, "AbsenceReason");
 	if (reason >= 0 && js->tok[reason].type != JSCAN_STRING) {
 		out->left_out(out, map_wrong_type, 1);
 		reason = -1;
 	}
 	/* whether Duration says a half day, or something else */
-	int duration = get(js, rec, "Duration"), half = 0, other = 0;
+	int duration = map_get(js, rec, "Duration"), half = 0, other = 0;
 	if (duration >= 0 && js->tok[duration].type == JSCAN_STRING) {
 		buf_reset(&ctx->val);
 		if (jscan_unescape(js, duration, &ctx->val))
@@ -303,20 +246,17 @@ static int map_absence(struct jscan *js, int rec, struct map_ctx *ctx, struct ma
 	} else if (duration >= 0) {
 		out->left_out(out, map_wrong_type, 1);
 	}
-	int sub = get(js, rec, "SubstituteExternalId");
-	int loc = get(js, rec, "Location");
+	int sub = map_get(js, rec, "SubstituteExternalId");
+	int loc = map_get(js, rec, "Location");
 
 	if (emp >= 0 && person(ctx, js, rec, out, emp))
 		return MAP_FAIL;
 
 	for (int i = 0, k = 0; i < ndays; i++, k++) {
-		while (i && (weekday(day + k) == 0 || weekday(day + k) == 6))
+		while (i && civil_weekend(day + k))
 			k++; /* the next school day */
-		long y;
-		int m, d;
 		char date[32];
-		civil_from_days(day + k, &y, &m, &d);
-		snprintf(date, sizeof date, "%04ld-%02d-%02d", y, m, d);
+		civil_format(day + k, date);
 
 		/* source_id in val, reason in key */
 		struct buf *v = &ctx->val, *r = &ctx->key;
@@ -328,12 +268,12 @@ static int map_absence(struct jscan *js, int rec, struct map_ctx *ctx, struct ma
 		    day_reason(js, r, reason, note, duration) ||
 		    !(b = out->begin(out, ABSENCES)) ||
 		    buf_adds(b, "{\"source\":\"frontline\",\"source_id\":") ||
-		    jsonw_strn(b, v->data, v->len) || put(js, out, b, "employee_id", emp) ||
+		    jsonw_strn(b, v->data, v->len) || map_put_value(js, out, b, "employee_id", emp) ||
 		    put_when(b, "start", date, start) || put_when(b, "end", date, end) ||
 		    ((reason >= 0 || note) &&
 		     (jsonw_key(b, "reason", 0) || jsonw_strn(b, r->data, r->len))) ||
-		    put(js, out, b, "substitute_employee_id", sub) ||
-		    put(js, out, b, "location", loc) || buf_addc(b, '}') || out->end(out))
+		    map_put_value(js, out, b, "substitute_employee_id", sub) ||
+		    map_put_value(js, out, b, "location", loc) || buf_addc(b, '}') || out->end(out))
 			return MAP_FAIL;
 	}
 	return MAP_OK;

@@ -5,11 +5,15 @@
  * into YYYY-MM-DD, FTE into a number and PrimaryJob into a boolean.
  *
  * Every row is a position (source_id EmployeeNumber/JobClass/Location, an
- * absent part empty). A row whose PrimaryJob is true, or absent (a file
- * without that column), is also a person: rows of other jobs would only
- * repeat the person with another title. EmployeeNumber is kept exactly as
- * given ("004417" stays zero-padded): it is what the district's other
- * systems call the employee.
+ * absent part empty). One person per EmployeeNumber per run: the first
+ * row of the employee whose PrimaryJob is true, or absent (a file without
+ * that column, or a blank cell), makes the person; later rows of that
+ * employee make positions only, as they would repeat the person with
+ * another title. A row whose PrimaryJob is false makes no person, so an
+ * employee whose rows all say false has none (the file names no primary
+ * job: the district's export should mark one). EmployeeNumber is kept
+ * exactly as given ("004417" stays zero-padded): it is what the
+ * district's other systems call the employee.
  *
  * Status comes from the district's STAT codes through the status code
  * table (mapping.h, --status-codes): a code the table lacks leaves the
@@ -29,44 +33,19 @@ static const char no_status[] = "rows without a Status (status left out)";
 
 enum { PEOPLE, POSITIONS }; /* munis_employees feeds, in order */
 
-/* The value of key, or -1 when it is absent or null. */
-static int get(struct jscan *js, int rec, const char *key)
-{
-	int v = jscan_get(js, rec, key, strlen(key));
-	return v >= 0 && js->tok[v].type == JSCAN_NULL ? -1 : v;
-}
-
 /* A non-empty string value of key, or -1. */
 static int get_text(struct jscan *js, int rec, const char *key)
 {
-	int v = get(js, rec, key);
+	int v = map_get(js, rec, key);
 	return v >= 0 && js->tok[v].type == JSCAN_STRING && js->tok[v].start != js->tok[v].end ? v
 												   : -1;
-}
-
-/* Appends ,"field":<token v as a string> when v >= 0. A value of the
- * wrong type (an object, an array) is left out and counted. 0, or -1. */
-static int put(struct jscan *js, struct map_sink *out, struct buf *b, const char *field, int v)
-{
-	if (v < 0)
-		return 0;
-	size_t mark = b->len;
-	if (jsonw_key(b, field, 0))
-		return -1;
-	int rc = jscan_put_string(js, v, b);
-	if (rc > 0) {
-		b->len = mark;
-		b->data[mark] = 0;
-		out->left_out(out, map_wrong_type, 1);
-	}
-	return rc < 0 ? -1 : 0;
 }
 
 /* The first of keys whose value is present and not null, or -1. */
 static int first_of(struct jscan *js, int rec, const char *a, const char *b)
 {
-	int v = get(js, rec, a);
-	return v >= 0 ? v : get(js, rec, b);
+	int v = map_get(js, rec, a);
+	return v >= 0 ? v : map_get(js, rec, b);
 }
 
 /* The row's status by the table: "active", "inactive" or NULL (counted). */
@@ -114,18 +93,17 @@ static int person(struct map_ctx *c, struct jscan *js, int rec, struct map_sink 
 {
 	int given = get_text(js, rec, "PreferredName");
 	if (given < 0)
-		given = get(js, rec, "FirstName");
-	int loc = get(js, rec, "Location");
+		given = map_get(js, rec, "FirstName");
+	int loc = map_get(js, rec, "Location");
 	int term = get_text(js, rec, "TermDate");
 	struct buf *b = out->begin(out, PEOPLE);
-	if (!b || buf_adds(b, "{\"source\":\"munis\",\"source_id\":") ||
-	    jscan_put_string(js, num, b) || buf_adds(b, ",\"role\":\"staff\"") ||
-	    (status && (jsonw_key(b, "status", 0) || jsonw_str(b, status))) ||
-	    put(js, out, b, "given_name", given) ||
-	    put(js, out, b, "middle_name", get(js, rec, "MiddleInitial")) ||
-	    put(js, out, b, "family_name", get(js, rec, "LastName")) ||
-	    put(js, out, b, "email", get(js, rec, "WorkEmail")) ||
-	    put(js, out, b, "employee_id", num))
+	if (!b || map_head(js, b, "munis", num) || buf_adds(b, ",\"role\":\"staff\"") ||
+	    map_put_const(b, "status", status) ||
+	    map_put_value(js, out, b, "given_name", given) ||
+	    map_put_value(js, out, b, "middle_name", map_get(js, rec, "MiddleInitial")) ||
+	    map_put_value(js, out, b, "family_name", map_get(js, rec, "LastName")) ||
+	    map_put_value(js, out, b, "email", map_get(js, rec, "WorkEmail")) ||
+	    map_put_value(js, out, b, "employee_id", num))
 		return -1;
 	if (loc >= 0) {
 		size_t mark = b->len;
@@ -142,12 +120,22 @@ static int person(struct map_ctx *c, struct jscan *js, int rec, struct map_sink 
 			return -1;
 		}
 	}
-	if (put(js, out, b, "job_title", get(js, rec, "JobClassDesc")) ||
-	    put(js, out, b, "department", get(js, rec, "Department")))
+	if (map_put_value(js, out, b, "job_title", map_get(js, rec, "JobClassDesc")) ||
+	    map_put_value(js, out, b, "department", map_get(js, rec, "Department")))
 		return -1;
 	if (status && !strcmp(status, "inactive") && reason(c, js, b, code, term))
 		return -1;
 	return buf_addc(b, '}') || out->end(out);
+}
+
+/* Whether employee num has no person yet this run: 1 (now it has), 0,
+ * or -1 (out of memory). */
+static int first_person(struct map_ctx *c, struct jscan *js, int num)
+{
+	buf_reset(&c->key);
+	if (jscan_unescape(js, num, &c->key))
+		return -1;
+	return map_first_time(&c->munis_people, c->key.data, c->key.len);
 }
 
 /* A code that can be part of an id: text or a number, else -1. */
@@ -159,19 +147,19 @@ static int id_part(struct jscan *js, int v)
 static int position(struct map_ctx *c, struct jscan *js, int rec, struct map_sink *out, int num,
 		    const char *status)
 {
-	int job = id_part(js, get(js, rec, "JobClass"));
-	int loc = id_part(js, get(js, rec, "Location"));
+	int job = id_part(js, map_get(js, rec, "JobClass"));
+	int loc = id_part(js, map_get(js, rec, "Location"));
 	struct buf *b = out->begin(out, POSITIONS);
 	if (!b || buf_adds(b, "{\"source\":\"munis\"") || position_id(c, js, b, num, job, loc) ||
-	    put(js, out, b, "employee_id", num) ||
-	    put(js, out, b, "title", first_of(js, rec, "JobClassDesc", "JobClass")) ||
-	    put(js, out, b, "department", get(js, rec, "Department")) ||
-	    put(js, out, b, "location", first_of(js, rec, "LocationDesc", "Location")) ||
+	    map_put_value(js, out, b, "employee_id", num) ||
+	    map_put_value(js, out, b, "title", first_of(js, rec, "JobClassDesc", "JobClass")) ||
+	    map_put_value(js, out, b, "department", map_get(js, rec, "Department")) ||
+	    map_put_value(js, out, b, "location", first_of(js, rec, "LocationDesc", "Location")) ||
 	    /* a JSON number's text as the file gave it: 1.000 stays "1.000" */
-	    put(js, out, b, "fte", get(js, rec, "FTE")) ||
-	    put(js, out, b, "start_date", get(js, rec, "HireDate")) ||
-	    put(js, out, b, "end_date", get(js, rec, "TermDate")) ||
-	    (status && (jsonw_key(b, "status", 0) || jsonw_str(b, status))) || buf_addc(b, '}'))
+	    map_put_value(js, out, b, "fte", map_get(js, rec, "FTE")) ||
+	    map_put_value(js, out, b, "start_date", map_get(js, rec, "HireDate")) ||
+	    map_put_value(js, out, b, "end_date", map_get(js, rec, "TermDate")) ||
+	    map_put_const(b, "status", status) || buf_addc(b, '}'))
 		return -1;
 	return out->end(out);
 }
@@ -184,17 +172,20 @@ static int map_employee(struct jscan *js, int rec, struct map_ctx *ctx, struct m
 		return MAP_BAD;
 	/* a code is text ("A"); a district's numeric codes may come as numbers */
 	int code = get_text(js, rec, "Status");
-	if (code < 0 && (code = get(js, rec, "Status")) >= 0 && js->tok[code].type != JSCAN_NUMBER)
+	if (code < 0 && (code = map_get(js, rec, "Status")) >= 0 &&
+	    js->tok[code].type != JSCAN_NUMBER)
 		code = -1;
 	const char *status = row_status(ctx, js, out, code);
-	int primary = get(js, rec, "PrimaryJob");
+	int primary = map_get(js, rec, "PrimaryJob");
 	if (primary >= 0 && js->tok[primary].type != JSCAN_TRUE &&
 	    js->tok[primary].type != JSCAN_FALSE) {
 		out->left_out(out, map_wrong_type, 1);
 		primary = -1; /* as if the file had no such column */
 	}
-	if ((primary < 0 || js->tok[primary].type == JSCAN_TRUE) &&
-	    person(ctx, js, rec, out, num, status, code))
+	int make = primary < 0 || js->tok[primary].type == JSCAN_TRUE;
+	if (make && (make = first_person(ctx, js, num)) < 0)
+		return MAP_FAIL;
+	if (make && person(ctx, js, rec, out, num, status, code))
 		return MAP_FAIL;
 	if (position(ctx, js, rec, out, num, status))
 		return MAP_FAIL;

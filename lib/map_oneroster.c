@@ -24,7 +24,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #define F(f, p, w) {f, MK_STR, w, p}
 #define END {NULL, MK_CONST, 0, NULL}
@@ -62,59 +61,15 @@ static const struct map_field sessions_map[] = {
 	END,
 };
 
-struct name_map {
-	const char *given, *canon; /* canon NULL: left out */
-};
-
-static const struct name_map user_roles[] = {
+static const struct map_name user_roles[] = {
 	{"student", "student"}, {"teacher", "teacher"}, {"administrator", "administrator"},
 	{"aide", "aide"}, {"guardian", NULL}, {"parent", NULL}, {"relative", NULL}, {NULL, NULL},
-};
-
-static const struct name_map member_roles[] = {
-	{"student", "student"}, {"teacher", "teacher"}, {"aide", "member"},
-	{"administrator", "member"}, {"proctor", "member"}, {NULL, NULL},
-};
-
-static const struct name_map org_types[] = {
-	{"district", "district"}, {"school", "school"}, {"department", "department"}, {NULL, NULL},
-};
-
-static const struct name_map session_types[] = {
-	{"schoolYear", "schoolYear"}, {"term", "term"}, {"semester", "semester"},
-	{"gradingPeriod", "gradingPeriod"}, {NULL, NULL},
 };
 
 static const char deleted[] = "groups, memberships and sessions with status tobedeleted";
 static const char contacts[] = "guardian, parent and relative users (no canonical role)";
 static const char odd_role[] =
 	"users whose role is not student, teacher, administrator or aide (role left out)";
-static const char odd_member[] = "enrollments whose role is not student, teacher, aide, "
-				 "administrator or proctor";
-static const char odd_session[] = "sessions whose type is not schoolYear, term, semester or "
-				  "gradingPeriod (type left out)";
-static const char courses[] = "courses (no canonical courses stream; classes keep the course id)";
-
-/* The entry of table whose given name is the string at key of rec (ASCII
- * case ignored): 1 with *hit set; 0 when the value is another string or
- * not a string; -1 when rec has no such key. */
-static int lookup(struct map_ctx *c, struct jscan *js, int rec, const char *key,
-		  const struct name_map *table, const struct name_map **hit)
-{
-	int v = jscan_get(js, rec, key, strlen(key));
-	if (v < 0 || js->tok[v].type == JSCAN_NULL)
-		return -1;
-	buf_reset(&c->key);
-	if (js->tok[v].type != JSCAN_STRING || jscan_unescape(js, v, &c->key))
-		return 0;
-	for (const struct name_map *m = table; m->given; m++)
-		if (strlen(m->given) == c->key.len && c->key.len &&
-		    !strncasecmp(m->given, c->key.data, c->key.len)) {
-			*hit = m;
-			return 1;
-		}
-	return 0;
-}
 
 static int is_deleted(struct jscan *js, int rec)
 {
@@ -135,18 +90,6 @@ static int put_str(struct jscan *js, struct buf *b, const char *field, int tok)
 	if (tok < 0 || js->tok[tok].type != JSCAN_STRING)
 		return 0;
 	return jsonw_key(b, field, 0) || jscan_put_string(js, tok, b);
-}
-
-static int put_const(struct buf *b, const char *field, const char *value)
-{
-	return value && (jsonw_key(b, field, 0) || jsonw_str(b, value));
-}
-
-/* {"source":"oneroster","source_id":ID  (the caller closes the object) */
-static int head(struct jscan *js, struct buf *b, int id)
-{
-	return buf_adds(b, "{\"source\":\"oneroster\",\"source_id\":") ||
-	       jscan_put_string(js, id, b);
 }
 
 /* ,"org_ids":[...] from orgs[].sourcedId (nothing when there is no orgs[]). */
@@ -174,8 +117,8 @@ static int map_user(struct jscan *js, int rec, struct map_ctx *ctx, struct map_s
 	int id = map_id(js, rec, "sourcedId", why, n);
 	if (id < 0)
 		return MAP_BAD;
-	const struct name_map *r = NULL;
-	if (lookup(ctx, js, rec, "role", user_roles, &r) > 0 && !r->canon) {
+	const struct map_name *r = NULL;
+	if (map_lookup(ctx, js, rec, "role", user_roles, &r) > 0 && !r->canon) {
 		out->left_out(out, contacts, 0);
 		return MAP_OK;
 	}
@@ -191,11 +134,12 @@ static int map_user(struct jscan *js, int rec, struct map_ctx *ctx, struct map_s
 	unsigned flags = role && !strcmp(role, "student") ? MW_STUDENT : MW_NOT_STUDENT;
 	int grade = first(js, rec, "grades");
 	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) || put_const(b, "role", role) || put_const(b, "status", status) ||
+	if (!b || map_head(js, b, "oneroster", id) || map_put_const(b, "role", role) ||
+	    map_put_const(b, "status", status) ||
 	    map_put_fields(ctx, js, out, b, people_map, rec, flags) ||
 	    (flags == MW_STUDENT && put_str(js, b, "grade", grade)) || put_org_ids(js, b, rec) ||
 	    put_str(js, b, "updated_at", jscan_get(js, rec, "dateLastModified", 16)) ||
-	    put_const(b, "status_reason", reason) || buf_addc(b, '}') || out->end(out))
+	    map_put_const(b, "status_reason", reason) || buf_addc(b, '}') || out->end(out))
 		return MAP_FAIL;
 	return MAP_OK;
 }
@@ -206,14 +150,15 @@ static int map_org(struct jscan *js, int rec, struct map_ctx *ctx, struct map_si
 	int id = map_id(js, rec, "sourcedId", why, n);
 	if (id < 0)
 		return MAP_BAD;
-	const struct name_map *t = NULL;
-	const char *type = lookup(ctx, js, rec, "type", org_types, &t) > 0 ? t->canon : "orgunit";
+	const struct map_name *t = NULL;
+	const char *type =
+		map_lookup(ctx, js, rec, "type", map_org_types, &t) > 0 ? t->canon : "orgunit";
 	if (jscan_get(js, rec, "type", 4) < 0)
 		type = NULL;
 	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) || put_const(b, "type", type) ||
+	if (!b || map_head(js, b, "oneroster", id) || map_put_const(b, "type", type) ||
 	    map_put_fields(ctx, js, out, b, orgs_map, rec, 0) ||
-	    put_const(b, "status", is_deleted(js, rec) ? "inactive" : "active") ||
+	    map_put_const(b, "status", is_deleted(js, rec) ? "inactive" : "active") ||
 	    buf_addc(b, '}') || out->end(out))
 		return MAP_FAIL;
 	return MAP_OK;
@@ -233,7 +178,7 @@ static int map_class(struct jscan *js, int rec, struct map_ctx *ctx, struct map_
 	term = term < 0 ? -1 : jscan_get(js, term, "sourcedId", 9);
 	int grades = jscan_get(js, rec, "grades", 6);
 	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) || put_const(b, "type", "section") ||
+	if (!b || map_head(js, b, "oneroster", id) || map_put_const(b, "type", "section") ||
 	    map_put_fields(ctx, js, out, b, groups_map, rec, 0) || put_str(js, b, "term_id", term) ||
 	    put_str(js, b, "subject", first(js, rec, "subjects")))
 		return MAP_FAIL;
@@ -269,18 +214,7 @@ static int map_enrollment(struct jscan *js, int rec, struct map_ctx *ctx, struct
 		out->left_out(out, deleted, 0);
 		return MAP_OK;
 	}
-	const struct name_map *r = NULL;
-	if (lookup(ctx, js, rec, "role", member_roles, &r) <= 0) {
-		out->left_out(out, odd_member, 1);
-		return MAP_OK;
-	}
-	struct buf *b = out->begin(out, 0);
-	if (!b || buf_adds(b, "{\"source\":\"oneroster\",\"group_id\":") ||
-	    jscan_put_string(js, cls, b) || buf_adds(b, ",\"person_id\":") ||
-	    jscan_put_string(js, user, b) || put_const(b, "role", r->canon) || buf_addc(b, '}') ||
-	    out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_put_membership(js, rec, ctx, out, "oneroster", cls, user);
 }
 
 static int map_session(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
@@ -293,30 +227,13 @@ static int map_session(struct jscan *js, int rec, struct map_ctx *ctx, struct ma
 		out->left_out(out, deleted, 0);
 		return MAP_OK;
 	}
-	const struct name_map *t = NULL;
-	int found = lookup(ctx, js, rec, "type", session_types, &t);
-	if (found == 0)
-		out->left_out(out, odd_session, 1);
-	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) || put_const(b, "type", found > 0 ? t->canon : NULL) ||
-	    map_put_fields(ctx, js, out, b, sessions_map, rec, 0) || buf_addc(b, '}') ||
-	    out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
-}
-
-static int map_course(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		      char *why, size_t n)
-{
-	(void)js, (void)rec, (void)ctx, (void)why, (void)n;
-	out->left_out(out, courses, 0);
-	return MAP_OK;
+	return map_put_session(js, rec, ctx, out, "oneroster", id, sessions_map);
 }
 
 const struct mapper map_oneroster[] = {
 	{"oneroster_orgs", {"orgs", NULL}, map_org},
 	{"oneroster_academic_sessions", {"sessions", NULL}, map_session},
-	{"oneroster_courses", {NULL}, map_course},
+	{"oneroster_courses", {NULL}, map_courses_left_out},
 	{"oneroster_classes", {"groups", NULL}, map_class},
 	{"oneroster_users", {"people", NULL}, map_user},
 	{"oneroster_enrollments", {"memberships", NULL}, map_enrollment},

@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define F(f, p) {f, MK_STR, 0, p}
 #define END {NULL, MK_CONST, 0, NULL}
@@ -63,13 +62,9 @@ static const struct map_field sessions_map[] = {
 	END,
 };
 
-struct name_map {
-	const char *given, *canon; /* canon NULL: left out */
-};
-
 static const char contact[] = ""; /* the packed role of guardians, parents, relatives */
 
-static const struct name_map user_roles[] = {
+static const struct map_name user_roles[] = {
 	{"student", "student"},
 	{"teacher", "teacher"},
 	{"aide", "aide"},
@@ -85,65 +80,15 @@ static const struct name_map user_roles[] = {
 	{NULL, NULL},
 };
 
-static const struct name_map member_roles[] = {
-	{"student", "student"}, {"teacher", "teacher"}, {"aide", "member"},
-	{"administrator", "member"}, {"proctor", "member"}, {NULL, NULL},
-};
-
-static const struct name_map org_types[] = {
-	{"district", "district"}, {"school", "school"}, {"department", "department"}, {NULL, NULL},
-};
-
-static const struct name_map session_types[] = {
-	{"schoolYear", "schoolYear"}, {"term", "term"}, {"semester", "semester"},
-	{"gradingPeriod", "gradingPeriod"}, {NULL, NULL},
-};
-
 static const char no_role_row[] = "users without a roles.csv row (role left out)";
 static const char odd_role[] = "users whose roles.csv role is not a known one (role left out)";
 static const char contacts[] = "guardian, parent and relative users (no canonical role)";
 static const char roles_late[] =
 	"users read before sds_roles was complete (their roles may be missing)";
 static const char role_after_user[] = "roles.csv rows read after the first user (not used)";
-static const char odd_member[] = "enrollments whose role is not student, teacher, aide, "
-				 "administrator or proctor";
-static const char odd_session[] = "sessions whose type is not schoolYear, term, semester or "
-				  "gradingPeriod (type left out)";
-static const char courses[] = "courses (no canonical courses stream; classes keep the course id)";
 
 /* Ranks of a remembered role: lower wins. */
 enum { RANK_PRIMARY, RANK_OTHER, RANK_CONTACT, RANK_UNKNOWN };
-
-/* The entry of table that the string at key of rec names (ASCII case
- * ignored): 1 with *hit set; 0 another string or not a string; -1 absent. */
-static int lookup(struct map_ctx *c, struct jscan *js, int rec, const char *key,
-		  const struct name_map *table, const struct name_map **hit)
-{
-	int v = jscan_get(js, rec, key, strlen(key));
-	if (v < 0 || js->tok[v].type == JSCAN_NULL)
-		return -1;
-	buf_reset(&c->key);
-	if (js->tok[v].type != JSCAN_STRING || jscan_unescape(js, v, &c->key))
-		return 0;
-	for (const struct name_map *m = table; m->given; m++)
-		if (strlen(m->given) == c->key.len && c->key.len &&
-		    !strncasecmp(m->given, c->key.data, c->key.len)) {
-			*hit = m;
-			return 1;
-		}
-	return 0;
-}
-
-static int put_const(struct buf *b, const char *field, const char *value)
-{
-	return value && (jsonw_key(b, field, 0) || jsonw_str(b, value));
-}
-
-/* {"source":"sds","source_id":ID  (the caller closes the object) */
-static int head(struct jscan *js, struct buf *b, int id)
-{
-	return buf_adds(b, "{\"source\":\"sds\",\"source_id\":") || jscan_put_string(js, id, b);
-}
 
 /* The text of the string token tok into b (reset first): 0, or -1 when it
  * is not a string or b is full. */
@@ -203,8 +148,8 @@ static int map_role_row(struct jscan *js, int rec, struct map_ctx *ctx, struct m
 		out->left_out(out, role_after_user, 1);
 		return MAP_OK;
 	}
-	const struct name_map *r = NULL;
-	lookup(ctx, js, rec, "role", user_roles, &r);
+	const struct map_name *r = NULL;
+	map_lookup(ctx, js, rec, "role", user_roles, &r);
 	int prim = jscan_get(js, rec, "isPrimary", 9);
 	int rank = !r ? RANK_UNKNOWN
 		   : r->canon == contact ? RANK_CONTACT
@@ -309,9 +254,10 @@ static int map_user(struct jscan *js, int rec, struct map_ctx *ctx, struct map_s
 	}
 	int student = role && rl == 7 && !memcmp(role, "student", 7);
 	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) ||
+	if (!b || map_head(js, b, "sds", id) ||
 	    (role && (jsonw_key(b, "role", 0) || jsonw_strn(b, role, rl))) ||
-	    put_const(b, "status", "active") || map_put_fields(ctx, js, out, b, people_map, rec, 0) ||
+	    map_put_const(b, "status", "active") ||
+	    map_put_fields(ctx, js, out, b, people_map, rec, 0) ||
 	    (student && gl && (jsonw_key(b, "grade", 0) || jsonw_strn(b, grade, gl))) ||
 	    put_orgs(b, orgs, ol) || buf_addc(b, '}') || out->end(out))
 		return MAP_FAIL;
@@ -324,13 +270,13 @@ static int map_org(struct jscan *js, int rec, struct map_ctx *ctx, struct map_si
 	int id = map_id(js, rec, "sourcedId", why, n);
 	if (id < 0)
 		return MAP_BAD;
-	const struct name_map *t = NULL;
-	int found = lookup(ctx, js, rec, "type", org_types, &t);
+	const struct map_name *t = NULL;
+	int found = map_lookup(ctx, js, rec, "type", map_org_types, &t);
 	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) ||
-	    put_const(b, "type", found > 0 ? t->canon : found == 0 ? "orgunit" : NULL) ||
-	    map_put_fields(ctx, js, out, b, orgs_map, rec, 0) || put_const(b, "status", "active") ||
-	    buf_addc(b, '}') || out->end(out))
+	if (!b || map_head(js, b, "sds", id) ||
+	    map_put_const(b, "type", found > 0 ? t->canon : found == 0 ? "orgunit" : NULL) ||
+	    map_put_fields(ctx, js, out, b, orgs_map, rec, 0) ||
+	    map_put_const(b, "status", "active") || buf_addc(b, '}') || out->end(out))
 		return MAP_FAIL;
 	return MAP_OK;
 }
@@ -347,7 +293,7 @@ static int map_class(struct jscan *js, int rec, struct map_ctx *ctx, struct map_
 		       ? terms + 1
 		       : -1;
 	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) || put_const(b, "type", "section") ||
+	if (!b || map_head(js, b, "sds", id) || map_put_const(b, "type", "section") ||
 	    map_put_fields(ctx, js, out, b, groups_map, rec, 0) ||
 	    (term >= 0 && (jsonw_key(b, "term_id", 0) || jscan_put_string(js, term, b))) ||
 	    buf_addc(b, '}') || out->end(out))
@@ -362,18 +308,7 @@ static int map_enrollment(struct jscan *js, int rec, struct map_ctx *ctx, struct
 	int user = cls < 0 ? -1 : map_id(js, rec, "userSourcedId", why, n);
 	if (user < 0)
 		return MAP_BAD;
-	const struct name_map *r = NULL;
-	if (lookup(ctx, js, rec, "role", member_roles, &r) <= 0) {
-		out->left_out(out, odd_member, 1);
-		return MAP_OK;
-	}
-	struct buf *b = out->begin(out, 0);
-	if (!b || buf_adds(b, "{\"source\":\"sds\",\"group_id\":") ||
-	    jscan_put_string(js, cls, b) || buf_adds(b, ",\"person_id\":") ||
-	    jscan_put_string(js, user, b) || put_const(b, "role", r->canon) || buf_addc(b, '}') ||
-	    out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_put_membership(js, rec, ctx, out, "sds", cls, user);
 }
 
 static int map_session(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
@@ -382,24 +317,7 @@ static int map_session(struct jscan *js, int rec, struct map_ctx *ctx, struct ma
 	int id = map_id(js, rec, "sourcedId", why, n);
 	if (id < 0)
 		return MAP_BAD;
-	const struct name_map *t = NULL;
-	int found = lookup(ctx, js, rec, "type", session_types, &t);
-	if (found == 0)
-		out->left_out(out, odd_session, 1);
-	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) || put_const(b, "type", found > 0 ? t->canon : NULL) ||
-	    map_put_fields(ctx, js, out, b, sessions_map, rec, 0) || buf_addc(b, '}') ||
-	    out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
-}
-
-static int map_course(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		      char *why, size_t n)
-{
-	(void)js, (void)rec, (void)ctx, (void)why, (void)n;
-	out->left_out(out, courses, 0);
-	return MAP_OK;
+	return map_put_session(js, rec, ctx, out, "sds", id, sessions_map);
 }
 
 const struct mapper map_sds[] = {
@@ -407,7 +325,7 @@ const struct mapper map_sds[] = {
 	{"sds_roles", {NULL}, map_role_row},
 	{"sds_users", {"people", NULL}, map_user},
 	{"sds_academic_sessions", {"sessions", NULL}, map_session},
-	{"sds_courses", {NULL}, map_course},
+	{"sds_courses", {NULL}, map_courses_left_out},
 	{"sds_classes", {"groups", NULL}, map_class},
 	{"sds_enrollments", {"memberships", NULL}, map_enrollment},
 	{NULL, {NULL}, NULL},

@@ -135,6 +135,7 @@ void map_ctx_free(struct map_ctx *c)
 		free(c->status_codes[i].code);
 	free(c->status_codes);
 	table_free(&c->frontline_people);
+	table_free(&c->munis_people);
 	/* end of HR sources */
 	table_free(&c->sds_roles); /* SDS */
 	buf_free(&c->key);
@@ -151,6 +152,36 @@ static void trim(const char **s, const char **e)
 		(*s)++;
 	while (*e > *s && strchr(" \t\r\n", (*e)[-1]))
 		(*e)--;
+}
+
+/* The next item of a ";"-separated list at *p, trimmed, into [*s, *e):
+ * 1, or 0 at its end. Empty items ("a=b;", "a=b; ; c=d") are skipped. */
+static int next_item(const char **p, const char **s, const char **e)
+{
+	while (**p) {
+		*s = *p;
+		*e = strchr(*p, ';');
+		if (!*e)
+			*e = *p + strlen(*p);
+		*p = **e ? *e + 1 : *e;
+		trim(s, e);
+		if (*s != *e)
+			return 1;
+	}
+	return 0;
+}
+
+/* An array (calloc) with room for every item of a ";"-separated list, or
+ * NULL with why. */
+static void *item_array(const char *text, size_t size, char *why, size_t n)
+{
+	size_t max = 1;
+	for (const char *p = text; *p; p++)
+		max += *p == ';';
+	void *a = calloc(max, size);
+	if (!a)
+		snprintf(why, n, "out of memory");
+	return a;
 }
 
 /* One rule, [s, e) trimmed and not empty, into r. 0; -1 with why. */
@@ -222,21 +253,9 @@ static int parse_rule(struct map_rule *r, const char *s, const char *e, char *wh
 
 int map_ctx_rules(struct map_ctx *c, const char *text, char *why, size_t n)
 {
-	int max = 1;
-	for (const char *p = text; *p; p++)
-		max += *p == ';';
-	if (!(c->rules = calloc((size_t)max, sizeof *c->rules))) {
-		snprintf(why, n, "out of memory");
+	if (!(c->rules = item_array(text, sizeof *c->rules, why, n)))
 		return -1;
-	}
-	for (const char *p = text; *p;) {
-		const char *s = p, *e = strchr(p, ';');
-		if (!e)
-			e = p + strlen(p);
-		p = *e ? e + 1 : e;
-		trim(&s, &e);
-		if (s == e)
-			continue; /* "a=b;" or "a=b; ; c=d" */
+	for (const char *p = text, *s, *e; next_item(&p, &s, &e);) {
 		if (c->nrules && c->rules[c->nrules - 1].kind == RULE_DEFAULT) {
 			snprintf(why, n, "\"%.*s\" follows default=, which matches everyone: "
 				 "default must be the last rule", (int)(e - s), s);
@@ -263,21 +282,9 @@ static const struct map_status_code default_status_codes[] = {
 
 int map_ctx_status_codes(struct map_ctx *c, const char *text, char *why, size_t n)
 {
-	int max = 1;
-	for (const char *p = text; *p; p++)
-		max += *p == ';';
-	if (!(c->status_codes = calloc((size_t)max, sizeof *c->status_codes))) {
-		snprintf(why, n, "out of memory");
+	if (!(c->status_codes = item_array(text, sizeof *c->status_codes, why, n)))
 		return -1;
-	}
-	for (const char *p = text; *p;) {
-		const char *s = p, *e = strchr(p, ';');
-		if (!e)
-			e = p + strlen(p);
-		p = *e ? e + 1 : e;
-		trim(&s, &e);
-		if (s == e)
-			continue; /* "A=active;" */
+	for (const char *p = text, *s, *e; next_item(&p, &s, &e);) {
 		int len = (int)(e - s);
 		const char *eq = memchr(s, '=', (size_t)len);
 		if (!eq) {
@@ -587,4 +594,116 @@ int map_put_text(struct map_ctx *c, struct jscan *js, struct buf *b, const char 
 	    buf_adds(&c->val, suffix))
 		return -1;
 	return jsonw_key(b, field, 0) || jsonw_strn(b, c->val.data, c->val.len);
+}
+
+/* ---- Helpers of the flat-record mappers ---- */
+
+const struct map_name map_org_types[] = {
+	{"district", "district"}, {"school", "school"}, {"department", "department"}, {NULL, NULL},
+};
+
+static const struct map_name session_types[] = {
+	{"schoolYear", "schoolYear"}, {"term", "term"}, {"semester", "semester"},
+	{"gradingPeriod", "gradingPeriod"}, {NULL, NULL},
+};
+
+static const struct map_name member_roles[] = {
+	{"student", "student"}, {"teacher", "teacher"}, {"aide", "member"},
+	{"administrator", "member"}, {"proctor", "member"}, {NULL, NULL},
+};
+
+static const char courses[] = "courses (no canonical courses stream; classes keep the course id)";
+static const char odd_session[] = "sessions whose type is not schoolYear, term, semester or "
+				  "gradingPeriod (type left out)";
+static const char odd_member[] = "enrollments whose role is not student, teacher, aide, "
+				 "administrator or proctor";
+
+int map_get(struct jscan *js, int rec, const char *key)
+{
+	int v = jscan_get(js, rec, key, strlen(key));
+	return v >= 0 && js->tok[v].type == JSCAN_NULL ? -1 : v;
+}
+
+int map_put_value(struct jscan *js, struct map_sink *out, struct buf *b, const char *field, int v)
+{
+	if (v < 0)
+		return 0;
+	size_t mark = b->len;
+	if (jsonw_key(b, field, 0))
+		return -1;
+	int rc = jscan_put_string(js, v, b);
+	if (rc > 0) {
+		b->len = mark;
+		b->data[mark] = 0;
+		out->left_out(out, map_wrong_type, 1);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+int map_put_const(struct buf *b, const char *field, const char *value)
+{
+	return value && (jsonw_key(b, field, 0) || jsonw_str(b, value));
+}
+
+int map_head(struct jscan *js, struct buf *b, const char *source, int id)
+{
+	return buf_adds(b, "{\"source\":") || jsonw_str(b, source) ||
+	       buf_adds(b, ",\"source_id\":") || jscan_put_string(js, id, b);
+}
+
+int map_lookup(struct map_ctx *c, struct jscan *js, int rec, const char *key,
+	       const struct map_name *table, const struct map_name **hit)
+{
+	int v = map_get(js, rec, key);
+	if (v < 0)
+		return -1;
+	buf_reset(&c->key);
+	if (js->tok[v].type != JSCAN_STRING || jscan_unescape(js, v, &c->key) || !c->key.len)
+		return 0;
+	for (const struct map_name *m = table; m->given; m++)
+		if (caseeq(m->given, strlen(m->given), c->key.data, c->key.len)) {
+			*hit = m;
+			return 1;
+		}
+	return 0;
+}
+
+int map_courses_left_out(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
+			 char *why, size_t n)
+{
+	(void)js, (void)rec, (void)ctx, (void)why, (void)n;
+	out->left_out(out, courses, 0);
+	return MAP_OK;
+}
+
+int map_put_session(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
+		    const char *source, int id, const struct map_field *rows)
+{
+	const struct map_name *t = NULL;
+	int found = map_lookup(ctx, js, rec, "type", session_types, &t);
+	if (found == 0)
+		out->left_out(out, odd_session, 1);
+	struct buf *b = out->begin(out, 0);
+	if (!b || map_head(js, b, source, id) ||
+	    map_put_const(b, "type", found > 0 ? t->canon : NULL) ||
+	    map_put_fields(ctx, js, out, b, rows, rec, 0) || buf_addc(b, '}') || out->end(out))
+		return MAP_FAIL;
+	return MAP_OK;
+}
+
+int map_put_membership(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
+		       const char *source, int cls, int user)
+{
+	const struct map_name *r = NULL;
+	if (map_lookup(ctx, js, rec, "role", member_roles, &r) <= 0) {
+		out->left_out(out, odd_member, 1);
+		return MAP_OK;
+	}
+	struct buf *b = out->begin(out, 0);
+	if (!b || buf_adds(b, "{\"source\":") || jsonw_str(b, source) ||
+	    buf_adds(b, ",\"group_id\":") || jscan_put_string(js, cls, b) ||
+	    buf_adds(b, ",\"person_id\":") || jscan_put_string(js, user, b) ||
+	    map_put_const(b, "role", r->canon) || buf_addc(b, '}') || out->end(out))
+		return MAP_FAIL;
+	return MAP_OK;
 }

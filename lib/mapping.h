@@ -157,6 +157,7 @@ struct map_ctx {
 	struct map_status_code *status_codes; /* --status-codes; NULL: the default table */
 	int nstatus_codes;
 	struct map_table frontline_people; /* EmployeeExternalIds already made a person */
+	struct map_table munis_people;     /* EmployeeNumbers already made a person */
 	/* -- end of HR sources -- */
 
 	/* -- SDS (lib/map_sds.c): roles.csv comes before users.csv; a user's
@@ -273,5 +274,52 @@ int map_put_text(struct map_ctx *c, struct jscan *js, struct buf *b, const char 
 
 /* Reason for a value of the wrong JSON type (shared so it is counted once). */
 extern const char map_wrong_type[];
+
+/* ---- Helpers of the flat-record mappers (Munis, Frontline, OneRoster, SDS) ---- */
+
+/* The value of key, or -1 when it is absent or null. */
+int map_get(struct jscan *js, int rec, const char *key);
+/* Appends ,"field":<token v as a string> when v >= 0. A value of the
+ * wrong type (an object, an array) is left out and counted. 0, or -1. */
+int map_put_value(struct jscan *js, struct map_sink *out, struct buf *b, const char *field, int v);
+/* Appends ,"field":"value"; nothing when value is NULL. 0, or -1. */
+int map_put_const(struct buf *b, const char *field, const char *value);
+/* Starts a record: {"source":"SOURCE","source_id":<token id's text>
+ * (the caller closes the object). 0, or -1. */
+int map_head(struct jscan *js, struct buf *b, const char *source, int id);
+
+/* A vendor's name for something and its canonical name. */
+struct map_name {
+	const char *given, *canon; /* canon NULL: left out */
+};
+
+/* The entry of table (ended by given NULL) whose given name is the string
+ * at key of rec, ASCII case ignored: 1 with *hit set; 0 when the value is
+ * another string or not a string; -1 when it is absent or null. Uses
+ * c->key as scratch. */
+int map_lookup(struct map_ctx *c, struct jscan *js, int rec, const char *key,
+	       const struct map_name *table, const struct map_name **hit);
+
+/* OneRoster and SDS share a model: their org types are the same, and
+ * their courses, sessions and enrollments map the same way. */
+
+/* district, school and department: the org types both keep as given. */
+extern const struct map_name map_org_types[];
+
+/* A mapper for a courses stream: there is no canonical one, so each
+ * record is left out (counted). */
+int map_courses_left_out(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
+			 char *why, size_t whylen);
+/* Writes the session whose id is token id: its type (schoolYear, term,
+ * semester or gradingPeriod, any case; another is left out, counted),
+ * then rows. MAP_OK or MAP_FAIL. */
+int map_put_session(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
+		    const char *source, int id, const struct map_field *rows);
+/* Writes the membership of person token user in group token cls, its role
+ * from the record's role (student and teacher as given; aide,
+ * administrator and proctor are members; another is left out, counted).
+ * MAP_OK or MAP_FAIL. */
+int map_put_membership(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
+		       const char *source, int cls, int user);
 
 #endif

@@ -236,6 +236,13 @@ no_secrets() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"no marker e.csv.done yet"* ]]
 	[ ! -e "$S/files/e.csv" ]
+	# a marker left from before the file was rewritten does not count
+	: >"$SSHD_HOME/e.csv.done"
+	touch -d '3 hours ago' "$SSHD_HOME/e.csv.done"
+	sk --profile munis --pattern '*.csv' --marker '{name}.done'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"e.csv: the marker e.csv.done is older than the file: the file was rewritten after it; not taken"* ]]
+	[ ! -e "$S/files/e.csv" ]
 	: | put e.csv.done
 	sk --profile munis --pattern '*.csv' --marker '{name}.done'
 	[ "$status" -eq 0 ]
@@ -283,19 +290,20 @@ no_secrets() {
 	touch -d '3 hours ago' "$SSHD_HOME/11-23-2026.txt"
 	sk --profile aesop --take all
 	[ "$status" -eq 0 ]
-	[ "$(records)" -eq 5 ]
+	# 5 rows, one of them 3 days long: one record a school day
+	[ "$(records)" -eq 7 ]
 	[[ "$output" == *'"EmployeeExternalId":"1056"'* ]]
 	cp "$DROPS/frontline/11-24-2026.txt" "$SSHD_HOME/"
 	touch -d '2 hours ago' "$SSHD_HOME/11-24-2026.txt"
 	sk --profile aesop --take all --stats "$T/stats"
 	[ "$status" -eq 0 ]
-	[ "$(records)" -eq 6 ]
+	[ "$(records)" -eq 8 ]
 	[[ "$output" != *'"EmployeeExternalId":"1056"'* ]]
 	[[ "$output" == *'"EmployeeExternalId":"1091"'* ]]
 	[[ "$stderr" == *"11-24-2026.txt: 3 rows"* ]]
 	[[ "$stderr" != *"11-23-2026.txt: "* ]]
 	[ "$(jq -s length "$S/ledger.jsonl")" -eq 2 ]
-	[ "$(wc -l <"$S/frontline_absences.fold")" -eq 6 ]
+	[ "$(wc -l <"$S/frontline_absences.fold")" -eq 8 ]
 }
 
 @test "a .gz drop is expanded on the way and staged without .gz" {

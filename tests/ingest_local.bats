@@ -2,8 +2,10 @@
 # extract-sftp --local: the ingest layer without a network. A file or a
 # folder; the newest file by the date in its name, else by its time; every
 # new file folded in order (--take all) with cancellations; the ledger and
-# --reprocess; .gz drops and the expansion cap; settle and marker; refused
-# names; bundles; bad options.
+# --reprocess (a file enters the ledger only once its fold is saved); .gz
+# drops and the expansion cap; settle and marker (never older than its
+# file); refused names; bundles (required files, OneRoster absent and
+# delta); --take all only for increments; bad options.
 
 bats_require_minimum_version 1.5.0
 
@@ -128,15 +130,16 @@ aged() {
 	cp "$DROPS/frontline/11-23-2026.txt" "$D/"
 	aged "$D"/*
 	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" >"$T/out"
-	[ "$(records)" -eq 5 ]
+	# 5 rows, one of them 3 days long: one record a school day
+	[ "$(records)" -eq 7 ]
 	grep -q '"EmployeeExternalId":"1056"' "$T/out"
-	[ "$(wc -l <"$S/frontline_absences.fold")" -eq 5 ]
+	[ "$(wc -l <"$S/frontline_absences.fold")" -eq 7 ]
 	# the next day: Moreau's 11/23 absence is cancelled, two new ones
 	cp "$DROPS/frontline/11-24-2026.txt" "$D/"
 	aged "$D"/*
 	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" \
 		>"$T/out" 2>"$T/err"
-	[ "$(records)" -eq 6 ]
+	[ "$(records)" -eq 8 ]
 	! grep -q '"EmployeeExternalId":"1056"' "$T/out"
 	grep -q '"EmployeeExternalId":"1084"' "$T/out"
 	grep -q '"EmployeeExternalId":"1042"' "$T/out"
@@ -148,7 +151,7 @@ aged() {
 	# a run with nothing new sends the whole fold again
 	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" \
 		>"$T/out" 2>"$T/err"
-	[ "$(records)" -eq 6 ]
+	[ "$(records)" -eq 8 ]
 	! grep -q 'rows' "$T/err"
 }
 
@@ -160,7 +163,7 @@ aged() {
 	touch -d '3 hours ago' "$D/11-24-2026.txt"
 	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" >"$T/out"
 	# the cancellation in 11-24 came after 11-23's posting: Moreau is gone
-	[ "$(records)" -eq 6 ]
+	[ "$(records)" -eq 8 ]
 	! grep -q '"EmployeeExternalId":"1056"' "$T/out"
 	[ "$(jq -r .name "$S/ledger.jsonl" | tr '\n' ' ')" = "11-23-2026.txt 11-24-2026.txt " ]
 }
@@ -301,12 +304,44 @@ name_20261130.csv"
 	! grep -q 'password' "$T/out"
 }
 
-@test "a bundle with some files missing: those streams are left out" {
+@test "a bundle without a required file: its stream fails naming it; optional ones are left out" {
 	cp "$DROPS"/sds/orgs.csv "$DROPS"/sds/users.csv "$D/"
 	aged "$D"/*
-	"$ROSTER_BIN/extract-sftp" --profile sds --local "$D" >"$T/out" 2>"$T/err"
-	[ "$(grep '"type":"SCHEMA"' "$T/out" | jq -r .stream | tr '\n' ' ')" = "sds_orgs sds_users " ]
-	grep -q 'no file for sds_roles in the drop' "$T/err"
+	x --profile sds --local "$D" --stats "$T/stats"
+	[ "$status" -eq 3 ]
+	printf '%s\n' "$output" | grep '^{' >"$T/out"
+	printf '%s\n' "$output" | grep -v '^{' >"$T/err" || true
+	# roles.csv is required: sds_roles fails, naming the file and the folder
+	[ "$(grep '"type":"SCHEMA"' "$T/out" | jq -r .stream | tr '\n' ' ')" = "sds_orgs sds_roles sds_users " ]
+	[ "$(grep '"type":"ACTIVATE_VERSION"' "$T/out" | jq -r .stream | tr '\n' ' ')" = "sds_orgs sds_users " ]
+	jq -e --arg d "$D" '.streams.sds_roles.status == "failed" and
+		(.streams.sds_roles.error.message | contains($d + ": roles.csv not in the drop; sds_roles is read only with it"))' "$T/stats"
+	# the optional files are simply left out
+	grep -q 'no file for sds_courses in the drop; the stream is left out' "$T/err"
+	jq -e '.streams | has("sds_courses") | not' "$T/stats"
+}
+
+@test "clever_users is complete only with students.csv and teachers.csv; staff.csv may be missing" {
+	cp "$DROPS"/clever-sftp/*.csv "$D/"
+	rm "$D/teachers.csv"
+	aged "$D"/*
+	x --profile clever --local "$D" --stats "$T/stats"
+	[ "$status" -eq 3 ]
+	printf '%s\n' "$output" | grep '^{' >"$T/out"
+	# no record of students.csv goes out for a stream that cannot be whole
+	! grep -q '"type":"RECORD","stream":"clever_users"' "$T/out"
+	! grep -q '"type":"ACTIVATE_VERSION","stream":"clever_users"' "$T/out"
+	grep -q '"type":"ACTIVATE_VERSION","stream":"clever_sections"' "$T/out"
+	jq -e '.streams.clever_users.status == "failed" and
+		(.streams.clever_users.error.message | test("teachers.csv not in the drop"))' "$T/stats"
+	# staff.csv is optional: without it the stream is complete
+	cp "$DROPS"/clever-sftp/teachers.csv "$D/"
+	rm -f "$D/staff.csv"
+	aged "$D"/*
+	x --profile clever --local "$D" --stats "$T/stats"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"type":"ACTIVATE_VERSION","stream":"clever_users"'* ]]
+	jq -e '.streams.clever_users.status == "complete"' "$T/stats"
 }
 
 @test "bad options: unknown profile, none, --host with --local, bad --take and --settle" {
@@ -348,14 +383,193 @@ name_20261130.csv"
 	[[ "$output" == *"Example:"* ]]
 }
 
+# The fixture's manifest with file.NAME set to MODE.
+manifest_mode() {
+	sed -i "s/\"file.$1\",\"[a-z]*\"/\"file.$1\",\"$2\"/" "$D/manifest.csv"
+	grep -q "\"file.$1\",\"$2\"" "$D/manifest.csv"
+}
+
 @test "OneRoster: a file the manifest marks absent is not read, even when present" {
 	cp "$DROPS"/oneroster/*.csv "$D/"
-	sed -i 's/"file.courses","bulk"/"file.courses","absent"/' "$D/manifest.csv"
-	grep -q '"file.courses","absent"' "$D/manifest.csv"
+	manifest_mode courses absent
+	manifest_mode users bulk
 	aged "$D"/*
 	"$ROSTER_BIN/extract-sftp" --profile oneroster --local "$D" >"$T/out" 2>"$T/err"
 	[ "$(grep '"type":"ACTIVATE_VERSION"' "$T/out" | jq -r .stream | tr '\n' ' ')" = \
 		"oneroster_orgs oneroster_academic_sessions oneroster_classes oneroster_users oneroster_enrollments " ]
 	grep -q 'manifest says file.courses=absent; it is not read' "$T/err"
 	! grep -q 'courses.csv: .* rows' "$T/err"
+}
+
+@test "OneRoster delta: its records pass as changes, without ACTIVATE_VERSION; exit 0" {
+	cp "$DROPS"/oneroster/*.csv "$D/"
+	manifest_mode users delta
+	aged "$D"/*
+	x --profile oneroster --local "$D" --stats "$T/stats"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | grep '^{' >"$T/out"
+	[ "$(grep -c '"type":"RECORD","stream":"oneroster_users"' "$T/out")" -eq 6 ]
+	! grep -q '"type":"ACTIVATE_VERSION","stream":"oneroster_users"' "$T/out"
+	grep -q '"type":"ACTIVATE_VERSION","stream":"oneroster_orgs"' "$T/out"
+	grep -q '"oneroster_users":{"status":"changes","records":6}' "$T/out"
+	jq -e '.streams.oneroster_users.status == "changes" and .streams.oneroster_users.error == null and
+		(.streams.oneroster_users.note | contains("manifest.csv marks users as delta: its records are changes, so the stream is not marked complete (later stages keep what they have)"))' "$T/stats"
+	# the same drop as bulk: a whole snapshot, activated
+	manifest_mode users bulk
+	x --profile oneroster --local "$D" --stats "$T/stats"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"type":"ACTIVATE_VERSION","stream":"oneroster_users"'* ]]
+	jq -e '.streams.oneroster_users.status == "complete"' "$T/stats"
+}
+
+@test "OneRoster: a file the manifest lists as bulk or delta but missing fails its stream" {
+	cp "$DROPS"/oneroster/*.csv "$D/"
+	manifest_mode users delta
+	manifest_mode courses absent
+	rm "$D/users.csv" "$D/courses.csv"
+	aged "$D"/*
+	x --profile oneroster --local "$D" --stats "$T/stats"
+	[ "$status" -eq 3 ]
+	jq -e '.streams.oneroster_users.status == "failed" and
+		(.streams.oneroster_users.error.message | test("users.csv not in the drop"))' "$T/stats"
+	# absent and missing: left out, not a failure
+	jq -e '.streams | has("oneroster_courses") | not' "$T/stats"
+	jq -e '.streams.oneroster_enrollments.status == "complete"' "$T/stats"
+}
+
+@test "--take all: a fold that cannot be saved leaves the ledger without the file; the next run takes it" {
+	[ -f "$FAULTSHIM" ] # built by make (tests/faultshim.c)
+	cp "$DROPS/frontline/11-23-2026.txt" "$D/"
+	aged "$D"/*
+	# the disk is full when the fold is renamed into place
+	run env LD_PRELOAD="$FAULTSHIM" FAULT_PATH=.fold FAULT_OPS=rename \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" \
+		--stats "$T/stats"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *'"type":"ACTIVATE_VERSION"'* ]]
+	[[ "$output" == *"frontline_absences.fold"* ]]
+	[[ "$output" == *"is kept as it was; the files of this run are taken again on the next"* ]]
+	jq -e '.streams.frontline_absences.status == "failed"' "$T/stats"
+	[ ! -e "$S/frontline_absences.fold" ]
+	! grep -q '11-23-2026.txt' "$S/ledger.jsonl"
+	# the disk has room again: the file is read, folded, and only now in the ledger
+	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" \
+		>"$T/out" 2>"$T/err"
+	grep -q '11-23-2026.txt: 5 rows' "$T/err"
+	[ "$(records)" -eq 7 ]
+	[ "$(wc -l <"$S/frontline_absences.fold")" -eq 7 ]
+	[ "$(jq -r .name "$S/ledger.jsonl")" = "11-23-2026.txt" ]
+}
+
+@test "marker: a marker older than its file (the file rewritten after it) does not let it be taken" {
+	munis_csv 1 >"$D/e.csv"
+	touch -d '1 hour ago' "$D/e.csv"
+	touch -d '2 hours ago' "$D/e.csv.done"
+	x --profile munis --local "$D" --pattern '*.csv' --marker '{name}.done'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"e.csv: the marker e.csv.done is older than the file: the file was rewritten after it; not taken"* ]]
+	[[ "$output" != *'"type":"RECORD"'* ]]
+	# a fixed marker name alike
+	touch -d '2 hours ago' "$D/READY"
+	x --profile munis --local "$D" --pattern '*.csv' --marker READY
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the marker READY is older than the file"* ]]
+	# the writer renews the marker once done (the same second counts as after)
+	touch -r "$D/e.csv" "$D/e.csv.done"
+	x --profile munis --local "$D" --pattern '*.csv' --marker '{name}.done'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"EmployeeNumber":"1"'* ]]
+}
+
+@test "--take all with no file and no fold fails; a fold and no new file is sent whole, as written" {
+	x --profile aesop --local "$D" --take all --staging "$S" --stats "$T/stats"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no file matching * in $D"* ]]
+	[[ "$output" != *'"type":"ACTIVATE_VERSION"'* ]]
+	jq -e '.streams.frontline_absences.status == "failed"' "$T/stats"
+	# a fold kept from earlier runs: numbers and keys come back exactly as they were
+	mkdir -p "$S"
+	cat >"$S/frontline_absences.fold" <<'FOLD'
+{"key":"1042\u001f2026-11-23","record":{"EmployeeExternalId":"1042","AbsenceDate":"2026-11-23","Days":1.0,"PayRate":12.50}}
+{"key":"q\"uo\\te\u001f2026-11-23","record":{"EmployeeExternalId":"q\"uo\\te","AbsenceDate":"2026-11-23","Days":0.50}}
+{"key":null,"record":{"AbsenceDate":"2026-11-23","Days":1.0,"Title":"vacancy"}}
+{"key":null,"record":{"AbsenceDate":"2026-11-23","Days":1.0,"Title":"vacancy"}}
+FOLD
+	cp "$S/frontline_absences.fold" "$T/fold.before"
+	x --profile aesop --local "$D" --take all --staging "$S" --stats "$T/stats"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | grep '^{' >"$T/out"
+	[ "$(records)" -eq 4 ]
+	grep -q '"record":{"EmployeeExternalId":"1042","AbsenceDate":"2026-11-23","Days":1.0,"PayRate":12.50}' "$T/out"
+	grep -q '"Days":0.50}' "$T/out"
+	# two records without a key are two records, never one
+	[ "$(grep -c '"Title":"vacancy"' "$T/out")" -eq 2 ]
+	grep -q '"type":"ACTIVATE_VERSION","stream":"frontline_absences"' "$T/out"
+	jq -e '.streams.frontline_absences.status == "complete" and
+		(.streams.frontline_absences.note | test("no new file"))' "$T/stats"
+	cmp "$S/frontline_absences.fold" "$T/fold.before"
+	# the ledger lists files taken, but the fold is gone: not an empty complete stream
+	printf '{"name":"old.txt","size":2,"mtime":1,"sha256":"%064d","ingested_at":"2026-11-20T06:00:00Z","records":1}\n' 0 >"$S/ledger.jsonl"
+	echo x >"$D/old.txt"
+	touch -d @1 "$D/old.txt"
+	rm "$S/frontline_absences.fold"
+	x --profile aesop --local "$D" --take all --staging "$S"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the ledger lists 1 file matching * as taken, but there is no fold"* ]]
+	[[ "$output" == *"--reprocess"* ]]
+	[[ "$output" != *'"type":"ACTIVATE_VERSION"'* ]]
+}
+
+# A line of the Aesop fixed-width file: staff, date (YYYYMMDD), shift, days, cancel (Y/N).
+aesop_line() {
+	/usr/bin/python3 -c '
+import sys
+staff, date, shift, days, cancel = sys.argv[1:6]
+rec = [" "] * 1085
+def put(at, v):
+    rec[at:at + len(v)] = list(v)
+put(0, "ABS"); put(8, staff); put(312, date); put(323, cancel); put(349, shift); put(379, days)
+sys.stdout.write("".join(rec) + "\r\n")' "$@"
+}
+
+@test "--take all: records without a key (vacancies) are kept apart; a cancellation without a key removes nothing" {
+	{
+		aesop_line "" 20261123 "Full Day" 1.0 N
+		aesop_line "" 20261123 "Full Day" 1.0 N
+		aesop_line 1042 20261123 "Full Day" 1.0 N
+	} >"$D/11-23-2026.txt"
+	aged "$D"/*
+	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" >"$T/out"
+	[ "$(records)" -eq 3 ]
+	[ "$(grep -c '"key":null' "$S/frontline_absences.fold")" -eq 2 ]
+	# a vacancy cancelled the next day: it cannot be matched, both stay
+	aesop_line "" 20261123 "Full Day" 1.0 Y >"$D/11-24-2026.txt"
+	aged "$D"/*
+	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" >"$T/out"
+	[ "$(records)" -eq 3 ]
+	[ "$(grep -c '"key":null' "$S/frontline_absences.fold")" -eq 2 ]
+	grep -q '"EmployeeExternalId":"1042"' "$T/out"
+}
+
+@test "--take all is refused for profiles whose files are whole snapshots" {
+	for p in munis munis-fixed; do
+		x --profile "$p" --local "$D" --take all --staging "$S"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--take all does not apply to the $p profile: $p files are whole snapshots: take the newest"* ]]
+	done
+	# the increment profiles take it
+	for p in aesop frontline; do
+		x --profile "$p" --local "$D" --take all --staging "$S"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"no file matching"* ]]
+	done
+}
+
+@test "--help says which profiles fold with --take all, the marker rule and what a delta manifest does" {
+	x --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"all: every file not yet"*"only for"*"profiles whose files are increments (frontline, aesop);"* ]]
+	[[ "$output" == *"marker must be at least as new as the file"* ]]
+	[[ "$output" == *"delta"*"not marked complete"* ]]
 }

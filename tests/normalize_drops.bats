@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # normalize: the HR drop streams into the canonical streams. Munis
 # employees -> people and positions (status code table, --status-codes,
-# PreferredName, PrimaryJob, zero-padded numbers); Frontline absences ->
+# PreferredName, PrimaryJob, one person per employee, zero-padded
+# numbers); Frontline absences ->
 # absences and people (times, half days, multi-day records over a weekend,
 # vacancies, one person per employee, "Last, First", cancellations).
 
@@ -138,6 +139,56 @@ EOF
 	# without the descriptions, the codes are title and location
 	[ "$(record positions 004521/CUST/0120)" = '{"source":"munis","source_id":"004521/CUST/0120","employee_id":"004521","title":"CUST","location":"0120","fte":"1","status":"active"}' ]
 	[[ "$output" == *"records in: munis_employees 3; records out: people 2, positions 3; errors: 0"* ]]
+}
+
+@test "Munis: one person per employee: two rows with PrimaryJob blank are one person and two positions" {
+	# extract-sftp leaves a blank PrimaryJob cell out of the record
+	munis <<'EOF'
+{"EmployeeNumber":"001007","LastName":"Delgado","FirstName":"Maria","Location":"0110","LocationDesc":"ALDER CREEK ES","JobClass":"TCH-K","JobClassDesc":"Teacher Kindergarten","Status":"A","FTE":0.600}
+{"EmployeeNumber":"001007","LastName":"Delgado","FirstName":"Maria","Location":"0120","LocationDesc":"PINE HOLLOW MS","JobClass":"TUTOR","JobClassDesc":"Tutor","Status":"A","FTE":0.400}
+EOF
+	norm
+	[ "$status" -eq 0 ]
+	[ "$(count people)" -eq 1 ]
+	# the first row makes the person
+	[ "$(record people 001007 | jq -c '[.job_title, .org_ids]')" = '["Teacher Kindergarten",["0110"]]' ]
+	[ "$(count positions)" -eq 2 ]
+	[ "$(record positions 001007/TCH-K/0110 | jq -r .fte)" = 0.600 ]
+	[ "$(record positions 001007/TUTOR/0120 | jq -r .fte)" = 0.400 ]
+	[[ "$output" == *"records in: munis_employees 2; records out: people 1, positions 2; errors: 0"* ]]
+}
+
+@test "Munis: the first primary row makes the person, a later one of the same employee does not; all false makes none" {
+	munis <<'EOF'
+{"EmployeeNumber":"1042","LastName":"Osei","FirstName":"Samuel","Location":"0120","JobClass":"COACH","JobClassDesc":"Coach Soccer","Status":"A","PrimaryJob":false}
+{"EmployeeNumber":"1042","LastName":"Osei","FirstName":"Samuel","Location":"0120","JobClass":"TCH-SCI","JobClassDesc":"Teacher Science","Status":"A","PrimaryJob":true}
+{"EmployeeNumber":"1042","LastName":"Osei","FirstName":"Samuel","Location":"0994","JobClass":"TCH-SCI","JobClassDesc":"Teacher Science (summer)","Status":"A","PrimaryJob":true}
+{"EmployeeNumber":"1099","LastName":"Brandt","FirstName":"Ingrid","Location":"0994","JobClass":"SUB","Status":"A","PrimaryJob":false}
+{"EmployeeNumber":"1099","LastName":"Brandt","FirstName":"Ingrid","Location":"0120","JobClass":"SUB","Status":"A","PrimaryJob":false}
+EOF
+	norm
+	[ "$status" -eq 0 ]
+	[ "$(count people)" -eq 1 ]
+	[ "$(record people 1042 | jq -c '[.job_title, .org_ids]')" = '["Teacher Science",["0120"]]' ]
+	[ -z "$(record people 1099)" ]
+	[ "$(count positions)" -eq 5 ]
+}
+
+@test "Munis and Frontline: a Frontline person of an employee id does not stop the Munis person" {
+	{
+		raw frontline_absences <<'EOF'
+{"ConfirmationNumber":"7","EmployeeExternalId":"1042","EmployeeName":"Osei, Samuel","AbsenceDate":"2026-11-23","Days":1}
+EOF
+		raw munis_employees <<'EOF'
+{"EmployeeNumber":"1042","LastName":"Osei","FirstName":"Samuel","Status":"A","JobClass":"TCH"}
+{"EmployeeNumber":"1042","LastName":"Osei","FirstName":"Samuel","Status":"A","JobClass":"COACH"}
+EOF
+	} >"$T/in"
+	use
+	norm
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "RECORD" and .stream == "people") | .record.source' "$T/out" | tr '\n' ' ')" = "frontline munis " ]
+	[ "$(count positions)" -eq 2 ]
 }
 
 @test "Munis: positions' source_id has an absent JobClass or Location as an empty part" {

@@ -107,7 +107,7 @@ store() {
 	job '[job]' 'output = out' '[source x]' 'client_id = a'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"d.job:3: [source x] needs type = (one of: clever, graph, google)"* ]]
+	[[ "$output" == *"d.job:3: [source x] needs type = (one of: clever, graph, google, sftp)"* ]]
 }
 
 @test "a job without output is refused" {

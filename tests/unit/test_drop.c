@@ -210,6 +210,16 @@ static void test_registry(void)
 	f = drop_file_for(drop_profile_find("aesop"), "11-3-2017.txt");
 	tap_ok(f && !strcmp(f->stream, "frontline_absences") && f->fixed && f->min_len == 1085,
 	       "aesop: stream frontline_absences, fixed width, records of 1085 characters");
+	tap_ok(f && !f->optional && f->days_path && !strcmp(f->days_path, "Days") &&
+		       f->date_path && !strcmp(f->date_path, "AbsenceDate"),
+	       "aesop: required; a record spans Days school days from AbsenceDate");
+	f = drop_file_for(drop_profile_find("frontline"), "abs.csv");
+	tap_ok(f && !f->optional && !f->days_path && !f->date_path,
+	       "frontline: required; one row a day already (no expansion)");
+	tap_ok(drop_profile_find("aesop")->increments && drop_profile_find("frontline")->increments &&
+		       !drop_profile_find("munis")->increments &&
+		       !drop_profile_find("munis-fixed")->increments,
+	       "aesop and frontline files are increments; Munis files are whole snapshots");
 }
 
 static void test_munis_cp1252(void)
@@ -457,19 +467,35 @@ static void test_aesop(void)
 	struct got g1 = {0}, g2 = {0};
 	struct drop_stats st;
 	int rc = read_fixture("aesop", "frontline/11-23-2026.txt", &g1, &st, NULL);
-	tap_ok(rc == 0 && g1.n == 5 && st.cancels == 0, "aesop 11-23: 5 records, no cancels");
+	tap_ok(rc == 0 && st.rows == 5 && g1.n == 7 && st.records == 7 && st.cancels == 0,
+	       "aesop 11-23: 5 rows, 7 records (the 3-day absence is 3), no cancels");
+	tap_ok(has(st.note, "1 multi-day row expanded into 3 school days"),
+	       "aesop 11-23: the note says the 3-day row was expanded");
 	int at = -1;
 	cJSON *o = find(&g1, "EmployeeExternalId", "1063", 0, &at);
 	tap_ok(o && at >= 0 &&
 		       !strcmp(g1.json[at],
 			       "{\"EmployeeExternalId\":\"1063\",\"AbsenceDate\":\"2026-11-23\","
-			       "\"Duration\":\"Full Day\",\"Days\":3.0,\"SubstituteExternalId\":"
+			       "\"Duration\":\"Full Day\",\"Days\":1.0,\"SubstituteExternalId\":"
 			       "\"S20977\",\"SubstituteFirstName\":\"Jos\xc3\xa9\","
 			       "\"SubstituteLastName\":\"Ib\xc3\xa1\xc3\xb1" "ez\",\"PayCode\":"
 			       "\"SUBCERT\",\"EntitlementCode\":\"PROFDEV\",\"Deleted\":false}"),
-	       "aesop: the multi-day record exactly (Days 3.0; cut on characters after the "
-	       "Windows-1252 sub name)");
+	       "aesop: the multi-day record's first day exactly (Days 3.0 -> 1.0 a day; cut on "
+	       "characters after the Windows-1252 sub name)");
 	cJSON_Delete(o);
+	const char *want[] = {"2026-11-23", "2026-11-24", "2026-11-25"};
+	int days_ok = 1;
+	for (int i = 0; i < 3; i++) {
+		o = find(&g1, "EmployeeExternalId", "1063", i, &at);
+		char key[64];
+		snprintf(key, sizeof key, "1063\x1f%s\x1f" "Full Day", want[i]);
+		days_ok &= o && str_is(o, "AbsenceDate", want[i]) && raw_is(g1.json[at], "\"Days\":1.0") &&
+			   str_is(o, "SubstituteExternalId", "S20977") && g1.key[at] &&
+			   !strcmp(g1.key[at], key);
+		cJSON_Delete(o);
+	}
+	tap_ok(days_ok, "aesop: Marchand's Days 3.0 from Monday 11-23 is 11-23, 11-24, 11-25, each "
+			"with its own date and key, the sub on every day");
 	o = find(&g1, "EmployeeExternalId", "1007", 0, NULL);
 	tap_ok(o && str_is(o, "Duration", "Half Day AM") && str_is(o, "SubstituteMiddleName", "M"),
 	       "aesop: half day AM, sub middle name");
@@ -485,11 +511,200 @@ static void test_aesop(void)
 	cJSON_Delete(find(&g1, "EmployeeExternalId", "1056", 0, &a));
 	cJSON_Delete(find(&g2, "EmployeeExternalId", "1056", 0, &b));
 	tap_ok(a >= 0 && b >= 0 && !g1.cancel[a] && g2.cancel[b] && g1.key[a] && g2.key[b] &&
-		       !strcmp(g1.key[a], g2.key[b]) && !strcmp(g2.key[b], "1056\x1f" "2026-11-23"),
+		       !strcmp(g1.key[a], g2.key[b]) &&
+		       !strcmp(g2.key[b], "1056\x1f" "2026-11-23\x1f" "Full Day"),
 	       "aesop: the later file cancels (Cancel=Y) the earlier posting's key "
-	       "EmployeeExternalId+AbsenceDate");
+	       "EmployeeExternalId+AbsenceDate+Shift Description");
 	got_free(&g1);
 	got_free(&g2);
+}
+
+/* ---- Aesop days: expansion, cancels of one day, shifts, vacancies ---- */
+
+/* One Aesop record (reference 5.3 layout) and its CRLF onto text. */
+static void aesop_add(char *text, size_t n, const char *staff, const char *date,
+		      const char *shift, const char *days, char cancel)
+{
+	char line[1088];
+	memset(line, ' ', 1085);
+	line[1085] = 0;
+	memcpy(line, "ABS", 3);
+	memcpy(line + 8, staff, strlen(staff));
+	memcpy(line + 312, date, 8);
+	line[323] = cancel;
+	memcpy(line + 349, shift, strlen(shift));
+	memcpy(line + 379, days, strlen(days));
+	memcpy(line + 1065, "SICK", 4);
+	size_t k = strlen(text);
+	snprintf(text + k, n - k, "%s\r\n", line);
+}
+
+/* What a fold would hold after these sink calls in order, ";"-joined,
+ * '\x1f' shown as '|' and a record with no key as "-". */
+static void fold_of(const struct got *const *gs, int ng, char *out, size_t n)
+{
+	const char *k[4 * MAXREC];
+	int live[4 * MAXREC], nk = 0;
+	for (int gi = 0; gi < ng; gi++) {
+		const struct got *g = gs[gi];
+		for (int i = 0; i < g->n; i++) {
+			int j = 0;
+			while (g->key[i] && j < nk && !(k[j] && !strcmp(k[j], g->key[i])))
+				j++;
+			if (g->key[i] && j < nk)
+				live[j] = !g->cancel[i];
+			else if (!g->cancel[i])
+				k[nk] = g->key[i], live[nk++] = 1;
+		}
+	}
+	size_t o = 0;
+	out[0] = 0;
+	for (int j = 0; j < nk && o + 1 < n; j++) {
+		if (!live[j])
+			continue;
+		int w = snprintf(out + o, n - o, "%s%s", o ? ";" : "", k[j] ? k[j] : "-");
+		if (w < 0 || (size_t)w >= n - o)
+			break;
+		o += (size_t)w;
+	}
+	for (char *c = out; *c; c++)
+		if (*c == '\x1f')
+			*c = '|';
+}
+
+static void test_aesop_days(void)
+{
+	static char text[16384];
+	char path[256], fold[1024], *err = NULL;
+	struct got g1 = {0}, g2 = {0};
+	struct drop_stats st;
+	struct rt_err e;
+	/* Thursday 12-03 for 3 days, Friday 12-04 for 2.5, Saturday 12-05
+	 * for 2 (a make-up day: the first day is the date given) */
+	text[0] = 0;
+	aesop_add(text, sizeof text, "1063", "20261203", "Full Day", "3.0", 'N');
+	aesop_add(text, sizeof text, "1042", "20261204", "Full Day", "2.5", 'N');
+	aesop_add(text, sizeof text, "1084", "20261205", "Full Day", "2", 'N');
+	write_tmp(path, sizeof path, text);
+	int rc = read_as("aesop", path, "12-3-2026.txt", &g1, &st, &e, NULL);
+	tap_ok(rc == 0 && st.rows == 3 && g1.n == 8 && st.records == 8,
+	       "aesop days: 3 rows of 3, 2.5 and 2 days are 8 day records");
+	tap_ok(has(st.note, "3 multi-day rows expanded into 8 school days"),
+	       "aesop days: the note counts the expanded rows and their days");
+	const char *want[][3] = {
+		{"1063", "2026-12-03", "\"Days\":1.0"}, {"1063", "2026-12-04", "\"Days\":1.0"},
+		{"1063", "2026-12-07", "\"Days\":1.0"}, {"1042", "2026-12-04", "\"Days\":1.0"},
+		{"1042", "2026-12-07", "\"Days\":1.0"}, {"1042", "2026-12-08", "\"Days\":0.5"},
+		{"1084", "2026-12-05", "\"Days\":1,"},  {"1084", "2026-12-07", "\"Days\":1,"},
+	};
+	int ok = g1.n == 8;
+	for (int i = 0; ok && i < 8; i++) {
+		char key[64], date[48];
+		snprintf(key, sizeof key, "%s\x1f%s\x1f" "Full Day", want[i][0], want[i][1]);
+		snprintf(date, sizeof date, "\"AbsenceDate\":\"%s\"", want[i][1]);
+		ok &= raw_is(g1.json[i], date) && raw_is(g1.json[i], want[i][2]) && g1.key[i] &&
+		      !strcmp(g1.key[i], key) && !g1.cancel[i];
+		if (!ok)
+			tap_diag("  record %d: %s", i, g1.json[i]);
+	}
+	tap_ok(ok, "aesop days: Thursday's 3 days skip the weekend (12-03, 12-04, 12-07); 2.5 "
+		   "days end with Days 0.5; a Saturday start keeps its date; each day its own key");
+	unlink(path);
+
+	/* the next file cancels day 2 of Marchand's 3 and the whole of Osei's 2.5 */
+	text[0] = 0;
+	aesop_add(text, sizeof text, "1063", "20261204", "Full Day", "1.0", 'Y');
+	aesop_add(text, sizeof text, "1042", "20261204", "Full Day", "2.5", 'Y');
+	write_tmp(path, sizeof path, text);
+	rc = read_as("aesop", path, "12-4-2026.txt", &g2, &st, &e, NULL);
+	tap_ok(rc == 0 && st.rows == 2 && g2.n == 4 && st.cancels == 4,
+	       "aesop days: a 1-day cancel is one cancellation, a 2.5-day cancel is three");
+	const struct got *both[] = {&g1, &g2};
+	fold_of(both, 2, fold, sizeof fold);
+	tap_ok(!strcmp(fold, "1063|2026-12-03|Full Day;1063|2026-12-07|Full Day;"
+			     "1084|2026-12-05|Full Day;1084|2026-12-07|Full Day"),
+	       "aesop days: cancelling day 2 of 3 leaves days 1 and 3; a multi-day cancel "
+	       "removes each of its days");
+	if (strcmp(fold, "1063|2026-12-03|Full Day;1063|2026-12-07|Full Day;"
+			 "1084|2026-12-05|Full Day;1084|2026-12-07|Full Day"))
+		tap_diag("  fold: %s", fold);
+	unlink(path);
+	got_free(&g1);
+	got_free(&g2);
+
+	/* AM and PM halves of one person's day; two vacancies of one day;
+	 * a cancel of a vacancy; the same posting twice in one file */
+	text[0] = 0;
+	aesop_add(text, sizeof text, "1007", "20261207", "Half Day AM", "0.5", 'N');
+	aesop_add(text, sizeof text, "1007", "20261207", "Half Day PM", "0.5", 'N');
+	aesop_add(text, sizeof text, "", "20261207", "Full Day", "1.0", 'N');
+	aesop_add(text, sizeof text, "", "20261207", "Full Day", "1.0", 'N');
+	aesop_add(text, sizeof text, "", "20261207", "Full Day", "1.0", 'Y');
+	aesop_add(text, sizeof text, "1014", "20261207", "Full Day", "1.0", 'N');
+	aesop_add(text, sizeof text, "1014", "20261207", "Full Day", "1.0", 'N');
+	aesop_add(text, sizeof text, "1021", "20261207", "Full Day", "1.0", 'N');
+	aesop_add(text, sizeof text, "1021", "20261207", "Full Day", "1.0", 'Y');
+	aesop_add(text, sizeof text, "1021", "20261207", "Full Day", "1.0", 'N');
+	write_tmp(path, sizeof path, text);
+	rc = read_as("aesop", path, "12-7-2026.txt", &g1, &st, &e, &err);
+	tap_ok(rc == 0 && st.rows == 10 && g1.n == 9 && st.cancels == 1,
+	       "aesop shifts: 10 rows, 9 to the sink (the vacancy's cancel is not passed)");
+	const struct got *one[] = {&g1};
+	fold_of(one, 1, fold, sizeof fold);
+	tap_ok(!strcmp(fold, "1007|2026-12-07|Half Day AM;1007|2026-12-07|Half Day PM;-;-;"
+			     "1014|2026-12-07|Full Day;1021|2026-12-07|Full Day"),
+	       "aesop shifts: AM and PM halves are two records; two vacancies of a day stay two "
+	       "(no key)");
+	if (strcmp(fold, "1007|2026-12-07|Half Day AM;1007|2026-12-07|Half Day PM;-;-;"
+			 "1014|2026-12-07|Full Day;1021|2026-12-07|Full Day"))
+		tap_diag("  fold: %s", fold);
+	tap_ok(has(err, "12-7-2026.txt:5: a cancellation with no 'Staff Id': it cannot be "
+			"matched") &&
+		       has(st.note, "1 cancellation with no key that could not be matched (ignored)"),
+	       "aesop shifts: a cancellation with no staff id is warned (file:line) and counted in "
+	       "the note");
+	tap_ok(has(err, "12-7-2026.txt:7: the same key as line 6: this row replaces that one") &&
+		       has(st.note, "1 row replaced an earlier row of the file with the same key") &&
+		       lacks(err, ":10: the same key"),
+	       "aesop shifts: a key given twice in one file is counted; a re-post after its "
+	       "cancel is not");
+	free(err);
+	unlink(path);
+	got_free(&g1);
+
+	/* Days beyond a year: one record, warned */
+	text[0] = 0;
+	aesop_add(text, sizeof text, "1063", "20261203", "Full Day", "999", 'N');
+	write_tmp(path, sizeof path, text);
+	rc = read_as("aesop", path, "12-3-2026.txt", &g1, &st, &e, &err);
+	tap_ok(rc == 0 && g1.n == 1 && has(err, "12-3-2026.txt:1: Days 999 is more days than one "
+						 "record can span"),
+	       "aesop days: Days 999 is kept as one record with a warning");
+	free(err);
+	unlink(path);
+	got_free(&g1);
+}
+
+/* The Report Writer file has a row per day already: Days is 1 or less
+ * and nothing is expanded; its vacancies without a confirmation number
+ * have no key. */
+static void test_frontline_no_expansion(void)
+{
+	char path[256];
+	struct got g = {0};
+	struct drop_stats st;
+	struct rt_err e;
+	write_tmp(path, sizeof path,
+		  "Confirmation #,Employee External ID 01,Absence Date,Days,Absence Reason\n"
+		  "482913101,1063,11/23/2026,1.0,Professional Development\n"
+		  ",,11/25/2026,1.0,Vacancy Position\n"
+		  ",,11/25/2026,1.0,Vacancy Position\n");
+	int rc = read_as("frontline", path, "abs.csv", &g, &st, &e, NULL);
+	tap_ok(rc == 0 && g.n == 3 && lacks(st.note, "multi-day") && g.key[0] && !g.key[1] &&
+		       !g.key[2],
+	       "frontline report: not expanded; two vacancies with neither id have no key");
+	unlink(path);
+	got_free(&g);
 }
 
 /* ---- drift and failures ---- */
@@ -603,9 +818,8 @@ static void test_bad_required_value(void)
 	       "12:05 AM -> 00:05; no confirmation number: key EmployeeExternalId+AbsenceDate");
 	cJSON_Delete(o);
 	o = find(&g, "AbsenceDate", "2026-11-24", 3, &at);
-	tap_ok(o && str_is(o, "StartTime", "15:30") && g.key[at] &&
-		       !strcmp(g.key[at], "\x1f" "2026-11-24"),
-	       "1530 -> 15:30; neither id: the key part is empty");
+	tap_ok(o && str_is(o, "StartTime", "15:30") && at >= 0 && !g.key[at],
+	       "1530 -> 15:30; neither id: no key (never folded into another record)");
 	cJSON_Delete(o);
 	char *all = all_json(&g);
 	tap_ok(lacks(all, "900-66") && lacks(err, "900-66") && lacks(all, "432") &&
@@ -765,7 +979,7 @@ static const struct drop_file shape_files[] = {
 	 .extra_prefix = "metadata."},
 	{.name = NULL},
 };
-static const struct drop_profile shape = {"shape", "test", shape_files, NULL};
+static const struct drop_profile shape = {.name = "shape", .about = "test", .files = shape_files};
 
 static void test_shapes(void)
 {
@@ -847,6 +1061,8 @@ int main(void)
 	test_munis_multi();
 	test_frontline_report();
 	test_aesop();
+	test_aesop_days();
+	test_frontline_no_expansion();
 	test_required_missing();
 	test_drift();
 	test_bad_required_value();

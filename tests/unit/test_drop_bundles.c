@@ -512,8 +512,46 @@ static void test_sds(void)
 	got_free(&g);
 }
 
+/* Which files a bundle must have: Clever's staff.csv and SDS's files
+ * past orgs, users and roles may be left out; OneRoster's manifest
+ * decides, so its table marks none required. None is an increment. */
+static void test_required_files(void)
+{
+	static const struct {
+		const char *profile, *file;
+		int optional;
+	} want[] = {
+		{"clever", "schools.csv", 0},		{"clever", "students.csv", 0},
+		{"clever", "teachers.csv", 0},		{"clever", "staff.csv", 1},
+		{"clever", "sections.csv", 0},		{"clever", "enrollments.csv", 0},
+		{"sds", "orgs.csv", 0},			{"sds", "users.csv", 0},
+		{"sds", "roles.csv", 0},		{"sds", "academicSessions.csv", 1},
+		{"sds", "courses.csv", 1},		{"sds", "classes.csv", 1},
+		{"sds", "enrollments.csv", 1},		{"oneroster", "orgs.csv", 1},
+		{"oneroster", "academicSessions.csv", 1}, {"oneroster", "courses.csv", 1},
+		{"oneroster", "classes.csv", 1},	{"oneroster", "users.csv", 1},
+		{"oneroster", "enrollments.csv", 1},
+	};
+	int ok = 1;
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const struct drop_file *f =
+			drop_file_for(drop_profile_find(want[i].profile), want[i].file);
+		if (!f || f->optional != want[i].optional || f->days_path) {
+			tap_diag("  %s %s: optional %d, want %d", want[i].profile, want[i].file,
+				 f ? f->optional : -1, want[i].optional);
+			ok = 0;
+		}
+	}
+	tap_ok(ok, "bundles: Clever needs all but staff.csv; SDS needs orgs, users, roles; "
+		   "OneRoster's files are all left to the manifest");
+	tap_ok(!drop_profile_find("clever")->increments && !drop_profile_find("sds")->increments &&
+		       !drop_profile_find("oneroster")->increments,
+	       "bundles are whole snapshots, not increments");
+}
+
 int main(void)
 {
+	test_required_files();
 	test_clever_profile();
 	test_clever_schools();
 	test_clever_students();

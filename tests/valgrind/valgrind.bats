@@ -140,9 +140,10 @@ teardown_file() {
 	cp "$fx/11-24-2026.txt" "$T/aesop/"
 	$VG "$ROSTER_BIN/extract-sftp" --profile aesop --local "$T/aesop" --take all --settle 0 \
 		--staging "$T/aesop-staging" >"$T/a2.ndjson"
-	# five days posted, then Moreau's (1056) cancelled and two more posted
-	[ "$(grep -c '"type":"RECORD"' "$T/a1.ndjson")" -eq 5 ]
-	[ "$(grep -c '"type":"RECORD"' "$T/a2.ndjson")" -eq 6 ]
+	# seven days posted (a 3-day absence is 3), then Moreau's (1056)
+	# cancelled and two more posted
+	[ "$(grep -c '"type":"RECORD"' "$T/a1.ndjson")" -eq 7 ]
+	[ "$(grep -c '"type":"RECORD"' "$T/a2.ndjson")" -eq 8 ]
 	grep -q '"EmployeeExternalId":"1056"' "$T/a1.ndjson"
 	! grep -q '"EmployeeExternalId":"1056"' "$T/a2.ndjson"
 	$VG "$ROSTER_BIN/normalize" <"$T/a2.ndjson" >/dev/null
