@@ -204,7 +204,12 @@ static int conv_date(const char *s, size_t n, char out[32])
 	}
 	if (y < 1 || m < 1 || m > 12 || d < 1 || d > civil_month_days(y, m))
 		return -1;
-	snprintf(out, 32, "%04d-%02d-%02d", y, m, d);
+	/* by hand, not snprintf: a date or two in every row (y is 4 digits) */
+	out[0] = (char)('0' + y / 1000), out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10), out[3] = (char)('0' + y % 10);
+	out[4] = '-', out[5] = (char)('0' + m / 10), out[6] = (char)('0' + m % 10);
+	out[7] = '-', out[8] = (char)('0' + d / 10), out[9] = (char)('0' + d % 10);
+	out[10] = 0;
 	return 0;
 }
 
@@ -392,13 +397,18 @@ static int conv_list(enum drop_type t, const char *s, size_t n, cJSON **out)
 
 /* Converts a non-empty trimmed value. 0 with *out (and the value's text
  * for the fold key in txt); 1: a value that means "none" (the field is
- * absent); -1: bad (*why says what was expected); -2: out of memory. */
+ * absent); -1: bad (*why says what was expected); -2: out of memory.
+ * out NULL: the text only (flat records are written from it), for the
+ * types flat_file allows. */
 static int convert(enum drop_type t, const char *s, size_t n, cJSON **out, struct buf *txt,
 		   const char **why)
 {
 	size_t at = txt->len;
 	char tmp[32];
 	int b, r;
+	cJSON *unused;
+	if (!out)
+		out = &unused;
 	*out = NULL;
 	switch (t) {
 	case DT_DATE:
@@ -407,6 +417,8 @@ static int convert(enum drop_type t, const char *s, size_t n, cJSON **out, struc
 			return r;
 		if (buf_adds(txt, tmp))
 			return -2;
+		if (out == &unused)
+			return 0;
 		return (*out = cJSON_CreateString(tmp)) ? 0 : -2;
 	case DT_TIME:
 		*why = "is not a time (h:mm AM/PM, HH:MM or HHMM)";
@@ -414,12 +426,16 @@ static int convert(enum drop_type t, const char *s, size_t n, cJSON **out, struc
 			return -1;
 		if (buf_adds(txt, tmp))
 			return -2;
+		if (out == &unused)
+			return 0;
 		return (*out = cJSON_CreateString(tmp)) ? 0 : -2;
 	case DT_NUM:
 		*why = "is not a number";
 		if ((r = conv_num(s, n, txt)) || buf_addc(txt, 0))
 			return r ? r : -2;
 		txt->len--; /* the NUL made the number a C string for CreateRaw */
+		if (out == &unused)
+			return 0;
 		return (*out = cJSON_CreateRaw(txt->data + at)) ? 0 : -2;
 	case DT_BOOL:
 		*why = "is not a yes/no value (Y/N, Yes/No, TRUE/FALSE, T/F, 1/0)";
@@ -427,6 +443,8 @@ static int convert(enum drop_type t, const char *s, size_t n, cJSON **out, struc
 			return -1;
 		if (buf_adds(txt, b ? "true" : "false"))
 			return -2;
+		if (out == &unused)
+			return 0;
 		return (*out = cJSON_CreateBool(b)) ? 0 : -2;
 	case DT_LIST:
 	case DT_REFS:
@@ -442,6 +460,8 @@ static int convert(enum drop_type t, const char *s, size_t n, cJSON **out, struc
 	}
 	if (buf_add(txt, s, n))
 		return -2;
+	if (out == &unused)
+		return 0;
 	if (t == DT_REF)
 		*out = ref_item(s, n);
 	else if (t == DT_ONE && (*out = cJSON_CreateArray())) {
@@ -502,6 +522,62 @@ static int set_path(cJSON *root, const char *path, cJSON *item)
 		o = child;
 		p += w + 1;
 	}
+}
+
+/* ---- flat records, written directly ---- */
+
+/* Whether f's records can be written as text in column order instead of
+ * through a cJSON tree: every path one plain name given once, values
+ * that are strings, numbers or booleans, no consts or extra columns.
+ * Then the text is the same as cJSON_PrintUnformatted's, as cJSON keeps
+ * members in the order they were added. */
+static int flat_file(const struct drop_file *f)
+{
+	if ((f->consts && f->consts->path) || f->extra_prefix)
+		return 0;
+	for (const struct drop_col *c = f->cols; c->headers; c++) {
+		if (!c->path)
+			continue;
+		if (strchr(c->path, '.') || (c->type != DT_STR && c->type != DT_DATE &&
+					     c->type != DT_TIME && c->type != DT_NUM &&
+					     c->type != DT_BOOL))
+			return 0;
+		for (const struct drop_col *d = f->cols; d < c; d++)
+			if (d->path && !strcmp(d->path, c->path))
+				return 0;
+	}
+	return 1;
+}
+
+/* A JSON string as cJSON prints one: '"', '\\' and control characters
+ * escaped (\u00xx in lower case but for \b \f \n \r \t), every other
+ * byte as it is. */
+static char *json_put(char *o, const char *s, size_t n)
+{
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			*o++ = 'u', *o++ = '0', *o++ = '0';
+			*o++ = "0123456789abcdef"[c >> 4];
+			*o++ = "0123456789abcdef"[c & 15];
+		}
+	}
+	*o++ = '"';
+	return o;
 }
 
 /* ---- keys seen in one file (replacements are counted for the note) ---- */
@@ -565,6 +641,15 @@ struct reader {
 	size_t *cp;      /* fixed width: byte offset of each code point of the line */
 	size_t cpn;
 	struct buf key, txt, unknown, sens;
+	struct buf json;   /* a flat record's text */
+	struct buf fkeys;  /* flat: each column's "path": */
+	size_t *fkoff, *fklen; /* flat, per profile column: its "path": in fkeys */
+	const char **fval; /* flat, per profile column: this record's value text */
+	size_t *fvlen;
+	unsigned char *fraw; /* flat, per profile column: the value is JSON as it is */
+	int flat;          /* flat_file: records written without cJSON */
+	size_t *koff;      /* per profile column: its value's text in txt */
+	unsigned char *has; /* per profile column: whether the record has it */
 	struct seen *seen; /* the keys of this file so far (open addressing) */
 	size_t nseen, capseen;
 	long replaced;     /* rows whose key an earlier row of the file had */
@@ -710,16 +795,13 @@ static int note_key(struct reader *r, const char *key, size_t n, int cancel, lon
  * day (days since 1970), full the Days text of a whole day and last that
  * of the last day ("" when it is whole too), with the digits given ("3.0"
  * -> "1.0" ... "1.0"; "2.5" -> "1.0", "1.0", "0.5"). */
-static int span_of(struct reader *r, cJSON *obj, long line, long *z0, char full[32],
-		   char last[32])
+static int span_of(struct reader *r, const char *t, const char *date, long line, long *z0,
+		   char full[32], char last[32])
 {
 	const struct drop_file *f = r->f;
-	cJSON *par;
-	char seg[128];
-	cJSON *dn = item_at(obj, f->days_path, &par, seg);
-	if (!dn || !cJSON_IsRaw(dn) || !dn->valuestring || dn->valuestring[0] == '-')
+	if (!t || t[0] == '-')
 		return 1;
-	const char *t = dn->valuestring, *dot = strchr(t, '.');
+	const char *dot = strchr(t, '.');
 	size_t il = dot ? (size_t)(dot - t) : strlen(t);
 	const char *fr = dot ? dot + 1 : "";
 	size_t fl = strlen(fr);
@@ -740,10 +822,9 @@ static int span_of(struct reader *r, cJSON *obj, long line, long *z0, char full[
 			 r->shown, line, f->days_path, shown, MAXSPAN);
 		return 1;
 	}
-	cJSON *dt = item_at(obj, f->date_path, &par, seg);
 	long y;
 	int m, d;
-	if (!dt || !cJSON_IsString(dt) || sscanf(dt->valuestring, "%4ld-%2d-%2d", &y, &m, &d) != 3) {
+	if (!date || sscanf(date, "%4ld-%2d-%2d", &y, &m, &d) != 3) {
 		log_warn("%s:%ld: %s days but no %s: kept as one record, not expanded", r->shown,
 			 line, t, f->date_path);
 		return 1;
@@ -757,12 +838,103 @@ static int span_of(struct reader *r, cJSON *obj, long line, long *z0, char full[
 	return (int)n;
 }
 
-/* One record of the row (a day of it when it spans several) to the sink. */
+/* "path": of every flat column into r->fkeys, once per file. */
+static int flat_keys(struct reader *r)
+{
+	for (int i = 0; i < r->ncols; i++) {
+		const char *p = r->f->cols[i].path;
+		size_t n = p ? strlen(p) : 0;
+		r->fkoff[i] = r->fkeys.len;
+		if (p && buf_reserve(&r->fkeys, 6 * n + 3))
+			return -1;
+		if (p) {
+			char *o = json_put(r->fkeys.data + r->fkeys.len, p, n);
+			*o++ = ':';
+			r->fkeys.len = (size_t)(o - r->fkeys.data);
+			r->fkeys.data[r->fkeys.len] = 0;
+		}
+		r->fklen[i] = r->fkeys.len - r->fkoff[i];
+	}
+	return 0;
+}
+
+/* span_of's texts from a cJSON record: Days when it is a number, the
+ * date when it is a string. */
+static int span_of_obj(struct reader *r, cJSON *obj, long line, long *z0, char full[32],
+		       char last[32])
+{
+	cJSON *par;
+	char seg[128];
+	cJSON *dn = item_at(obj, r->f->days_path, &par, seg);
+	cJSON *dt = item_at(obj, r->f->date_path, &par, seg);
+	return span_of(r, dn && cJSON_IsRaw(dn) ? dn->valuestring : NULL,
+		       dt && cJSON_IsString(dt) ? dt->valuestring : NULL, line, z0, full, last);
+}
+
+/* The text of a flat record's field at path (the first column giving it
+ * a value) when its type is one of types, else NULL. */
+static const char *flat_text(const struct reader *r, const char *path, unsigned types)
+{
+	for (int i = 0; i < r->ncols; i++) {
+		const struct drop_col *c = &r->f->cols[i];
+		if (c->path && r->has[i] && !strcmp(c->path, path))
+			return types & (1u << c->type) ? r->txt.data + r->koff[i] : NULL;
+	}
+	return NULL;
+}
+
+/* A flat record into r->json, the fields in column order (the order set_path
+ * would add them); day and days, when given, stand for the values of the
+ * date_path and days_path fields. */
+static int flat_json(struct reader *r, const char *day, const char *days)
+{
+	const struct drop_file *f = r->f;
+	size_t need = 2;
+	/* the values and their lengths first, so the text is reserved once */
+	for (int i = 0; i < r->ncols; i++) {
+		const struct drop_col *c = &f->cols[i];
+		if (!c->path || !r->has[i])
+			continue;
+		const char *v = r->txt.data + r->koff[i];
+		r->fraw[i] = c->type == DT_NUM || c->type == DT_BOOL;
+		if (day && !strcmp(c->path, f->date_path))
+			v = day, r->fraw[i] = 0;
+		else if (days && !strcmp(c->path, f->days_path))
+			v = days, r->fraw[i] = 1;
+		r->fval[i] = v;
+		r->fvlen[i] = strlen(v);
+		need += 1 + r->fklen[i] + 6 * r->fvlen[i] + 2;
+	}
+	buf_reset(&r->json);
+	if (buf_reserve(&r->json, need))
+		return -1;
+	char *o = r->json.data;
+	*o++ = '{';
+	for (int i = 0; i < r->ncols; i++) {
+		if (!r->f->cols[i].path || !r->has[i])
+			continue;
+		if (o - r->json.data > 1)
+			*o++ = ',';
+		memcpy(o, r->fkeys.data + r->fkoff[i], r->fklen[i]);
+		o += r->fklen[i];
+		if (r->fraw[i])
+			memcpy(o, r->fval[i], r->fvlen[i]), o += r->fvlen[i];
+		else
+			o = json_put(o, r->fval[i], r->fvlen[i]);
+	}
+	*o++ = '}';
+	r->json.len = (size_t)(o - r->json.data);
+	r->json.data[r->json.len] = 0;
+	return 0;
+}
+
+/* One record of the row (a day of it when it spans several) to the sink:
+ * obj's text, or r->json's when obj is NULL (a flat record). */
 static int hand_over(struct reader *r, cJSON *obj, const char *key, size_t keylen, int cancel,
 		     long line)
 {
-	char *json = cJSON_PrintUnformatted(obj);
-	if (!json)
+	char *json = obj ? cJSON_PrintUnformatted(obj) : NULL;
+	if (obj && !json)
 		return oom(r);
 	/* Counting repeated keys holds every key of the file: done for daily
 	 * increments (a day's absences), not for whole snapshots, whose
@@ -771,7 +943,8 @@ static int hand_over(struct reader *r, cJSON *obj, const char *key, size_t keyle
 		free(json);
 		return oom(r);
 	}
-	int rc = r->s->record(r->s->ctx, r->f, key, keylen, cancel, json, strlen(json), r->e);
+	int rc = r->s->record(r->s->ctx, r->f, key, keylen, cancel, json ? json : r->json.data,
+			      json ? strlen(json) : r->json.len, r->e);
 	free(json);
 	if (!rc) {
 		r->st->records++;
@@ -798,13 +971,14 @@ static int replace_at(cJSON *obj, const char *path, cJSON *v)
 static int emit_row(struct reader *r, long line)
 {
 	const struct drop_file *f = r->f;
-	cJSON *obj = cJSON_CreateObject();
-	size_t *koff = calloc((size_t)r->ncols, sizeof *koff);
-	unsigned char *has = calloc((size_t)r->ncols, 1);
+	cJSON *obj = r->flat ? NULL : cJSON_CreateObject();
+	size_t *koff = r->koff;
+	unsigned char *has = r->has;
 	int cancel = 0, rc = -1;
 	char name[128], shown[48];
-	if (!obj || !koff || !has)
+	if (!r->flat && !obj)
 		goto nomem;
+	memset(has, 0, (size_t)r->ncols);
 	buf_reset(&r->txt);
 	for (int i = 0; i < r->ncols; i++) {
 		const struct drop_col *c = &f->cols[i];
@@ -815,7 +989,7 @@ static int emit_row(struct reader *r, long line)
 		if (c->flags & DC_SENSITIVE)
 			continue; /* never looked at */
 		trim(&v, &n);
-		int cv = n ? convert(c->type, v, n, &item, &r->txt, &why) : 1;
+		int cv = n ? convert(c->type, v, n, r->flat ? NULL : &item, &r->txt, &why) : 1;
 		if (cv == -2)
 			goto nomem;
 		if (buf_addc(&r->txt, 0))
@@ -848,15 +1022,19 @@ static int emit_row(struct reader *r, long line)
 			continue;
 		}
 		has[i] = 1;
-		if ((c->flags & DC_CANCEL) && cJSON_IsTrue(item))
+		if ((c->flags & DC_CANCEL) &&
+		    (r->flat ? c->type == DT_BOOL && !strcmp(r->txt.data + koff[i], "true")
+			     : cJSON_IsTrue(item)))
 			cancel = 1;
+		if (r->flat)
+			continue;
 		if (!c->path)
 			cJSON_Delete(item);
 		else if (set_path(obj, c->path, item))
 			goto nomem;
 	}
 	/* columns kept under extra_prefix, as given */
-	for (int j = 0; r->kind && j < r->nf; j++) {
+	for (int j = 0; !r->flat && r->kind && j < r->nf; j++) {
 		if (r->kind[j] != COL_EXTRA)
 			continue;
 		const char *v = r->val[r->ncols + j];
@@ -866,7 +1044,7 @@ static int emit_row(struct reader *r, long line)
 		if (n && (!item || set_path(obj, r->hdr[j], item)))
 			goto nomem;
 	}
-	for (const struct drop_const *k = f->consts; k && k->path; k++) {
+	for (const struct drop_const *k = r->flat ? NULL : f->consts; k && k->path; k++) {
 		cJSON *item = cJSON_Parse(k->json);
 		if (!item || set_path(obj, k->path, item))
 			goto nomem;
@@ -897,7 +1075,12 @@ static int emit_row(struct reader *r, long line)
 	 * one day removes that day only. */
 	long z = 0;
 	char full[32], last[32];
-	int ndays = f->days_path && f->date_path ? span_of(r, obj, line, &z, full, last) : 1;
+	int ndays = !f->days_path || !f->date_path ? 1
+		    : r->flat ? span_of(r, flat_text(r, f->days_path, 1u << DT_NUM),
+					flat_text(r, f->date_path,
+						  1u << DT_STR | 1u << DT_DATE | 1u << DT_TIME),
+					line, &z, full, last)
+			      : span_of_obj(r, obj, line, &z, full, last);
 	if (ndays > 1) {
 		r->expanded++;
 		r->expanded_days += ndays;
@@ -910,12 +1093,15 @@ static int emit_row(struct reader *r, long line)
 				;
 			civil_format(z, day);
 			const char *dt = d == ndays - 1 && last[0] ? last : full;
-			if (replace_at(obj, f->date_path, cJSON_CreateString(day)) ||
-			    replace_at(obj, f->days_path, cJSON_CreateRaw(dt)))
+			if (r->flat ? flat_json(r, day, dt)
+				    : replace_at(obj, f->date_path, cJSON_CreateString(day)) ||
+					      replace_at(obj, f->days_path, cJSON_CreateRaw(dt)))
 				goto nomem;
 			if (nkey && make_key(r, koff, has, day, &ident) < 0)
 				goto nomem;
 		}
+		if (ndays == 1 && r->flat && flat_json(r, NULL, NULL))
+			goto nomem;
 		const char *key = nkey ? (r->key.data ? r->key.data : "") : NULL;
 		if ((rc = hand_over(r, obj, key, nkey ? r->key.len : 0, cancel, line)))
 			goto out;
@@ -925,8 +1111,6 @@ nomem:
 	rc = oom(r);
 out:
 	cJSON_Delete(obj);
-	free(koff);
-	free(has);
 	return rc;
 }
 
@@ -1225,9 +1409,24 @@ int drop_read(const struct drop_profile *p, const struct drop_file *f, const cha
 	buf_init(&r.txt, 1 << 22);
 	buf_init(&r.unknown, 4096);
 	buf_init(&r.sens, 1024);
+	buf_init(&r.json, (size_t)-1 / 4); /* no cap but memory, as cJSON's printing */
+	buf_init(&r.fkeys, 1 << 20);
+	r.flat = flat_file(f);
 	r.at = calloc((size_t)r.ncols + 1, sizeof *r.at);
-	if (!r.at)
+	r.koff = calloc((size_t)r.ncols + 1, sizeof *r.koff);
+	r.has = calloc((size_t)r.ncols + 1, 1);
+	if (!r.at || !r.koff || !r.has)
 		goto nomem;
+	if (r.flat) {
+		size_t nc = (size_t)r.ncols + 1;
+		r.fkoff = calloc(nc, sizeof *r.fkoff);
+		r.fklen = calloc(nc, sizeof *r.fklen);
+		r.fval = calloc(nc, sizeof *r.fval);
+		r.fvlen = calloc(nc, sizeof *r.fvlen);
+		r.fraw = calloc(nc, 1);
+		if (!r.fkoff || !r.fklen || !r.fval || !r.fvlen || !r.fraw || flat_keys(&r))
+			goto nomem;
+	}
 	for (int i = 0; i < r.ncols; i++) {
 		r.at[i] = -1;
 		if (f->fixed && (f->cols[i].flags & DC_SENSITIVE)) {
@@ -1291,6 +1490,14 @@ out:
 	free(r.hdr);
 	free(r.kind);
 	free(r.at);
+	free(r.koff);
+	free(r.has);
+	free(r.fkoff);
+	free(r.fklen);
+	free(r.fval);
+	free(r.fvlen);
+	free(r.fraw);
+	buf_free(&r.fkeys);
 	free(r.val);
 	free(r.vlen);
 	free(r.cp);
@@ -1298,6 +1505,7 @@ out:
 	buf_free(&r.txt);
 	buf_free(&r.unknown);
 	buf_free(&r.sens);
+	buf_free(&r.json);
 	for (size_t i = 0; i < r.capseen; i++)
 		free(r.seen[i].key);
 	free(r.seen);
