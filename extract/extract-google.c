@@ -61,15 +61,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	extract_opts_init(&o);
 	err_clear(&e);
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int rc = extract_opt(&o, opt, optarg, &e);
-		if (rc < 0) {
-			log_err(LOG_ERROR, &e);
-			return EXIT_USAGE;
-		}
-		if (rc)
-			continue;
+	while ((opt = extract_getopt(argc, argv, longopts, &o)) != -1) {
 		switch (opt) {
+		case EXTRACT_OPT_BAD: return EXIT_USAGE;
 		case OPT_KEY: key_ref = optarg; break;
 		case OPT_SUBJECT: go.subject = optarg; break;
 		case OPT_CUSTOMER: go.customer = optarg; break;
@@ -79,11 +73,6 @@ int main(int argc, char **argv)
 		case OPT_HELP: usage(stdout); return EXIT_COMPLETE;
 		default: usage(stderr); return EXIT_USAGE;
 		}
-	}
-	if (optind < argc) {
-		log_msg(LOG_ERROR, "unexpected argument '%s' (secrets never go on the command line)",
-			argv[optind]);
-		return EXIT_USAGE;
 	}
 	char key_name[128];
 	int rc = EXIT_USAGE;

@@ -191,25 +191,13 @@ int main(int argc, char **argv)
 	extract_opts_init(&o);
 	ingest_opts_init(&io);
 	err_clear(&e);
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int rc = extract_opt(&o, opt, optarg, &e);
-		if (rc < 0) {
-			log_err(LOG_ERROR, &e);
-			return EXIT_USAGE;
-		}
-		if (rc)
-			continue;
+	while ((opt = extract_getopt(argc, argv, longopts, &o)) != -1) {
 		if (opt == OPT_HELP) {
 			usage(stdout);
 			return EXIT_COMPLETE;
 		}
-		if (opt == '?' || option(&io, opt, optarg))
+		if (opt == EXTRACT_OPT_BAD || opt == '?' || option(&io, opt, optarg))
 			return EXIT_USAGE;
-	}
-	if (optind < argc) {
-		log_msg(LOG_ERROR, "unexpected argument '%s' (secrets never go on the command line)",
-			argv[optind]);
-		return EXIT_USAGE;
 	}
 	if (ingest_check_opts(&io, &e)) {
 		log_err(LOG_ERROR, &e);

@@ -107,3 +107,14 @@ int b64_decode(const char *in, size_t n, void *out, size_t *outn, int url)
 	*outn = k;
 	return 0;
 }
+
+void b16_encode(const void *in, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	const unsigned char *p = in;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = 0;
+}

@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-/* Base64 of RFC 4648: section 5's URL-safe alphabet (- and _), which
+/* Base64 (and base16) of RFC 4648: section 5's URL-safe alphabet (- and _), which
  * Fernet tokens and keys use, and section 4's standard one (+ and /). */
 
 /* Characters b64_encode writes for n bytes with padding (without the NUL). */
@@ -21,4 +21,7 @@ size_t b64_encode(const void *in, size_t n, char *out, int url, int pad);
  * character (so every byte string has one encoding). */
 int b64_decode(const char *in, size_t n, void *out, size_t *outn, int url);
 
+/* Section 8's base16, lower case: 2 * n characters and a NUL into out
+ * (a SHA-256 as ledgers and MACs print it). */
+void b16_encode(const void *in, size_t n, char *out);
 #endif

@@ -1,5 +1,6 @@
 #include "creds.h"
 #include "atomic.h"
+#include "b64.h"
 #include "buf.h"
 #include "secfile.h"
 
@@ -27,21 +28,11 @@ static void derive(const struct fernet_key *k, const char *label, unsigned char 
 	     out, &n);
 }
 
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
 static void key_id(const struct fernet_key *k, char out[17])
 {
 	unsigned char d[32];
 	derive(k, "roster-credentials key-id", d);
-	hex(d, 8, out);
+	b16_encode(d, 8, out);
 }
 
 static void file_mac(const struct fernet_key *k, const char *data, size_t n, char out[65])
@@ -51,7 +42,7 @@ static void file_mac(const struct fernet_key *k, const char *data, size_t n, cha
 	derive(k, "roster-credentials file-mac", mk);
 	HMAC(EVP_sha256(), mk, sizeof mk, (const unsigned char *)data, n, m, &len);
 	OPENSSL_cleanse(mk, sizeof mk);
-	hex(m, 32, out);
+	b16_encode(m, 32, out);
 }
 
 int creds_name_ok(const char *s)

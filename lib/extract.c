@@ -345,6 +345,28 @@ int extract_finish(struct extract_run *r, const struct extract_opts *o)
 	return ok ? EXIT_PARTIAL : EXIT_FAILED;
 }
 
+int extract_getopt(int argc, char **argv, const struct option *longopts, struct extract_opts *o)
+{
+	struct rt_err e;
+	int opt;
+	err_clear(&e);
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int rc = extract_opt(o, opt, optarg, &e);
+		if (rc < 0) {
+			log_err(LOG_ERROR, &e);
+			return EXTRACT_OPT_BAD;
+		}
+		if (!rc)
+			return opt;
+	}
+	if (optind < argc) {
+		log_msg(LOG_ERROR, "unexpected argument '%s' (secrets never go on the command line)",
+			argv[optind]);
+		return EXTRACT_OPT_BAD;
+	}
+	return -1;
+}
+
 char *extract_secret(const struct extract_opts *o, const char *ref, const char *what,
 		     struct rt_err *e)
 {

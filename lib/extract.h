@@ -5,6 +5,7 @@
 #include "fetch.h"
 
 #include <cjson/cJSON.h>
+#include <getopt.h>
 #include <stdio.h>
 
 /* What every extractor shares: the common options, the Singer framing of
@@ -63,6 +64,15 @@ void extract_opts_init(struct extract_opts *o);
 /* Handles one common option. 1: handled; 0: not a common option;
  * -1: bad value (message in e). */
 int extract_opt(struct extract_opts *o, int opt, const char *arg, struct rt_err *e);
+
+/* getopt_long over longopts (EXTRACT_COMMON_LONGOPTS and the vendor's),
+ * handling the common options itself: returns the next vendor option
+ * (optarg set), -1 after the last one, or EXTRACT_OPT_BAD when a common
+ * option's value or an argument left after the options was refused (said
+ * on stderr: secrets never go on a command line); the caller then exits
+ * EXIT_USAGE. */
+#define EXTRACT_OPT_BAD (-2)
+int extract_getopt(int argc, char **argv, const struct option *longopts, struct extract_opts *o);
 
 /* The secret a "creds:NAME" option names, decrypted from the store of
  * --credentials (what names the option, for messages). Anything else is

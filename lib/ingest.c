@@ -2,7 +2,9 @@
  * stage, read and emit the files of a drop folder. */
 #include "ingest.h"
 #include "atomic.h"
+#include "b64.h"
 #include "buf.h"
+#include "civil.h"
 #include "clock.h"
 #include "exitcode.h"
 #include "fetch.h"
@@ -216,8 +218,8 @@ int ingest_name_ok(const char *name, char *shown, size_t n)
 
 static int valid_ymd(long y, long m, long d)
 {
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	return y >= 1970 && y <= 2199 && m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1];
+	return y >= 1970 && y <= 2199 && m >= 1 && m <= 12 && d >= 1 &&
+	       d <= civil_month_days(y, (int)m);
 }
 
 /* Digits at s (at most max of them), as a number in *v: their count. */
@@ -908,13 +910,6 @@ static int sink_chunk(void *ctx, const void *d, size_t n, struct rt_err *e)
 	return f->gz ? gunzip_feed(f->gz, d, n, e) : atomic_write(&f->af, d, n, e);
 }
 
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
-	out[2 * n] = 0;
-}
-
 /* One attempt: the file into a temporary name beside staged, renamed over
  * it only when complete; on any failure staged is left as it was. */
 static int fetch_once(struct isrc *s, const struct sftp_entry *x, const char *staged,
@@ -948,7 +943,7 @@ static int fetch_once(struct isrc *s, const struct sftp_entry *x, const char *st
 		err_set(e, ERR_IO, "SHA-256 failed");
 		goto out;
 	}
-	hex(md, mdlen, sha);
+	b16_encode(md, mdlen, sha);
 	done = 1; /* commit releases the temporary file, whatever it returns */
 	rc = atomic_commit(&f.af, e);
 out:

@@ -111,9 +111,27 @@ static void test_rejects(void)
 	       "only in[0..n) is read");
 }
 
+/* RFC 4648 section 10's base16 vectors, in lower case. */
+static void test_base16(void)
+{
+	static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const want[] = {"", "66", "666f", "666f6f", "666f6f62", "666f6f6261",
+					   "666f6f626172"};
+	for (int i = 0; i < 7; i++) {
+		char out[16];
+		memset(out, 'x', sizeof out);
+		b16_encode(in[i], strlen(in[i]), out);
+		tap_ok(!strcmp(out, want[i]), "base16 of \"%s\" is \"%s\"", in[i], want[i]);
+	}
+	char out[5];
+	b16_encode("\x00\xff", 2, out);
+	tap_ok(!strcmp(out, "00ff"), "base16 of bytes 0x00 0xff is 00ff");
+}
+
 int main(void)
 {
 	test_vectors();
+	test_base16();
 	test_round_trip();
 	test_rejects();
 	return tap_done();

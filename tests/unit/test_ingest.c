@@ -76,6 +76,7 @@ int main(void)
 	       "dates in names: YYYYMMDD, YYYY-MM-DD, YYYY_MM_DD, M-D-YYYY, MM-DD-YYYY, M_D_YYYY");
 	tap_ok(date_is("employees.csv", 0) && date_is("batch_123456789.csv", 0) &&
 		       date_is("run_20261332.csv", 0) && date_is("x_2026-02-30.csv", 0) &&
+		       date_is("x_20260229.csv", 0) && date_is("x_20280229.csv", 20280229) &&
 		       date_is("v1-2-3.csv", 0),
 	       "no date: none, longer digit runs, impossible months and days");
 
