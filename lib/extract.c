@@ -345,6 +345,25 @@ int extract_finish(struct extract_run *r, const struct extract_opts *o)
 	return ok ? EXIT_PARTIAL : EXIT_FAILED;
 }
 
+void extract_note_vadd(char *note, size_t n, const char *fmt, va_list ap)
+{
+	size_t l = strlen(note);
+	if (l && l + 2 < n) {
+		memcpy(note + l, "; ", 3);
+		l += 2;
+	}
+	if (l < n)
+		vsnprintf(note + l, n - l, fmt, ap);
+}
+
+void extract_note_add(char *note, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	extract_note_vadd(note, n, fmt, ap);
+	va_end(ap);
+}
+
 int extract_getopt(int argc, char **argv, const struct option *longopts, struct extract_opts *o)
 {
 	struct rt_err e;

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 /* What every extractor shares: the common options, the Singer framing of
@@ -108,6 +109,11 @@ struct extract_run {
 	int config_failed; /* the vendor refused our configuration: exit 2 */
 };
 
+/* Appends the formatted text to note (size n), after "; " when note is
+ * not empty, cut to fit: a stream's note gathers several warnings. */
+void extract_note_add(char *note, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void extract_note_vadd(char *note, size_t n, const char *fmt, va_list ap);
 int extract_run_init(struct extract_run *r, FILE *out, const char *source, struct source *src,
 		     const struct extract_opts *o, struct rt_err *e);
 void extract_run_free(struct extract_run *r);

@@ -358,14 +358,9 @@ static void note(struct graph *g, const char *fmt, ...)
 	struct extract_stream *s = g->run->cur;
 	if (!s)
 		return;
-	size_t l = strlen(s->note);
-	if (l && l + 2 < sizeof s->note) {
-		memcpy(s->note + l, "; ", 3);
-		l += 2;
-	}
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(s->note + l, sizeof s->note - l, fmt, ap);
+	extract_note_vadd(s->note, sizeof s->note, fmt, ap);
 	va_end(ap);
 }
 

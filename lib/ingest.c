@@ -1306,22 +1306,6 @@ static int has_cancel(const struct drop_file *f)
 	return 0;
 }
 
-static void note_add(char *note, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void note_add(char *note, size_t n, const char *fmt, ...)
-{
-	size_t l = strlen(note);
-	if (l && l + 2 < n) {
-		memcpy(note + l, "; ", 3);
-		l += 2;
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	if (l < n)
-		vsnprintf(note + l, n - l, fmt, ap);
-	va_end(ap);
-}
-
 static void day_of(const char *iso, char *out, size_t n)
 {
 	snprintf(out, n, "%.10s", *iso ? iso : "an earlier run");
@@ -1548,8 +1532,8 @@ static void one_stream(struct run *r, const char *stream, const char *const *key
 			return;
 		}
 		if (!any) {
-			note_add(note, sizeof note, "no new file: the fold of the files taken before "
-						    "is sent again");
+			extract_note_add(note, sizeof note,
+					 "no new file: the fold of the files taken before is sent again");
 			log_info("%s: %s", x->source, note);
 		}
 	}
@@ -1577,9 +1561,10 @@ static void one_stream(struct run *r, const char *stream, const char *const *key
 		if (again) {
 			char day[16];
 			day_of(p->seen->ingested_at, day, sizeof day);
-			note_add(note, sizeof note, "no new file: %s was ingested on %s; its records "
-						    "are sent again from the staged copy",
-				 p->x.name, day);
+			extract_note_add(note, sizeof note,
+					 "no new file: %s was ingested on %s; its records are sent "
+					 "again from the staged copy",
+					 p->x.name, day);
 			log_info("%s: %s", x->source, note);
 		}
 		struct rec_sink s = {.x = x};
@@ -1593,7 +1578,7 @@ static void one_stream(struct run *r, const char *stream, const char *const *key
 			s.mode = TO_STREAM;
 		int rc = read_one(r, p, staged, &s, &st, &e);
 		if (st.note[0])
-			note_add(note, sizeof note, "%s: %s", p->x.name, st.note);
+			extract_note_add(note, sizeof note, "%s: %s", p->x.name, st.note);
 		if (rc == 0 && s.mode == TO_FOLD) {
 			for (size_t k = 0; k < one.n && rc == 0; k++)
 				if (one.v[k].json && extract_record(x, one.v[k].json,
@@ -1657,7 +1642,7 @@ static void one_stream(struct run *r, const char *stream, const char *const *key
 					  "stream is not marked complete (later stages keep what "
 					  "they have)",
 			 o->profile->manifest ? o->profile->manifest : "the manifest", delta);
-		note_add(note, sizeof note, "%s", why);
+		extract_note_add(note, sizeof note, "%s", why);
 		snprintf(x->cur->note, sizeof x->cur->note, "%s", note);
 		extract_stream_end_changes(x, why);
 		return;
