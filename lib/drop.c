@@ -8,6 +8,7 @@
 #include "civil.h"
 #include "jsonw.h"
 #include "log.h"
+#include "strset.h"
 
 #include <cjson/cJSON.h>
 #include <fnmatch.h>
@@ -589,13 +590,6 @@ struct seen {
 	int live;  /* 0 once a later row cancelled it */
 };
 
-static size_t key_hash(const char *s, size_t n)
-{
-	size_t h = 1469598103934665603u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-	return h;
-}
 
 /* ---- school days ---- */
 
@@ -760,7 +754,7 @@ static int note_key(struct reader *r, const char *key, size_t n, int cancel, lon
 		for (size_t i = 0; i < r->capseen; i++) {
 			if (!r->seen[i].key)
 				continue;
-			size_t h = key_hash(r->seen[i].key, r->seen[i].keylen) & (cap - 1);
+			size_t h = strset_hash(r->seen[i].key, r->seen[i].keylen) & (cap - 1);
 			while (v[h].key)
 				h = (h + 1) & (cap - 1);
 			v[h] = r->seen[i];
@@ -769,7 +763,7 @@ static int note_key(struct reader *r, const char *key, size_t n, int cancel, lon
 		r->seen = v;
 		r->capseen = cap;
 	}
-	size_t h = key_hash(key, n) & (r->capseen - 1);
+	size_t h = strset_hash(key, n) & (r->capseen - 1);
 	while (r->seen[h].key && (r->seen[h].keylen != n || memcmp(r->seen[h].key, key, n)))
 		h = (h + 1) & (r->capseen - 1);
 	struct seen *e = &r->seen[h];

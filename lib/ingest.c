@@ -15,6 +15,7 @@
 #include "retry.h"
 #include "secret.h"
 #include "sftp.h"
+#include "strset.h"
 #include "wordlist.h"
 
 #include <cjson/cJSON.h>
@@ -431,18 +432,11 @@ int ledger_save(const struct ledger *l, const char *path, struct rt_err *e)
 
 /* ---- fold ---- */
 
-static uint64_t fnv(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
 
 static size_t *fold_slot(const struct fold *f, const char *key)
 {
 	size_t mask = f->nslot - 1;
-	for (size_t i = fnv(key) & mask;; i = (i + 1) & mask) {
+	for (size_t i = strset_hash(key, strlen(key)) & mask;; i = (i + 1) & mask) {
 		size_t *s = &f->slot[i];
 		if (!*s || !strcmp(f->v[*s - 1].key, key))
 			return s;

@@ -1,5 +1,6 @@
 #include "mapping.h"
 #include "jsonw.h"
+#include "strset.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -35,19 +36,12 @@ static int caseeq(const char *a, size_t an, const char *b, size_t bn)
 	return 1;
 }
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
 
 static struct map_entry *table_find(const struct map_table *t, const char *key, size_t klen)
 {
 	if (!t->size)
 		return NULL;
-	for (size_t i = fnv1a(key, klen) & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
+	for (size_t i = strset_hash(key, klen) & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
 		struct map_entry *e = &t->slot[i];
 		if (!e->key)
 			return NULL;
@@ -67,7 +61,7 @@ static int table_grow(struct map_table *t)
 		struct map_entry *e = &t->slot[k];
 		if (!e->key)
 			continue;
-		size_t i = fnv1a(e->key, e->klen) & (size - 1);
+		size_t i = strset_hash(e->key, e->klen) & (size - 1);
 		while (slot[i].key)
 			i = (i + 1) & (size - 1);
 		slot[i] = *e;
@@ -91,7 +85,7 @@ static struct map_entry *table_put(struct map_table *t, const char *key, size_t 
 		return NULL;
 	memcpy(copy, key, klen);
 	copy[klen] = 0;
-	size_t i = fnv1a(key, klen) & (t->size - 1);
+	size_t i = strset_hash(key, klen) & (t->size - 1);
 	while (t->slot[i].key)
 		i = (i + 1) & (t->size - 1);
 	e = &t->slot[i];

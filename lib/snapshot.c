@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "jsonw.h"
 #include "lines.h"
+#include "strset.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,10 +14,7 @@
 
 static unsigned long long hash(const char *s)
 {
-	unsigned long long h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return strset_hash(s, strlen(s));
 }
 
 void snapmap_init(struct snapmap *m)

@@ -4,18 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash(const char *s)
+uint64_t strset_hash(const void *p, size_t n)
 {
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	const unsigned char *s = p;
+	uint64_t h = 14695981039346656037ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 1099511628211ULL;
 	return h;
 }
 
 /* The slot that holds key, or the empty slot where it would go. */
 static char **slot(const struct strset *s, const char *key)
 {
-	size_t i = hash(key) & (s->size - 1);
+	size_t i = strset_hash(key, strlen(key)) & (s->size - 1);
 	while (s->slot[i] && strcmp(s->slot[i], key))
 		i = (i + 1) & (s->size - 1);
 	return &s->slot[i];

@@ -2,6 +2,7 @@
 #define ROSTER_STRSET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A set of strings (open addressing, FNV-1a). The set owns copies of its
  * strings; strset_free releases them. Used for links already followed
@@ -12,6 +13,10 @@ struct strset {
 	size_t count;
 };
 
+/* The project's one string hash (64-bit FNV-1a) over n bytes, for every
+ * open-addressing table (this set, the snapshot map, normalize's tables,
+ * the drop folds). */
+uint64_t strset_hash(const void *p, size_t n);
 void strset_init(struct strset *s);
 void strset_free(struct strset *s);
 int strset_has(const struct strset *s, const char *key);
