@@ -1,20 +1,14 @@
-# Adding a program is four edits:
-#   1. its main in <stage>/<name>.c (a short main: options, library calls, exit code)
-#   2. one line in PROGRAMS below (name:path-of-main)
-#   3. its man page in man/<name>.1
-#   4. its test (tests/unit/test_*.c, tests/*.bats or a case in tests/cases/)
-# Shared mechanics go in lib/; every program links build/libroster.a.
+# Adding a program is three edits:
+#   1. its main in <stage>/<name>.c (extract/, normalize/, load/ or pipelines/;
+#      a short main: options, library calls, exit code); the build finds it
+#   2. its man page in man/<name>.1
+#   3. its test (tests/unit/test_*.c, tests/*.bats or a case in tests/cases/)
+# Shared mechanics go in lib/ (lib/README.md: its layers, and how to add a
+# vendor); every program links build/libroster.a.
 
-PROGRAMS = \
-	extract-clever:extract/extract-clever.c \
-	extract-graph:extract/extract-graph.c \
-	extract-google:extract/extract-google.c \
-	extract-sftp:extract/extract-sftp.c \
-	normalize:normalize/normalize.c \
-	dedupe:normalize/dedupe.c \
-	load-csv:load/load-csv.c \
-	run-job:pipelines/run-job.c \
-	creds:pipelines/creds.c
+# Every program is one main, found by folder: extract/NAME.c -> build/bin/NAME.
+STAGES = extract normalize load pipelines
+PROG_SRC = $(foreach d,$(STAGES),$(wildcard $(d)/*.c))
 
 # Debian packages the build, the demo and the tests need (DESIGN.md, Dependencies).
 DEPS_BUILD = gcc make pkg-config libcurl4-openssl-dev libssl-dev libssh2-1-dev \
@@ -29,6 +23,7 @@ BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib
+DEPFLAGS = -MMD -MP
 LDLIBS = -lcurl -lcjson -ljq -lonig -lcsv -lssh2 -lssl -lcrypto -lz -lm
 ifeq ($(SAN),1)
 BUILD := build-san
@@ -36,36 +31,53 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC = $(wildcard lib/*.c)
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# The library's sources are found by folder: its layers (lib/core,
+# lib/format, lib/net, lib/auth, lib/engine; see lib/README.md) and one
+# folder per vendor (lib/vendor/NAME). An object is named after its whole
+# path (lib/vendor/clever/map.c -> lib-vendor-clever-map.o), so two files
+# of one name in two folders stay two members of the archive.
+LAYERS = core format net auth engine vendor
+LIB_SRC = $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.c lib/$(l)/*/*.c))
+obj = $(BUILD)/obj/$(subst /,-,$(1:.c=.o))
+LIB_OBJ = $(foreach s,$(LIB_SRC),$(call obj,$(s)))
 LIB_A = $(BUILD)/libroster.a
-PROG_NAMES = $(foreach p,$(PROGRAMS),$(firstword $(subst :, ,$(p))))
-BINS = $(PROG_NAMES:%=$(BUILD)/bin/%)
+BINS = $(foreach s,$(PROG_SRC),$(BUILD)/bin/$(basename $(notdir $(s))))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+ALL_SRC = $(LIB_SRC) $(PROG_SRC) $(UNIT_SRC) tests/unit/tap.c
 SHIM = $(BUILD)/tests/faultshim.so
 
 .PHONY: all deps check demo install clean bench
 all: $(BINS) $(UNIT_BINS) $(SHIM)
 
-$(BUILD)/obj/%.o: %.c $(wildcard lib/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+# One compile rule per source; -MMD -MP writes the headers it includes
+# beside its object, so a changed header rebuilds exactly what uses it.
+define obj_rule
+$(call obj,$(1)): $(1)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $$(DEPFLAGS) -c -o $$@ $$<
+endef
+$(foreach s,$(ALL_SRC),$(eval $(call obj_rule,$(s))))
+ALL_OBJ = $(foreach s,$(ALL_SRC),$(call obj,$(s)))
+-include $(ALL_OBJ:.o=.d)
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 define prog_rule
-$(BUILD)/bin/$(1): $(BUILD)/obj/$(2:.c=.o) $(LIB_A)
+$(BUILD)/bin/$(basename $(notdir $(1))): $(call obj,$(1)) $(LIB_A)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
-$(foreach p,$(PROGRAMS),$(eval $(call prog_rule,$(firstword $(subst :, ,$(p))),$(lastword $(subst :, ,$(p))))))
+$(foreach s,$(PROG_SRC),$(eval $(call prog_rule,$(s))))
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/tap.o $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+define unit_rule
+$(BUILD)/tests/$(1): $(call obj,tests/unit/$(1).c) $(call obj,tests/unit/tap.c) $(LIB_A)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(UNIT_SRC:tests/unit/%.c=%),$(eval $(call unit_rule,$(t))))
 
 # The fault shim is preloaded into programs, so it is built without sanitizers.
 $(SHIM): tests/faultshim.c

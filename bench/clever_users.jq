@@ -1,4 +1,4 @@
-# The clever_users -> people mapping of lib/map_clever.c, written in jq, for
+# The clever_users -> people mapping of lib/vendor/clever/map.c, written in jq, for
 # bench/run.sh:  jq -c -f bench/clever_users.jq < raw.ndjson
 # On the same input it writes the same RECORD lines as normalize.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The reading of a Tyler Munis HR CSV extract (extract-sftp --profile
-munis, lib/drop_munis.c and lib/drop.c) in Python, for bench/drops.sh:
+munis, lib/vendor/munis/drop.c and lib/engine/drop.c) in Python, for bench/drops.sh:
 
     /usr/bin/python3 bench/drops_ref.py [FILE] > raw.ndjson    (stdin without FILE)
 
@@ -27,7 +27,7 @@ import time
 
 STREAM = "munis_employees"
 STR, DATE, NUM, BOOL = range(4)
-# (header names, field, type, required), in the order of lib/drop_munis.c:
+# (header names, field, type, required), in the order of lib/vendor/munis/drop.c:
 # records have their fields in this order.
 COLUMNS = [
     ("EmployeeNumber|Employee|Employee Number|EmpNo|Emp_No|Emp No|Emp Num|Employee ID",

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The clever_users -> people mapping of lib/map_clever.c in Python (json
+"""The clever_users -> people mapping of lib/vendor/clever/map.c in Python (json
 module), for bench/run.sh:  /usr/bin/python3 bench/normalize_ref.py < raw.ndjson
 On the same input it writes the same RECORD lines as normalize."""
 import json

@@ -1,11 +1,11 @@
 /* extract-clever: reads a district's data from the Clever API v3.0 and
  * writes it as Singer messages (clever_users, clever_schools,
  * clever_sections, clever_terms) on stdout. */
-#include "clever.h"
-#include "prog.h"
-#include "secret.h"
-#include "exitcode.h"
-#include "log.h"
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "auth/secret.h"
+#include "engine/prog.h"
+#include "vendor/clever/clever.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -2,11 +2,11 @@
  * Directory API) with a service account that impersonates an admin, and
  * writes it as Singer messages (google_orgunits, google_groups,
  * google_group_members, google_users, google_deleted_users) on stdout. */
-#include "google.h"
-#include "prog.h"
-#include "secret.h"
-#include "exitcode.h"
-#include "log.h"
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "auth/secret.h"
+#include "engine/prog.h"
+#include "vendor/google/google.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -2,11 +2,11 @@
  * through Microsoft Graph v1.0 and writes them as Singer messages
  * (graph_groups, graph_group_members, graph_users, graph_deleted_users) on
  * stdout. */
-#include "graph.h"
-#include "prog.h"
-#include "secret.h"
-#include "exitcode.h"
-#include "log.h"
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "auth/secret.h"
+#include "engine/prog.h"
+#include "vendor/graph/graph.h"
 
 #include <errno.h>
 #include <getopt.h>

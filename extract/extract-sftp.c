@@ -2,10 +2,10 @@
  * Clever, OneRoster, SDS) from an SFTP folder or a local one and writes
  * its files as raw Singer streams on stdout: the same streams the vendor's
  * API extractor would give, so the same normalize maps them. */
-#include "ingest.h"
-#include "exitcode.h"
-#include "log.h"
-#include "prog.h"
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "engine/ingest.h"
+#include "engine/prog.h"
 
 #include <errno.h>
 #include <getopt.h>

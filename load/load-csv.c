@@ -1,9 +1,9 @@
 /* load-csv: publishes canonical Singer streams as CSV files; the work is
- * lib/load.c. */
-#include "exitcode.h"
-#include "load.h"
-#include "log.h"
-#include "prog.h"
+ * lib/engine/load.c. */
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "engine/load.h"
+#include "engine/prog.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
-/* dedupe: merges the same person within and across sources (lib/dedupe.h)
+/* dedupe: merges the same person within and across sources (lib/engine/dedupe.h)
  * and passes every other Singer message through. */
-#include "atomic.h"
-#include "dedupe.h"
-#include "exitcode.h"
-#include "log.h"
-#include "prog.h"
+#include "core/atomic.h"
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "engine/dedupe.h"
+#include "engine/prog.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -28,7 +28,7 @@ static void usage(FILE *f)
 		"  --help             this text\n\n" EXIT_CODES_HELP);
 }
 
-/* The reconciliation, published whole or not at all (lib/atomic.h). */
+/* The reconciliation, published whole or not at all (lib/core/atomic.h). */
 static int write_reconcile(struct dedupe *d, const char *path)
 {
 	struct atomic_file a;

@@ -1,9 +1,9 @@
 /* normalize: maps raw vendor streams (Singer NDJSON) to the canonical
- * streams of DESIGN.md; the work is lib/normalize.c. */
-#include "exitcode.h"
-#include "log.h"
-#include "normalize.h"
-#include "prog.h"
+ * streams of DESIGN.md; the work is lib/engine/normalize.c. */
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "engine/normalize.h"
+#include "engine/prog.h"
 
 #include <errno.h>
 #include <getopt.h>

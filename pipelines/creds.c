@@ -2,12 +2,12 @@
  * a key, stores, lists, removes and checks named secrets, and rotates the
  * key. Secrets come from standard input or a no-echo prompt, never argv,
  * and are never printed. */
-#include "creds.h"
-#include "exitcode.h"
-#include "clock.h"
-#include "log.h"
-#include "prog.h"
-#include "secret.h"
+#include "core/clock.h"
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "auth/creds.h"
+#include "auth/secret.h"
+#include "engine/prog.h"
 
 #include <getopt.h>
 #include <stdio.h>

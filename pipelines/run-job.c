@@ -1,9 +1,9 @@
 /* run-job: runs a district's job file end to end and reports. */
-#include "prog.h"
-#include "exitcode.h"
-#include "log.h"
-#include "runjob.h"
-#include "secret.h"
+#include "core/exitcode.h"
+#include "core/log.h"
+#include "auth/secret.h"
+#include "engine/prog.h"
+#include "engine/runjob.h"
 
 #include <getopt.h>
 #include <libgen.h>

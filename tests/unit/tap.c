@@ -1,8 +1,8 @@
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/spawn.h"
 #include "tap.h"
-#include "buf.h"
-#include "clock.h"
-#include "err.h"
-#include "spawn.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* Atomic publishing: commit replaces, abort keeps the previous file, no
  * temporary file is left behind, failures name the file. */
-#include "atomic.h"
+#include "core/atomic.h"
 #include "tap.h"
 
 #include <dirent.h>

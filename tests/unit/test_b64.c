@@ -3,7 +3,7 @@
  * inputs a strict decoder refuses. Choice recorded here and in b64.h:
  * nonzero unused bits in the last character are rejected ("Zh==" is not
  * "f"), so every byte string has exactly one encoding. */
-#include "b64.h"
+#include "core/b64.h"
 #include "tap.h"
 
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * encodings (BOM, UTF-8, Windows-1252 checked byte for byte against
  * Python's codec), delimiters, line numbers, every error naming its line,
  * fixed-width lines, and a large file read in bounded memory. */
-#include "buf.h"
-#include "csvread.h"
+#include "core/buf.h"
+#include "format/csvread.h"
 #include "tap.h"
 
 #include <cjson/cJSON.h>

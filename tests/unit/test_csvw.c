@@ -1,7 +1,7 @@
 /* The CSV writer: every csv-spectrum vector written and read back with
  * libcsv gives the same values; quoting, formula neutralising, UTF-8. */
-#include "buf.h"
-#include "csvw.h"
+#include "core/buf.h"
+#include "format/csvw.h"
 #include "tap.h"
 
 #include <cjson/cJSON.h>

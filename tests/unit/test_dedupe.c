@@ -2,8 +2,8 @@
  * its stability in any input order, field precedence, key conflicts,
  * memberships, and what passes through untouched; the reconciliation of
  * directory accounts with rosters. */
-#include "dedupe.h"
-#include "log.h"
+#include "core/log.h"
+#include "engine/dedupe.h"
 #include "tap.h"
 
 #include <cjson/cJSON.h>
@@ -596,7 +596,7 @@ static void test_reconcile_misc(void)
 
 int main(void)
 {
-	log_init("test_dedupe", LOG_TEXT, LOG_ERROR); /* the expected warnings stay quiet */
+	log_init("test_dedupe", NULL, LOG_ERROR); /* the expected warnings stay quiet */
 	test_ladder();
 	test_transitive();
 	test_id();

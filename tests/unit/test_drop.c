@@ -2,7 +2,7 @@
  * fixture of fixtures/drops read to its exact records (Windows-1252
  * converted, zero padding kept, fold keys, cancellations, SSN nowhere),
  * and header drift, field-count, fixed-width and trailer failures. */
-#include "drop.h"
+#include "engine/drop.h"
 #include "tap.h"
 
 #include <cjson/cJSON.h>

@@ -1,10 +1,10 @@
-/* The bundle profiles (lib/drop_clever.c, lib/drop_oneroster.c,
- * lib/drop_sds.c): each fixture file of fixtures/drops read by the drop
+/* The bundle profiles (lib/vendor/clever/drop.c, lib/vendor/oneroster/drop.c,
+ * lib/vendor/sds/drop.c): each fixture file of fixtures/drops read by the drop
  * engine into the exact records normalize expects: nested shapes, lists,
  * references, {type:id} user ids, booleans, dates; sensitive columns never
  * in the output; the Clever extra-field defect fails naming its line; the
  * header-only OneRoster bundle of tests/vectors reads with no records. */
-#include "drop.h"
+#include "engine/drop.h"
 #include "tap.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Masking of the secrets a process holds in every error text. */
-#include "err.h"
+#include "core/err.h"
 #include "tap.h"
 
 #include <stdio.h>

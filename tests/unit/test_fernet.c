@@ -2,10 +2,10 @@
  * derived_fields.json, so no ISO-8601 parser is needed), our own edge
  * cases (keys, the TTL and skew bounds, altered tokens), and interop with
  * Python's cryptography.fernet both ways. */
-#include "b64.h"
-#include "clock.h"
-#include "fernet.h"
-#include "spawn.h"
+#include "core/b64.h"
+#include "core/clock.h"
+#include "core/spawn.h"
+#include "auth/fernet.h"
 #include "tap.h"
 
 #include <cjson/cJSON.h>

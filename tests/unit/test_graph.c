@@ -3,9 +3,9 @@
  * when a token is renewed,
  * the note on members that are not users, the option checks; and the
  * token request in the form body only, against a token endpoint in Python. */
-#include "clock.h"
-#include "graph.h"
-#include "oauth2.h"
+#include "core/clock.h"
+#include "auth/oauth2.h"
+#include "vendor/graph/graph.h"
 #include "tap.h"
 
 #include <signal.h>

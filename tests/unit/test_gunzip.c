@@ -1,6 +1,6 @@
 /* Streaming gunzip: round trips fed whole and a byte at a time, several
  * members, zlib data, the expansion cap, truncated and corrupt input. */
-#include "gunzip.h"
+#include "core/gunzip.h"
 #include "tap.h"
 
 #include <stdio.h>

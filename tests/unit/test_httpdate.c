@@ -1,7 +1,7 @@
 /* HTTP-date, Retry-After and X-RateLimit-Reset against the RFC 9110
  * vectors in tests/vectors/http-dates/, plus our own edge cases.
  *
- * Choices the vectors README asks us to record (see lib/httpdate.h):
+ * Choices the vectors README asks us to record (see lib/net/httpdate.h):
  * - Strict where the grammar is: every invalid_* vector is rejected,
  *   including the ones a lenient parser might take (zone "UTC", a one-digit
  *   day in IMF-fixdate, lower-case names, a two-digit IMF year).
@@ -15,7 +15,7 @@
  *   parsing (it is not part of a field value); http_date_parse itself
  *   takes no extra whitespace.
  * - rfc850 years: the year within 50 years of the reference time. */
-#include "httpdate.h"
+#include "net/httpdate.h"
 #include "tap.h"
 
 #include <cjson/cJSON.h>

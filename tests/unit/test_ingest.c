@@ -1,7 +1,7 @@
 /* The ingest layer's pure parts: sizes, refused names, dates in names,
  * marker names, the ledger and the fold (insert, replace, cancel, keyless
  * records, saved and loaded back). */
-#include "ingest.h"
+#include "engine/ingest.h"
 #include "tap.h"
 
 #include <stdio.h>

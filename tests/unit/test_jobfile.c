@@ -1,5 +1,5 @@
 /* Job-file parsing: values, comments, durations, and errors naming file:line. */
-#include "jobfile.h"
+#include "format/jobfile.h"
 #include "tap.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* jscan: tokens, escapes, errors at the right byte, nesting limit, paths. */
-#include "jscan.h"
+#include "format/jscan.h"
 #include "tap.h"
 
 #include <stdio.h>

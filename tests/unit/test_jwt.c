@@ -2,11 +2,11 @@
  * with both PEM forms of its key, the keys and texts refused, Google's
  * header and claims, and a token of ours checked by Python's PyJWT
  * (Debian's python3-jwt) against the public half of the key. */
-#include "b64.h"
-#include "buf.h"
-#include "clock.h"
-#include "jwt.h"
-#include "spawn.h"
+#include "core/b64.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/spawn.h"
+#include "auth/jwt.h"
 #include "tap.h"
 
 #include <cjson/cJSON.h>

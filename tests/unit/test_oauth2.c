@@ -1,7 +1,7 @@
 /* OAuth 2 client credentials against a token endpoint in Python: Basic
  * first, the body fallback, a refused secret, and retries. */
-#include "clock.h"
-#include "oauth2.h"
+#include "core/clock.h"
+#include "auth/oauth2.h"
 #include "tap.h"
 
 #include <signal.h>

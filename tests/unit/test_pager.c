@@ -1,8 +1,8 @@
 /* Pagination guards and the URL operations paging relies on. */
-#include "buf.h"
-#include "pager.h"
+#include "core/buf.h"
+#include "net/pager.h"
+#include "net/url.h"
 #include "tap.h"
-#include "url.h"
 
 #include <stdio.h>
 #include <string.h>

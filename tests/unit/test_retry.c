@@ -1,6 +1,6 @@
 /* Retry: classify, then wait (DESIGN.md, Reliability rules). */
-#include "clock.h"
-#include "retry.h"
+#include "core/clock.h"
+#include "net/retry.h"
 #include "tap.h"
 
 #include <math.h>
@@ -23,7 +23,7 @@ static const struct {
 };
 
 /* The rule for every other status, written independently of the table in
- * lib/retry.c. */
+ * lib/net/retry.c. */
 static enum retry_class rule(long s)
 {
 	if (s >= 200 && s <= 399)

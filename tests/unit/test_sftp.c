@@ -3,7 +3,7 @@
  * and hashed, pinned fingerprints, unknown and changed keys), key and
  * password logins, listing, stat, whole-file reads, a connection cut part
  * way and a refused connection. */
-#include "sftp.h"
+#include "net/sftp.h"
 #include "tap.h"
 
 #include <openssl/evp.h>

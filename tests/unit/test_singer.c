@@ -1,9 +1,9 @@
-/* Singer I/O: messages written by lib/singer.c read back by
- * lib/singer_read.c, errors for lines that are not Singer messages, and a
+/* Singer I/O: messages written by lib/format/singer.c read back by
+ * lib/format/singer_read.c, errors for lines that are not Singer messages, and a
  * write error reported (a full disk must not look like success). */
-#include "lines.h"
-#include "singer.h"
-#include "singer_read.h"
+#include "core/lines.h"
+#include "format/singer.h"
+#include "format/singer_read.h"
 #include "tap.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* The id -> JSON map of delta snapshots: replace, merge, removal (also in
  * bulk against a plain model), keys in order, and the file round trip. */
-#include "clock.h"
-#include "snapshot.h"
+#include "core/clock.h"
+#include "format/snapshot.h"
 #include "tap.h"
 
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* spawn_pipeline: each stage's own status (pipefail), signals, the deadline
  * kill, an ignored SIGCHLD, programs that cannot start, per-stage
  * environments, and a pipe that cannot be made half-way through. */
-#include "clock.h"
-#include "spawn.h"
+#include "core/clock.h"
+#include "core/spawn.h"
 #include "tap.h"
 
 #include <dirent.h>

@@ -1,5 +1,5 @@
-/* lib/strset.c: the set, and the one string hash every table uses. */
-#include "strset.h"
+/* lib/core/strset.c: the set, and the one string hash every table uses. */
+#include "core/strset.h"
 #include "tap.h"
 
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* Version fallback: which answers abandon a candidate, and the order tried. */
+#include "net/versions.h"
 #include "tap.h"
-#include "versions.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* Comma-separated lists as options and job files write them. */
+#include "core/wordlist.h"
 #include "tap.h"
-#include "wordlist.h"
 
 #include <string.h>
 

@@ -1,0 +1,138 @@
+#ifndef ROSTER_DROP_H
+#define ROSTER_DROP_H
+#include "core/err.h"
+#include "format/csvread.h"
+#include <stddef.h>
+/* Drop profiles: what one vendor's file drop looks like, as tables
+ * (lib/vendor/<vendor>/drop.c), and the engine (lib/engine/drop.c) that reads a local
+ * file by its profile into raw-stream records: the same stream and field
+ * names the vendor's API extractor gives, so the same normalize maps them.
+ *
+ * Header drift: a required column missing fails the file, naming it and
+ * the closest header present; an unknown column is a warning (once per
+ * file); a bad value in a required field drops that row with an error
+ * line naming file:line; a bad optional value drops only that field with
+ * a warning. A row with more or fewer fields than the header fails the
+ * file at that line (never shifted). Sensitive columns (SSN, passwords)
+ * are dropped at read time: their values are never stored, logged or
+ * emitted. */
+enum drop_type {
+	DT_STR,    /* text as given (trimmed of surrounding spaces) */
+	DT_DATE,   /* MM/DD/YYYY, M/D/YYYY, YYYYMMDD, YYYY-MM-DD -> "YYYY-MM-DD";
+		      an all-zero date (00000000) is "no date": the field is absent */
+	DT_TIME,   /* "7:45 AM", "07:45", "0745", "15:45:00" -> "HH:MM" */
+	DT_NUM,    /* a decimal number -> JSON number */
+	DT_BOOL,   /* Y/N, Yes/No, TRUE/FALSE, T/F, 1/0 (any case) -> true/false */
+	DT_LIST,   /* comma-separated inside one cell -> ["a","b"] */
+	DT_ONE,    /* one value -> ["a"] (Clever's schools[] from School_id) */
+	DT_REF,    /* an id -> {"sourcedId":"id"} (OneRoster) */
+	DT_REFS,   /* comma-separated ids -> [{"sourcedId":"a"},...] */
+	DT_USERIDS, /* "{type:id},{type:id}" -> [{"type":..,"identifier":..}] */
+};
+enum {
+	DC_REQUIRED = 1,  /* the row is dropped when it is empty or bad */
+	DC_SENSITIVE = 2, /* dropped at read time; path is NULL */
+	DC_KEY = 4,       /* part of the fold key (in column order) */
+	DC_CANCEL = 8,    /* a DT_BOOL that, when true, makes the row a cancellation */
+	DC_KEY_ALT = 16,  /* with DC_KEY: the stand-in for the key column before it,
+			     used only when that one is empty (Frontline: the
+			     confirmation number, else the employee id) */
+};
+struct drop_col {
+	/* Header names this column goes by, "|"-separated; matched ignoring
+	 * ASCII case and every character that is not a letter or digit
+	 * ("Employee External ID 01" == "employee_external_id_01"). */
+	const char *headers;
+	const char *path; /* field in the record; dots nest ("name.first"). Two
+			     columns may share a header or a path: lists on one
+			     path are joined (Teacher_id, Teacher_2_id -> teachers) */
+	enum drop_type type;
+	unsigned flags;
+	int start, end;   /* fixed-width files: character range [start, end), 0-based */
+};
+/* A field every record of the file gets ("roles.teacher" needs no column). */
+struct drop_const {
+	const char *path;
+	const char *json; /* JSON text: "\"staff\"", "{}", "true" */
+};
+struct drop_file {
+	const char *name;   /* glob for the file's name in the drop ("students.csv", "*") */
+	const char *stream; /* raw stream, "munis_employees" */
+	const char *const *keys; /* the stream's key_properties */
+	const struct drop_col *cols; /* ended by headers == NULL */
+	const struct drop_const *consts; /* ended by path == NULL; may be NULL */
+	const char *extra_prefix; /* columns starting with this are kept under it, no warning
+				     ("metadata." in OneRoster orgs.csv); or NULL */
+	/* Fixed-width files: no header; each line is cut by the columns'
+	 * start/end. A line shorter than min_len is an error naming its line.
+	 * A line starting with trailer is the trailer: the record count at
+	 * [trailer_start, trailer_end) must equal the records read. */
+	int fixed;
+	int min_len;
+	const char *trailer;
+	int trailer_start, trailer_end;
+	/* A bundle may lack this file (its stream, when no other file feeds
+	 * it, is left out). 0: the file is required, and a drop without it
+	 * fails the stream it feeds. */
+	int optional;
+	/* Each record spans DT_NUM days (the column at path days_path) from
+	 * the DT_DATE at date_path: the engine hands one record per school
+	 * day (Monday to Friday) to the sink, each with its own date, Days 1
+	 * (the fraction on a last partial day) and its own fold key, so a
+	 * later cancellation of one day removes that day only. NULL: no. */
+	const char *days_path, *date_path;
+};
+struct drop_profile {
+	const char *name;  /* "munis", "munis-fixed", "frontline", "aesop", "clever", "oneroster", "sds" */
+	const char *about; /* one line for --help */
+	const struct drop_file *files; /* in the order their streams are emitted; ended by name == NULL */
+	/* Bundles: a file that says which others to read (OneRoster's
+	 * manifest.csv), or NULL. */
+	const char *manifest;
+	/* Its files are increments (one day's absences), folded together with
+	 * --take all; 0: each file is a whole snapshot, and --take all (which
+	 * would keep people a newer snapshot dropped) is refused. */
+	int increments;
+};
+/* Every profile (lib/engine/drop.c lists them), ended by NULL. */
+extern const struct drop_profile *const drop_profiles[];
+const struct drop_profile *drop_profile_find(const char *name);
+/* The file spec of the profile that a file name belongs to, or NULL. */
+const struct drop_file *drop_file_for(const struct drop_profile *p, const char *name);
+
+struct drop_opts {
+	struct csv_opts csv; /* encoding and delimiter (fixed files force CSV_FIXED) */
+};
+/* Where the engine's records go (extract-sftp's ingest layer). */
+struct drop_sink {
+	void *ctx;
+	/* One record of f's stream: key (DC_KEY values joined by '\x1f', or
+	 * NULL when the file has no key columns or every part that says who
+	 * (the key columns before the first date) is empty: a vacancy is
+	 * never folded into another), cancel (1 when a DC_CANCEL column is
+	 * true: the record is not data, it removes key; a cancellation with
+	 * no key is not passed on), the JSON object. 0, or -1 to stop (the sink filled e). */
+	int (*record)(void *ctx, const struct drop_file *f, const char *key, size_t keylen,
+		      int cancel, const char *json, size_t len, struct rt_err *e);
+};
+struct drop_stats {
+	long rows;            /* data rows read */
+	long records;         /* records handed to the sink (cancellations included) */
+	long cancels;
+	long rows_dropped;    /* bad required value */
+	long fields_dropped;  /* bad optional value */
+	long unknown_columns;
+	long sensitive_columns;
+	char note[512];       /* a summary worth the run report, "" if nothing happened */
+};
+/* Reads the local file path as f of profile p; shown is its name in
+ * messages (the remote name). 0: read completely; -1: the file failed
+ * (e names shown:line and what to fix). */
+int drop_read(const struct drop_profile *p, const struct drop_file *f, const char *path,
+	      const char *shown, const struct drop_opts *o, struct drop_sink *s,
+	      struct drop_stats *st, struct rt_err *e);
+/* OneRoster manifest: the mode ("bulk", "delta", "absent") the manifest at
+ * path gives file (e.g. "users"), written to mode (size n). 0, or -1. */
+int drop_manifest_mode(const char *path, const char *file, char *mode, size_t n,
+		       struct rt_err *e);
+#endif

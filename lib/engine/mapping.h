@@ -1,0 +1,325 @@
+#ifndef ROSTER_MAPPING_H
+#define ROSTER_MAPPING_H
+
+#include "core/buf.h"
+#include "format/jscan.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* How normalize turns a raw vendor stream into canonical streams. Each
+ * source keeps all of its mapping knowledge in one file, lib/vendor/<source>/map.c,
+ * which exports a table of mappers (one per raw stream it knows). Adding a
+ * source is that file plus one line in mapping_sources below.
+ *
+ * A mapper reads one raw record from tokens and writes canonical records
+ * through a sink that normalize provides: the sink decides where the text
+ * goes (straight to the output, or through the user's --jq program), the
+ * mapper only builds JSON objects. What a mapper must remember from one
+ * record to a later one (a directory's groups, org units, role rules) is
+ * in a struct map_ctx that normalize owns and hands to every mapper. */
+
+#define MAP_MAX_FEEDS 4
+
+struct map_sink {
+	/* Starts a record of the mapper's feeds[feed]; returns the buf to
+	 * append exactly one JSON object to, or NULL when output failed. */
+	struct buf *(*begin)(struct map_sink *s, int feed);
+	/* Ends it. 0, or -1 when output failed. */
+	int (*end)(struct map_sink *s);
+	/* Something was left out on purpose (a contact-only user, a field of
+	 * the wrong type): counted per reason (a static string) in normalize's
+	 * summary; warn asks for a warning naming the line as well. */
+	void (*left_out)(struct map_sink *s, const char *reason, int warn);
+};
+
+enum {
+	MAP_OK = 0,
+	MAP_BAD = -1,  /* the record cannot be mapped (why says how); nothing was written */
+	MAP_FAIL = -2, /* the sink failed; stop */
+};
+
+struct map_ctx;
+
+struct mapper {
+	const char *raw;                      /* raw stream, "clever_users" */
+	const char *feeds[MAP_MAX_FEEDS + 1]; /* canonical streams, NULL-terminated */
+	/* Maps the record at token rec (an object) of js. */
+	int (*map)(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out, char *why,
+		   size_t whylen);
+};
+
+/* Each source's mappers, ended by an entry with raw == NULL. */
+extern const struct mapper map_clever[];
+extern const struct mapper map_graph[];
+extern const struct mapper map_google[];
+extern const struct mapper map_munis[];
+extern const struct mapper map_frontline[];
+extern const struct mapper map_oneroster[];
+extern const struct mapper map_sds[];
+
+/* The i-th mapper over all sources (0, 1, ...), or NULL past the last. */
+static inline const struct mapper *mapping_nth(size_t i)
+{
+	static const struct mapper *const mapping_sources[] = {map_clever, map_graph, map_google, map_munis,
+								   map_frontline, map_oneroster, map_sds};
+	for (size_t s = 0; s < sizeof mapping_sources / sizeof mapping_sources[0]; s++)
+		for (const struct mapper *m = mapping_sources[s]; m->raw; m++)
+			if (i-- == 0)
+				return m;
+	return NULL;
+}
+
+/* The mapper of a raw stream, or NULL when no source knows it. */
+static inline const struct mapper *mapping_find(const char *raw)
+{
+	const struct mapper *m;
+	for (size_t i = 0; (m = mapping_nth(i)); i++)
+		if (!strcmp(m->raw, raw))
+			return m;
+	return NULL;
+}
+
+/* ---- Role rules and per-run state (directory sources) ----
+ *
+ * A directory (Entra ID, Google Workspace) does not say who is a student
+ * or a teacher; the district says it with role rules (--role-rules), tried
+ * in order, the first that matches wins:
+ *
+ *     group:NAME=ROLE     the person is a member of a group whose name,
+ *                         email or id is NAME (ASCII case ignored), as
+ *                         the source's group members stream says
+ *     orgunit:/PATH=ROLE  the person's org unit is PATH or under it
+ *     default=ROLE        anyone (last rule only)
+ *
+ * Group rules are resolved while the groups and members streams go by:
+ * a group that matches a rule is remembered (id -> the first rule it
+ * matches), then each member of such a group (person id -> the first such
+ * rule); the user records that follow look themselves up. So memory grows
+ * with matching groups and their members, with org units, never with all
+ * users. That needs the members before the users: extractors send them in
+ * that order, and map_role checks it. */
+
+enum map_rule_kind { RULE_GROUP, RULE_ORGUNIT, RULE_DEFAULT };
+
+struct map_rule {
+	enum map_rule_kind kind;
+	char *text;       /* the rule as given, trimmed: for messages and counts */
+	char *match;      /* group name/email/id, or org unit path (no trailing /) */
+	const char *role; /* static: one of the canonical roles */
+	long hits;        /* people who got their role from this rule */
+};
+
+/* A string -> (string, int) hash table (open addressing, FNV-1a). Keys
+ * are byte strings with a length (an escaped NUL stays in them). The
+ * table owns copies of its keys and values. */
+struct map_entry {
+	char *key, *val; /* key NULL: an empty slot */
+	size_t klen;
+	int n;
+};
+
+struct map_table {
+	struct map_entry *slot;
+	size_t size, count; /* size: a power of two, or 0 before the first insert */
+};
+
+/* Per-run state of one directory source. */
+struct map_dir {
+	int users_seen;        /* a user record of this source went by */
+	int group_rules_ok;    /* decided at the first user: members were complete */
+	int members_seen;      /* a member record went by */
+	int groups_incomplete; /* decided at the first member: groups were not complete */
+};
+
+enum map_dir_id { MAP_DIR_GRAPH, MAP_DIR_GOOGLE, MAP_NDIRS };
+
+/* Ownership: the struct owns rules, tables and scratch buffers;
+ * map_ctx_free releases them. normalize owns the struct itself (one per
+ * run) and sets complete/owner so that mappers can ask whether a raw
+ * stream was read completely so far. The functions below are in
+ * lib/engine/normalize.c. */
+struct map_ctx {
+	struct map_rule *rules;
+	int nrules, ngroup_rules;
+	struct map_table groups;   /* group id -> index of the first group rule it matches */
+	struct map_table people;   /* person id -> index of the first group rule it gets */
+	struct map_table orgunits; /* org unit path -> org unit id */
+	struct map_dir dir[MAP_NDIRS];
+	long guests, unruled, ruled; /* people by how their role was set */
+	struct buf key, val;         /* scratch for strings taken out of tokens */
+	/* Whether raw stream raw has had an ACTIVATE_VERSION for every SCHEMA so
+	 * far. NULL: every stream counts as complete. */
+	int (*complete)(const void *owner, const char *raw);
+	const void *owner;
+
+	/* -- HR sources (Munis, Frontline): see "HR status codes" below -- */
+	struct map_status_code *status_codes; /* --status-codes; NULL: the default table */
+	int nstatus_codes;
+	struct map_table frontline_people; /* EmployeeExternalIds already made a person */
+	struct map_table munis_people;     /* EmployeeNumbers already made a person */
+	/* -- end of HR sources -- */
+
+	/* -- SDS (lib/vendor/sds/map.c): roles.csv comes before users.csv; a user's
+	 * role, grade and orgs are remembered here until the user goes by -- */
+	struct map_table sds_roles; /* userSourcedId -> map_sds's packed role (n: its rank) */
+	int sds_users_seen;         /* a user went by: roles must be complete by then */
+	/* -- end of SDS -- */
+};
+
+void map_ctx_init(struct map_ctx *c);
+void map_ctx_free(struct map_ctx *c);
+/* Parses RULES (";"-separated, see above) into c. 0; -1 with why naming
+ * the rule that is wrong and how. */
+int map_ctx_rules(struct map_ctx *c, const char *text, char *why, size_t whylen);
+
+/* ---- HR status codes (Munis) and per-run HR state ----
+ *
+ * An HR system keeps a district-defined personnel status code per
+ * employee (Munis: the STAT table). The status code table says which
+ * codes are active and which inactive; codes it lacks leave the status
+ * out (unknown). Default: A=active; L=active; T=inactive; R=inactive.
+ * --status-codes replaces it: CODE=active|inactive pairs separated by ;,
+ * blanks around each part ignored, codes case-sensitive. */
+struct map_status_code {
+	char *code;
+	const char *status; /* static: "active" or "inactive" */
+};
+
+/* Parses TEXT (see above) into c, replacing the default table. 0; -1
+ * with why naming the pair that is wrong and how. */
+int map_ctx_status_codes(struct map_ctx *c, const char *text, char *why, size_t whylen);
+/* "active", "inactive", or NULL when code[0..len) is not in the table. */
+const char *map_status_of(const struct map_ctx *c, const char *code, size_t len);
+/* Remembers key[0..len) in t: 1 the first time, 0 when seen before, -1
+ * out of memory. */
+int map_first_time(struct map_table *t, const char *key, size_t len);
+
+/* ---- SDS: a string table for map_sds ----
+ * The entry of key[0..len) in t, added (val NULL, n 0x7fffffff) when add
+ * and new; NULL when absent (add 0) or out of memory. The table frees
+ * val, which must come from malloc. */
+struct map_entry *map_table_entry(struct map_table *t, const char *key, size_t len, int add);
+/* ---- end of SDS ---- */
+
+/* What a directory source tells map_role about itself. */
+struct map_dir_info {
+	enum map_dir_id id;
+	const char *groups, *members; /* its raw groups and group members streams */
+	/* left-out reasons (static strings): users given no group role because
+	 * the members were incomplete; members read while the groups were
+	 * incomplete (a rule by group name or email may miss their group) */
+	const char *no_group_rules, *no_group_names;
+};
+
+/* A group record went by: token id and the tokens that name it (-1 for
+ * none). Remembers it when a group rule matches. 0, or -1 out of memory. */
+int map_group_seen(struct map_ctx *c, struct jscan *js, int id, const int *names, int nnames);
+/* A member record went by (person token, group id token). 0, or -1. */
+int map_member_seen(struct map_ctx *c, const struct map_dir_info *d, struct map_sink *out,
+		    struct jscan *js, int group, int person);
+/* An org unit went by: path -> id, for map_orgunit_id. 0, or -1. */
+int map_orgunit_seen(struct map_ctx *c, struct jscan *js, int path, int id);
+/* The id of the org unit whose path is token path, or NULL if unknown.
+ * Valid until the next call into c. */
+const char *map_orgunit_id(struct map_ctx *c, struct jscan *js, int path);
+/* The role of a user by the rules (person token id, org unit path token
+ * or -1), or NULL when none matches (the role is left out). Counts it. */
+const char *map_role(struct map_ctx *c, const struct map_dir_info *d, struct map_sink *out,
+		     struct jscan *js, int person, int orgunit);
+
+/* ---- Field tables for the directory mappers ----
+ *
+ * One row per canonical field, in output order. Consecutive rows for the
+ * same field are alternatives: the first that applies and has a value
+ * wins. A value absent or null leaves the field out; "" stays "".
+ *
+ * Paths are dotted keys, with a selector on an array step:
+ *   externalIds[type=organization].value  the first element whose type is
+ *                                         "organization"
+ *   organizations[primary].title          the first element whose primary is
+ *                                         true, else the first element */
+enum map_kind {
+	MK_CONST,   /* the path is the value itself */
+	MK_STR,     /* a string (a number or boolean becomes its text) */
+	MK_ORGUNIT, /* an org unit path, written as [its id] when known */
+};
+
+/* Conditions a row needs (all of them); 0: always. */
+enum {
+	MW_STUDENT = 1,     /* the role is student */
+	MW_NOT_STUDENT = 2, /* any other role, or none */
+	MW_LIVE = 4,        /* not a deleted object */
+	MW_NOT_GUEST = 8,
+};
+
+struct map_field {
+	const char *field;
+	enum map_kind kind;
+	unsigned when;
+	const char *path;
+};
+
+/* The value at path from tok (selectors above), or -1. */
+int map_path(struct jscan *js, int tok, const char *path);
+/* Appends ,"field":value for each row whose conditions are all in flags
+ * and that has a value. 0, or -1 when b is over its cap. */
+int map_put_fields(struct map_ctx *c, struct jscan *js, struct map_sink *out, struct buf *b,
+		   const struct map_field *rows, int rec, unsigned flags);
+/* The record's non-empty string id at key, or -1 with why. */
+int map_id(struct jscan *js, int rec, const char *key, char *why, size_t whylen);
+/* Appends ,"field":"prefix<token's text>suffix" (tok -1: no text). 0 or -1. */
+int map_put_text(struct map_ctx *c, struct jscan *js, struct buf *b, const char *field,
+		 const char *prefix, int tok, const char *suffix);
+
+/* Reason for a value of the wrong JSON type (shared so it is counted once). */
+extern const char map_wrong_type[];
+
+/* ---- Helpers of the flat-record mappers (Munis, Frontline, OneRoster, SDS) ---- */
+
+/* The value of key, or -1 when it is absent or null. */
+int map_get(struct jscan *js, int rec, const char *key);
+/* Appends ,"field":<token v as a string> when v >= 0. A value of the
+ * wrong type (an object, an array) is left out and counted. 0, or -1. */
+int map_put_value(struct jscan *js, struct map_sink *out, struct buf *b, const char *field, int v);
+/* Appends ,"field":"value"; nothing when value is NULL. 0, or -1. */
+int map_put_const(struct buf *b, const char *field, const char *value);
+/* Starts a record: {"source":"SOURCE","source_id":<token id's text>
+ * (the caller closes the object). 0, or -1. */
+int map_head(struct jscan *js, struct buf *b, const char *source, int id);
+
+/* A vendor's name for something and its canonical name. */
+struct map_name {
+	const char *given, *canon; /* canon NULL: left out */
+};
+
+/* The entry of table (ended by given NULL) whose given name is the string
+ * at key of rec, ASCII case ignored: 1 with *hit set; 0 when the value is
+ * another string or not a string; -1 when it is absent or null. Uses
+ * c->key as scratch. */
+int map_lookup(struct map_ctx *c, struct jscan *js, int rec, const char *key,
+	       const struct map_name *table, const struct map_name **hit);
+
+/* OneRoster and SDS share a model: their org types are the same, and
+ * their courses, sessions and enrollments map the same way. */
+
+/* district, school and department: the org types both keep as given. */
+extern const struct map_name map_org_types[];
+
+/* A mapper for a courses stream: there is no canonical one, so each
+ * record is left out (counted). */
+int map_courses_left_out(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
+			 char *why, size_t whylen);
+/* Writes the session whose id is token id: its type (schoolYear, term,
+ * semester or gradingPeriod, any case; another is left out, counted),
+ * then rows. MAP_OK or MAP_FAIL. */
+int map_put_session(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
+		    const char *source, int id, const struct map_field *rows);
+/* Writes the membership of person token user in group token cls, its role
+ * from the record's role (student and teacher as given; aide,
+ * administrator and proctor are members; another is left out, counted).
+ * MAP_OK or MAP_FAIL. */
+int map_put_membership(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
+		       const char *source, int cls, int user);
+
+#endif

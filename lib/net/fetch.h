@@ -1,0 +1,62 @@
+#ifndef ROSTER_FETCH_H
+#define ROSTER_FETCH_H
+
+#include "core/err.h"
+#include "net/http.h"
+#include "net/retry.h"
+
+/* A source: one vendor connection with the reliability rules of DESIGN.md
+ * applied to every request: pacing, classification, at most
+ * policy.max_attempts requests per page, waits from backoff or the vendor's
+ * Retry-After / X-RateLimit-Reset, a wait ceiling and a run deadline.
+ * Vendor knowledge comes in through the hooks; everything else is here. */
+
+#define FETCH_MAX_WAITS 64
+
+struct fetch_stats {
+	long requests;
+	long retries;
+	double wait_total;
+	int nwaits;
+	double waits[FETCH_MAX_WAITS]; /* the waits requested, in order */
+	long waits_dropped;            /* waits past FETCH_MAX_WAITS: counted in wait_total only */
+	double paced; /* seconds spent keeping to the request rate and rate-limit windows */
+};
+
+struct source {
+	const char *name; /* "clever": used in every message */
+	struct http_client *http;
+	struct retry_policy policy;
+	double min_interval; /* pacing: seconds between requests (60 / rate per minute) */
+	double next_allowed; /* the earliest time of the next request */
+	/* Optional vendor hooks. throttle_reason copies a throttle reason found
+	 * in an error body (Google's "rateLimitExceeded") into out, or leaves it
+	 * empty. explain fills e->code and e->hint for a failed answer. */
+	void (*throttle_reason)(const struct http_resp *r, char *out, size_t n);
+	void (*explain)(struct rt_err *e, const struct http_resp *r, void *ud);
+	void *ud;
+	struct fetch_stats stats;
+};
+
+struct fetch_req {
+	const char *method; /* "GET" */
+	const char *url;
+	const char *const *headers; /* NULL-terminated "Name: value" lines */
+	const char *body;
+	size_t body_len;
+	const char *userpwd; /* HTTP Basic "id:secret", or NULL */
+};
+
+/* Sets the defaults: DESIGN.md's retry policy, rate per minute (0 = no pacing). */
+void source_init(struct source *s, const char *name, struct http_client *http, double rate_per_min);
+
+/* Sends the request under the rules. 0: a 2xx answer is in resp. -1: e is
+ * filled with source, endpoint ("GET /path"), status, vendor code, message
+ * and hint; resp holds the last answer, if any. */
+int source_fetch(struct source *s, const struct fetch_req *q, struct http_resp *resp,
+		 struct rt_err *e);
+
+/* "GET /v3.0/users" (no host, no query: queries may hold tokens). */
+void source_endpoint(const char *method, const char *url, char *out, size_t n);
+
+#endif

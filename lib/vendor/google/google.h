@@ -1,0 +1,42 @@
+#ifndef ROSTER_GOOGLE_H
+#define ROSTER_GOOGLE_H
+
+#include "format/jobfile.h"
+#include "engine/extract.h"
+
+/* Google Workspace Admin SDK Directory API: what the extractor needs to
+ * know. A service account signs a JWT (jwt.h) to get an access token for
+ * the admin it impersonates (domain-wide delegation); the wire facts live
+ * in google.c, in one place. */
+
+struct google_opts {
+	char *key_json;          /* the stored service-account key file; wiped once parsed */
+	const char *key_name;    /* where it came from ("the stored entry google"), for hints */
+	const char *subject;     /* the admin to impersonate (the JWT's sub), or NULL */
+	const char *customer;    /* NULL: my_customer (the impersonated admin's own) */
+	const char *domain;      /* users and groups of this domain instead of the customer */
+	const char *streams;     /* "orgunits,groups,group_members,users,deleted_users" */
+	const char *scopes;      /* comma- or space-separated; short names get the prefix */
+	int page_size;           /* lowers maxResults only */
+};
+
+#define GOOGLE_BASE_URL "https://admin.googleapis.com"
+#define GOOGLE_RATE 2400 /* queries a minute per impersonated user, Google's default */
+#define GOOGLE_MAX_USERS 500
+#define GOOGLE_MAX_GROUPS 200 /* groups and members a page */
+
+/* Runs the extraction: the key, a token, then every stream asked for, in
+ * the order orgunits, groups, group_members, users, deleted_users. A key or
+ * token failure fails every stream; otherwise each stream succeeds or fails
+ * on its own. The exit code comes from extract_finish. */
+int google_extract(struct extract_run *run, const struct extract_opts *o,
+		   struct google_opts *go);
+/* Checks the option values (stream names, subject, customer, domain,
+ * scopes) before the key is read.
+ * -1 with e filled. */
+int google_check_opts(const struct google_opts *go, struct rt_err *e);
+
+/* The job-file keys of a [source] of type google, and their flags. */
+extern const struct job_key google_job_keys[];
+
+#endif
