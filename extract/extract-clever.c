@@ -24,9 +24,9 @@ static void usage(FILE *f)
 		"  --token creds:NAME       the stored entry holding a district-app token\n"
 		"                           (instead of the client id and secret)\n"
 		"  --district ID            district to read when several connected the app\n"
-		"  --streams LIST           any of schools,terms,users,sections (default all)\n"
+		"  --streams LIST           any of " CLEVER_STREAMS " (default all)\n"
 		"  --roles LIST             user roles to read (default\n"
-		"                           student,teacher,staff,district_admin)\n"
+		"                           " CLEVER_ROLES ")\n"
 		EXTRACT_COMMON_HELP
 		"  --help                   this text\n\n" EXIT_CODES_HELP);
 }
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	rc = extract_main_run("clever", CLEVER_RATE, &o, run_clever, &co);
+	rc = extract_main_run("clever", &o, run_clever, &co);
 out:
 	secret_free(secret);
 	secret_free(token);

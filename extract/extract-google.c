@@ -26,8 +26,8 @@ static void usage(FILE *f)
 		"  --subject EMAIL          the admin to impersonate (domain-wide delegation)\n"
 		"  --customer ID            the customer ID (default my_customer: the admin's own)\n"
 		"  --domain DOMAIN          users and groups of this domain only\n"
-		"  --streams LIST           any of orgunits,groups,group_members,users,\n"
-		"                           deleted_users (default all)\n"
+		"  --streams LIST           any of (default all)\n"
+		"                           " GOOGLE_STREAMS "\n"
 		"  --scopes LIST            OAuth scopes (default the four admin.directory\n"
 		"                           user, group, group.member and orgunit .readonly)\n"
 		EXTRACT_COMMON_HELP
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	snprintf(key_name, sizeof key_name, "the stored entry %s", key_ref + 6);
 	go.key_name = key_name;
 
-	rc = extract_main_run("google", GOOGLE_RATE, &o, run_google, &go);
+	rc = extract_main_run("google", &o, run_google, &go);
 out:
 	secret_free(go.key_json);
 	return prog_close_stdout(rc);

@@ -26,7 +26,7 @@ static void usage(FILE *f)
 		"  --tenant T               tenant GUID or verified domain\n"
 		"  --client-id ID           the application (client) id\n"
 		"  --client-secret creds:NAME  the stored entry holding the client secret\n"
-		"  --streams LIST           any of groups,group_members,users,deleted_users\n"
+		"  --streams LIST           any of " GRAPH_STREAMS "\n"
 		"                           (default all)\n"
 		"  --members direct|transitive  members of each group, or nested groups\n"
 		"                           flattened (default direct)\n"
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	go.client_secret = secret;
 	go.secret_entry = strncmp(secret_ref, "creds:", 6) ? secret_ref : secret_ref + 6;
 
-	rc = extract_main_run("graph", GRAPH_RATE, &o, run_graph, &go);
+	rc = extract_main_run("graph", &o, run_graph, &go);
 out:
 	secret_free(secret); /* kept until now: a token may be renewed mid-run */
 	return prog_close_stdout(rc);

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "engine/ingest.h"
 #include "engine/prog.h"
+#include "engine/vendor.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -19,16 +20,17 @@
 static void increment_profiles(char *out, size_t n)
 {
 	size_t l = 0;
+	const struct drop_profile *p;
 	out[0] = 0;
-	for (int i = 0; drop_profiles[i] && l < n; i++)
-		if (drop_profiles[i]->increments)
-			l += (size_t)snprintf(out + l, n - l, "%s%s", l ? ", " : "",
-					      drop_profiles[i]->name);
+	for (size_t i = 0; (p = vendor_drop_nth(i, NULL)) && l < n; i++)
+		if (p->increments)
+			l += (size_t)snprintf(out + l, n - l, "%s%s", l ? ", " : "", p->name);
 }
 
 static void usage(FILE *f)
 {
 	char incr[200];
+	const struct drop_profile *p;
 	increment_profiles(incr, sizeof incr);
 	fprintf(f,
 		"usage: extract-sftp --profile NAME --host HOST [--user USER] --known-hosts FILE\n"
@@ -40,8 +42,8 @@ static void usage(FILE *f)
 		"taken are kept in a ledger and not downloaded again. Secrets come from the\n"
 		"credentials store (creds(1)), never from the command line.\n\n"
 		"Profiles:\n");
-	for (int i = 0; drop_profiles[i]; i++)
-		fprintf(f, "  %-12s %s\n", drop_profiles[i]->name, drop_profiles[i]->about);
+	for (size_t i = 0; (p = vendor_drop_nth(i, NULL)); i++)
+		fprintf(f, "  %-12s %s\n", p->name, p->about);
 	fprintf(f,
 		"\n"
 		"  --profile NAME           the drop's profile (above; required)\n"
@@ -109,7 +111,7 @@ static int option(struct ingest_opts *io, int opt, const char *arg)
 	char *end;
 	switch (opt) {
 	case OPT_PROFILE:
-		if (!(io->profile = drop_profile_find(arg)))
+		if (!(io->profile = vendor_drop_profile(arg, NULL)))
 			return bad("--profile: no profile '%s' (extract-sftp --help lists them)", arg);
 		return 0;
 	case OPT_HOST: io->host = arg; return 0;

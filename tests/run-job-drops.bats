@@ -86,7 +86,7 @@ for r in csv.DictReader(open(sys.argv[1])):
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"d.job:3: [source hr] needs profile = (the drop's format)"* ]]
-	[[ "$output" == *"known profiles: munis, munis-fixed, frontline, aesop, clever, oneroster, sds"* ]]
+	[[ "$output" == *"known profiles: clever, munis, munis-fixed, frontline, aesop, oneroster, sds"* ]]
 	job '[job]' 'output = out' '[source hr]' 'type = sftp' 'profile = munis-csv' 'local = x.csv'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 2 ]

@@ -5,6 +5,7 @@
 #include "format/canon.h"
 #include "format/jsonw.h"
 #include "format/singer.h"
+#include "engine/vendor.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -40,7 +41,7 @@ struct dsrc {
 	long rank;        /* seq of its first record: sources are listed in input order */
 	long records;
 	int directory;    /* a directory of accounts, not a roster */
-	int scope;        /* SCOPE_*: who a roster lists */
+	enum vendor_scope scope; /* whom it lists (the vendor registry) */
 	int complete;     /* every input holding its people activated the people stream */
 };
 
@@ -81,44 +82,6 @@ struct dedupe {
 	int finished;
 };
 
-
-/* The source values whose people are directory accounts (sign-in
- * identities an offboarding check compares with the rosters): Microsoft
- * Entra ID (graph) and Google Workspace (google). Every other source is a
- * roster. Kept here, beside the one comparison that needs it. */
-static const char *const directory_sources[] = {"graph", "google", NULL};
-
-/* Rosters that do not list everyone. An HR system (Munis) lists staff: it
- * is compared with directory accounts whose people have a role other than
- * student (an account without a known role is not expected there). A
- * source that lists only some people (Frontline: employees who were
- * absent) is no roster at all and is not compared. */
-enum { SCOPE_ALL, SCOPE_STAFF, SCOPE_NONE };
-static const struct {
-	const char *source;
-	int scope;
-} roster_scopes[] = {{"munis", SCOPE_STAFF}, {"frontline", SCOPE_NONE}};
-
-static int roster_scope(const char *source)
-{
-	for (size_t i = 0; i < sizeof roster_scopes / sizeof roster_scopes[0]; i++)
-		if (!strcmp(roster_scopes[i].source, source))
-			return roster_scopes[i].scope;
-	return SCOPE_ALL;
-}
-
-int dedupe_is_roster(const char *source)
-{
-	return !dedupe_is_directory(source) && roster_scope(source) != SCOPE_NONE;
-}
-
-int dedupe_is_directory(const char *source)
-{
-	for (int i = 0; directory_sources[i]; i++)
-		if (!strcmp(directory_sources[i], source))
-			return 1;
-	return 0;
-}
 
 static int blank(const char *s)
 {
@@ -549,8 +512,8 @@ static int unite_keys(struct dedupe *d, int *bykey)
 		if (!s->records++) {
 			s->name = p->val[d->f_source];
 			s->rank = p->rank;
-			s->directory = dedupe_is_directory(s->name);
-			s->scope = roster_scope(s->name);
+			s->scope = vendor_scope_of(s->name);
+			s->directory = s->scope == VENDOR_DIRECTORY;
 			s->complete = 1;
 		}
 		const struct in_people *in = &d->activated[p->input];
@@ -969,9 +932,9 @@ static void side_of(const struct dedupe *d, const int *m, int n, int src, struct
 /* Whether a roster of this scope should list the person: a staff roster,
  * people some record gives a staff role (teacher, staff, administrator,
  * aide) and none the role student. */
-static int expected_in(const struct dedupe *d, const struct person *p, int scope)
+static int expected_in(const struct dedupe *d, const struct person *p, enum vendor_scope scope)
 {
-	if (scope == SCOPE_ALL)
+	if (scope != VENDOR_STAFF)
 		return 1;
 	int staff = 0;
 	for (int j = 0; j < p->n; j++) {
@@ -1116,8 +1079,9 @@ int dedupe_reconcile(struct dedupe *d, FILE *out, struct rt_err *e)
 	qsort_r(order, (size_t)d->nsrcs, sizeof *order, by_rank, d);
 	buf_init(&b, 0);
 	rc |= buf_adds(&b, "{\"directory_sources\":[");
-	for (int i = 0; directory_sources[i]; i++)
-		rc |= (i ? buf_addc(&b, ',') : 0) | jsonw_str(&b, directory_sources[i]);
+	for (int i = 0, n = 0; vendors[i]; i++)
+		if (vendors[i]->scope == VENDOR_DIRECTORY)
+			rc |= (n++ ? buf_addc(&b, ',') : 0) | jsonw_str(&b, vendors[i]->name);
 	rc |= buf_adds(&b, "],\n\"sources\":[");
 	for (int i = 0; i < d->nsrcs; i++) {
 		const struct dsrc *s = &d->srcs[order[i]];
@@ -1125,8 +1089,8 @@ int dedupe_reconcile(struct dedupe *d, FILE *out, struct rt_err *e)
 		      jsonw_str(&b, s->name) |
 		      buf_printf(&b, ",\"kind\":\"%s\",\"records\":%ld,\"complete\":%s}",
 				 s->directory		   ? "directory"
-				 : s->scope == SCOPE_NONE  ? "partial (not compared)"
-				 : s->scope == SCOPE_STAFF ? "staff roster"
+				 : s->scope == VENDOR_PARTIAL ? "partial (not compared)"
+				 : s->scope == VENDOR_STAFF   ? "staff roster"
 							   : "roster",
 				 s->records,
 				 s->complete ? "true" : "false");
@@ -1138,7 +1102,7 @@ int dedupe_reconcile(struct dedupe *d, FILE *out, struct rt_err *e)
 		for (int i = 0; i < d->nsrcs && !rc; i++)
 			for (int j = 0; j < d->nsrcs && !rc; j++) {
 				const struct dsrc *D = &d->srcs[order[i]], *R = &d->srcs[order[j]];
-				if (!D->directory || R->directory || R->scope == SCOPE_NONE)
+				if (!D->directory || R->directory || R->scope == VENDOR_PARTIAL)
 					continue;
 				int both = D->complete && R->complete;
 				if (!pass && both) {

@@ -101,13 +101,6 @@ const struct dedupe_stats *dedupe_stats(const struct dedupe *d);
  * -1 with e (ERR_IO: a write error, out of memory). */
 int dedupe_reconcile(struct dedupe *d, FILE *out, struct rt_err *e);
 
-/* Whether a source value names a directory of accounts (graph, google)
- * rather than a roster: the one table of them. */
-int dedupe_is_directory(const char *source);
-/* Whether its people are compared with the directories: not a directory,
- * and a list of everyone it covers (not Frontline's absent employees). */
-int dedupe_is_roster(const char *source);
-
 /* The merged id of a person whose smallest (source, source_id) is this:
  * "p-" and 16 hex digits, NUL-terminated in out[19]. */
 void dedupe_person_id(const char *source, const char *source_id, char out[19]);

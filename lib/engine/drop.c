@@ -18,22 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-extern const struct drop_profile drop_munis, drop_munis_fixed, drop_frontline, drop_aesop,
-	drop_clever, drop_oneroster, drop_sds;
-
-const struct drop_profile *const drop_profiles[] = {
-	&drop_munis, &drop_munis_fixed, &drop_frontline, &drop_aesop,
-	&drop_clever, &drop_oneroster, &drop_sds, NULL,
-};
-
-const struct drop_profile *drop_profile_find(const char *name)
-{
-	for (int i = 0; drop_profiles[i]; i++)
-		if (!strcmp(drop_profiles[i]->name, name))
-			return drop_profiles[i];
-	return NULL;
-}
-
 const struct drop_file *drop_file_for(const struct drop_profile *p, const char *name)
 {
 	for (const struct drop_file *f = p->files; f->name; f++)

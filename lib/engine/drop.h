@@ -94,9 +94,7 @@ struct drop_profile {
 	 * would keep people a newer snapshot dropped) is refused. */
 	int increments;
 };
-/* Every profile (lib/engine/drop.c lists them), ended by NULL. */
-extern const struct drop_profile *const drop_profiles[];
-const struct drop_profile *drop_profile_find(const char *name);
+/* The profiles are the vendors' (engine/vendor.h: vendor_drop_profile). */
 /* The file spec of the profile that a file name belongs to, or NULL. */
 const struct drop_file *drop_file_for(const struct drop_profile *p, const char *name);
 

@@ -9,6 +9,7 @@
 #include "format/singer.h"
 #include "auth/creds.h"
 #include "engine/prog.h"
+#include "engine/vendor.h"
 
 #include <errno.h>
 #include <math.h>
@@ -393,9 +394,14 @@ char *extract_secret(const struct extract_opts *o, const char *ref, const char *
 	return creds_resolve(o->creds_path, o->creds_key, ref, what, e);
 }
 
-int extract_main_run(const char *source, double default_rate, const struct extract_opts *o,
-		     extract_vendor_fn fn, void *vo)
+int extract_main_run(const char *source, const struct extract_opts *o, extract_vendor_fn fn,
+		     void *vo)
 {
+	const struct vendor *v = vendor_find(source);
+	if (!v) {
+		log_msg(LOG_ERROR, "no vendor '%s' in the registry (lib/vendor/vendors.c)", source);
+		return EXIT_FAILED;
+	}
 	struct http_opts ho = {.timeout = o->timeout, .ca_file = o->ca_file};
 	struct http_client *http = http_client_new(&ho);
 	struct rt_err e;
@@ -407,7 +413,10 @@ int extract_main_run(const char *source, double default_rate, const struct extra
 	struct source src;
 	struct extract_run run;
 	err_clear(&e);
-	source_init(&src, source, http, o->rate > 0 ? o->rate : default_rate);
+	source_init(&src, source, http, o->rate > 0 ? o->rate : v->rate);
+	src.window = v->window;
+	src.throttle_reason = v->throttle_reason;
+	src.explain = v->explain;
 	if (extract_run_init(&run, stdout, source, &src, o, &e) == 0) {
 		fn(&run, o, vo);
 		rc = extract_finish(&run, o);

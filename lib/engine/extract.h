@@ -147,13 +147,14 @@ void extract_fail_all(struct extract_run *r, const char *prefix, const char *str
 int extract_finish(struct extract_run *r, const struct extract_opts *o);
 
 /* What every extractor's main does once its options are read: starts
- * libcurl, the source (rate: the vendor's default when --rate is not
- * given), the run on stdout, calls the vendor's extraction with its own
- * options vo, and returns the exit code (EXIT_FAILED when libcurl or the
- * run could not start, said on stderr). */
+ * libcurl, the source of the vendor named source with its registry row's
+ * rate (unless --rate), rate-limit headers and hooks (engine/vendor.h), the
+ * run on stdout, calls the vendor's extraction with its own options vo,
+ * and returns the exit code (EXIT_FAILED when libcurl or the run could not
+ * start, said on stderr). */
 typedef int (*extract_vendor_fn)(struct extract_run *run, const struct extract_opts *o,
 				 void *vo);
-int extract_main_run(const char *source, double default_rate, const struct extract_opts *o,
-		     extract_vendor_fn fn, void *vo);
+int extract_main_run(const char *source, const struct extract_opts *o, extract_vendor_fn fn,
+		     void *vo);
 
 #endif

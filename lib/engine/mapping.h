@@ -8,9 +8,9 @@
 #include <string.h>
 
 /* How normalize turns a raw vendor stream into canonical streams. Each
- * source keeps all of its mapping knowledge in one file, lib/vendor/<source>/map.c,
- * which exports a table of mappers (one per raw stream it knows). Adding a
- * source is that file plus one line in mapping_sources below.
+ * vendor keeps all of its mapping knowledge in one file, lib/vendor/NAME/map.c,
+ * which exports a table of mappers (one per raw stream it knows), named in
+ * its row of the vendor registry (engine/vendor.h).
  *
  * A mapper reads one raw record from tokens and writes canonical records
  * through a sink that normalize provides: the sink decides where the text
@@ -48,37 +48,6 @@ struct mapper {
 	int (*map)(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out, char *why,
 		   size_t whylen);
 };
-
-/* Each source's mappers, ended by an entry with raw == NULL. */
-extern const struct mapper map_clever[];
-extern const struct mapper map_graph[];
-extern const struct mapper map_google[];
-extern const struct mapper map_munis[];
-extern const struct mapper map_frontline[];
-extern const struct mapper map_oneroster[];
-extern const struct mapper map_sds[];
-
-/* The i-th mapper over all sources (0, 1, ...), or NULL past the last. */
-static inline const struct mapper *mapping_nth(size_t i)
-{
-	static const struct mapper *const mapping_sources[] = {map_clever, map_graph, map_google, map_munis,
-								   map_frontline, map_oneroster, map_sds};
-	for (size_t s = 0; s < sizeof mapping_sources / sizeof mapping_sources[0]; s++)
-		for (const struct mapper *m = mapping_sources[s]; m->raw; m++)
-			if (i-- == 0)
-				return m;
-	return NULL;
-}
-
-/* The mapper of a raw stream, or NULL when no source knows it. */
-static inline const struct mapper *mapping_find(const char *raw)
-{
-	const struct mapper *m;
-	for (size_t i = 0; (m = mapping_nth(i)); i++)
-		if (!strcmp(m->raw, raw))
-			return m;
-	return NULL;
-}
 
 /* ---- Role rules and per-run state (directory sources) ----
  *

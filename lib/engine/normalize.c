@@ -14,6 +14,7 @@
 #include "format/singer.h"
 #include "format/singer_read.h"
 #include "engine/mapping.h"
+#include "engine/vendor.h"
 
 #include <errno.h>
 #include <jq.h>
@@ -288,7 +289,7 @@ static struct raw *raw_for(struct norm *n)
 		if (!strcmp(n->raws[i].name, name))
 			return n->cur = &n->raws[i];
 	/* unknown names must not take the slots of known streams */
-	const struct mapper *m = mapping_find(name);
+	const struct mapper *m = vendor_mapper(name);
 	if (n->nraw == MAX_RAW || (!m && n->nunknown == MAX_UNKNOWN))
 		return NULL;
 	n->nunknown += !m;
@@ -309,10 +310,10 @@ static void known_list(char *out, size_t size, const char *like)
 	const char *us = like ? strchr(like, '_') : NULL;
 	size_t pl = us ? (size_t)(us - like) + 1 : 0, len = 0;
 	int same = 0;
-	for (size_t i = 0; pl && (m = mapping_nth(i)); i++)
+	for (size_t i = 0; pl && (m = vendor_mapper_nth(i)); i++)
 		same |= !strncmp(m->raw, like, pl);
 	out[0] = 0;
-	for (size_t i = 0; (m = mapping_nth(i)) && len < size; i++)
+	for (size_t i = 0; (m = vendor_mapper_nth(i)) && len < size; i++)
 		if (!same || !strncmp(m->raw, like, pl))
 			len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "",
 						m->raw);

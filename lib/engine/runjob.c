@@ -12,12 +12,8 @@
 #include "auth/creds.h"
 #include "auth/secret.h"
 #include "engine/dedupe.h"
-#include "engine/drop.h"
 #include "engine/ingest.h"
-#include "engine/mapping.h"
-#include "vendor/clever/clever.h"
-#include "vendor/google/google.h"
-#include "vendor/graph/graph.h"
+#include "engine/vendor.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -39,28 +35,42 @@ extern char **environ;
  * run-report.json has them all. */
 #define RECONCILE_SHOWN 10
 
-/* The source types the runner knows: extractor program, job keys, the
- * key (if any) that picks which of its raw streams a source reads, as a
- * comma-separated list of the names after "<type>_", and the yes/no key
- * (if any) that makes the extractor keep a snapshot between runs: run-job
- * then adds --snapshot OUTPUT/state/NAME.snapshot, beside its STATE; and
- * whether it keeps a staging folder (downloads and their ledger) there:
- * --staging OUTPUT/state/NAME.staging. A file drop (sftp) reads the raw
- * streams of the vendor its profile names (munis_, clever_, ...). */
-static const struct source_type {
+/* What the runner needs of a source's type: its extractor program, job
+ * keys, the key (if any) that picks which of its raw streams a source
+ * reads, as a comma-separated list of the names after "<vendor>_", and the
+ * yes/no key (if any) that makes the extractor keep a snapshot between
+ * runs: run-job then adds --snapshot OUTPUT/state/NAME.snapshot, beside
+ * its STATE; and whether it keeps a staging folder (downloads and their
+ * ledger) there: --staging OUTPUT/state/NAME.staging. The types are the
+ * registry's vendors that have an API extractor (engine/vendor.h), and
+ * sftp, a file drop read by extract-sftp, whose profile names the vendor
+ * whose raw streams it reads. */
+struct source_type {
 	const char *type;
 	const char *program;
 	const struct job_key *keys;
 	const char *streams_key;
 	const char *snapshot_key;
 	int staging;
-} source_types[] = {
-	{"clever", "extract-clever", clever_job_keys, "streams", NULL, 0},
-	{"graph", "extract-graph", graph_job_keys, "streams", "delta", 0},
-	{"google", "extract-google", google_job_keys, "streams", NULL, 0},
-	{"sftp", "extract-sftp", sftp_job_keys, NULL, NULL, 1},
 };
-#define NTYPES (sizeof source_types / sizeof source_types[0])
+
+#define DROP_TYPE "sftp"
+
+/* The type named name; -1 when there is none. */
+static int source_type(const char *name, struct source_type *t)
+{
+	if (!strcmp(name, DROP_TYPE)) {
+		*t = (struct source_type){.type = DROP_TYPE, .program = "extract-sftp",
+					  .keys = sftp_job_keys, .staging = 1};
+		return 0;
+	}
+	const struct vendor *v = vendor_find(name);
+	if (!v || !v->program)
+		return -1;
+	*t = (struct source_type){.type = v->name, .program = v->program, .keys = v->job_keys,
+				  .streams_key = v->streams_key, .snapshot_key = v->snapshot_key};
+	return 0;
+}
 
 /* Keys a [source] takes that go to its normalize, not its extractor:
  * normalize knows their syntax and refuses a bad value (exit 2). */
@@ -106,14 +116,14 @@ static void argv_free(struct argv *a)
 
 struct src {
 	const char *name;
-	const struct source_type *type;
+	struct source_type type;
+	const struct vendor *vendor; /* whose raw streams it reads (<vendor>_<entity>) */
 	struct job_section *sec;
 	struct argv extract;
 	char *raw, *canon, *stats, *state;
 	char *snapshot;              /* --snapshot FILE for the extractor, or NULL */
 	int wants_snapshot;          /* its type's snapshot_key is yes */
 	const struct job_kv *norm[NNORM]; /* keys for normalize (norm_keys), or NULL */
-	char prefix[32];             /* its raw streams are <prefix>_<entity> */
 	char *staging;               /* --staging FOLDER for the extractor, or NULL */
 	int people_done;             /* its canonical file activated the people stream */
 	const struct job_kv *secret[8]; /* its JK_SECRET keys (creds:NAME) */
@@ -205,7 +215,7 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 			s->norm[nk] = kv;
 			continue;
 		}
-		const struct job_key *k = find_key(s->type->keys, kv->key);
+		const struct job_key *k = find_key(s->type.keys, kv->key);
 		if (!k)
 			k = find_key(common_keys, kv->key);
 		if (k && k->kind != JK_SECRET && refuse_clear_secret(r, kv, e))
@@ -213,14 +223,14 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 		if (!k) {
 			char known[640] = "type, " ROLE_RULES_KEY ", status_codes";
 			for (int pass = 0; pass < 2; pass++) {
-				const struct job_key *ks = pass ? common_keys : s->type->keys;
+				const struct job_key *ks = pass ? common_keys : s->type.keys;
 				for (int n = 0; ks[n].key; n++) {
 					size_t l = strlen(known);
 					snprintf(known + l, sizeof known - l, ", %s", ks[n].key);
 				}
 			}
 			bad(r, kv->line, e, "unknown key '%s' for a %s source", kv->key,
-			    s->type->type);
+			    s->type.type);
 			err_hint(e, "known keys: %s", known);
 			return -1;
 		}
@@ -258,7 +268,7 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 					   kv->value);
 			if (on)
 				argv_add(&s->extract, k->flag);
-			if (s->type->snapshot_key && !strcmp(k->key, s->type->snapshot_key))
+			if (s->type.snapshot_key && !strcmp(k->key, s->type.snapshot_key))
 				s->wants_snapshot = on;
 		} else if (k->kind == JK_PATH) {
 			char *p = job_path(&r->job, kv->value);
@@ -276,21 +286,19 @@ static int add_source_args(struct run *r, struct src *s, struct rt_err *e)
 /* The vendor whose raw streams the source reads: its type, or for a file
  * drop the vendor of its profile (the extractor refuses a bad profile
  * itself, but the runner needs the vendor to know what it feeds). */
-static int set_prefix(struct run *r, struct src *s, struct rt_err *e)
+static int set_vendor(struct run *r, struct src *s, struct rt_err *e)
 {
-	const char *profile = NULL;
-	if (!s->type->staging) {
-		snprintf(s->prefix, sizeof s->prefix, "%s", s->type->type);
+	if (!s->type.staging) {
+		s->vendor = vendor_find(s->type.type);
 		return 0;
 	}
-	profile = job_get(s->sec, "profile");
-	const struct drop_profile *p = profile ? drop_profile_find(profile) : NULL;
-	if (!p || !p->files[0].stream) {
+	const char *profile = job_get(s->sec, "profile");
+	const struct drop_profile *p = profile ? vendor_drop_profile(profile, &s->vendor) : NULL;
+	if (!p) {
 		char known[256] = "";
-		for (int i = 0; drop_profiles[i]; i++) {
+		for (size_t i = 0; (p = vendor_drop_nth(i, NULL)); i++) {
 			size_t l = strlen(known);
-			snprintf(known + l, sizeof known - l, "%s%s", i ? ", " : "",
-				 drop_profiles[i]->name);
+			snprintf(known + l, sizeof known - l, "%s%s", i ? ", " : "", p->name);
 		}
 		bad(r, profile ? job_line(s->sec, "profile") : s->sec->line, e,
 		    profile ? "unknown profile '%s'%s" : "[source %s] needs profile = (the drop's "
@@ -299,8 +307,6 @@ static int set_prefix(struct run *r, struct src *s, struct rt_err *e)
 		err_hint(e, "known profiles: %s (see extract-sftp --help)", known);
 		return -1;
 	}
-	const char *st = p->files[0].stream, *us = strchr(st, '_');
-	snprintf(s->prefix, sizeof s->prefix, "%.*s", us ? (int)(us - st) : (int)strlen(st), st);
 	return 0;
 }
 
@@ -421,28 +427,27 @@ static int validate(struct run *r, struct rt_err *e)
 			return bad(r, sec->line, e, "at most 16 sources in a job%s%s", "", "");
 		const char *type = job_get(sec, "type");
 		char types[200] = "";
-		for (size_t t = 0; t < NTYPES; t++) {
+		const struct vendor *v;
+		for (size_t t = 0; (v = vendor_api_nth(t)); t++) {
 			size_t l = strlen(types);
-			snprintf(types + l, sizeof types - l, "%s%s", t ? ", " : "", source_types[t].type);
+			snprintf(types + l, sizeof types - l, "%s, ", v->name);
 		}
+		snprintf(types + strlen(types), sizeof types - strlen(types), "%s", DROP_TYPE);
 		if (!type)
 			return bad(r, sec->line, e, "[source %s] needs type = (one of: %s)", sec->name,
 				   types);
 		struct src *s = &r->src[r->nsrc++];
 		s->name = sec->name;
 		s->sec = sec;
-		for (size_t t = 0; t < NTYPES; t++)
-			if (!strcmp(source_types[t].type, type))
-				s->type = &source_types[t];
-		if (!s->type)
+		if (source_type(type, &s->type))
 			return bad(r, job_line(sec, "type"), e, "unknown source type '%s' (known: %s)",
 				   type, types);
-		char *prog = cat3(r->o->bindir, "/", s->type->program);
+		char *prog = cat3(r->o->bindir, "/", s->type.program);
 		argv_add(&s->extract, prog);
 		free(prog);
 		if (add_source_args(r, s, e))
 			return -1;
-		if (set_prefix(r, s, e))
+		if (set_vendor(r, s, e))
 			return -1;
 	}
 	if (!r->nsrc)
@@ -544,32 +549,23 @@ static int cut_to_last_line(const char *path)
 	return close(fd) || rc ? -1 : 0;
 }
 
-static int reads_type(const struct src *s, const char *raw)
-{
-	size_t tl = strlen(s->prefix);
-	return !strncmp(raw, s->prefix, tl) && raw[tl] == '_';
-}
-
-/* Whether the source reads raw stream raw ("clever_users"): every stream
- * of its type, unless its job names some (streams = users,terms). */
+/* Whether the source reads raw stream raw (one of its vendor's,
+ * "clever_users"): every one, unless its job names some (streams =
+ * users,terms: the names after "<vendor>_"). */
 static int reads(struct src *s, const char *raw)
 {
-	size_t tl = strlen(s->prefix);
-	if (!reads_type(s, raw))
-		return 0;
-	const char *list = s->type->streams_key ? job_get(s->sec, s->type->streams_key) : NULL;
+	const char *list = s->type.streams_key ? job_get(s->sec, s->type.streams_key) : NULL;
 	if (!list)
 		return 1;
-	return list_has(list, raw + tl + 1);
+	return list_has(list, raw + strlen(s->vendor->name) + 1);
 }
 
 /* Adds to feeds the canonical streams fed by the raw streams the source
- * reads (all: by every raw stream of its type); returns the new count. */
+ * reads (all: by every raw stream of its vendor); returns the new count. */
 static int add_feeds(struct src *s, int all, const char **feeds, int nfeeds, int max)
 {
-	const struct mapper *m;
-	for (size_t i = 0; (m = mapping_nth(i)); i++) {
-		if (all ? !reads_type(s, m->raw) : !reads(s, m->raw))
+	for (const struct mapper *m = s->vendor->mappers; m && m->raw; m++) {
+		if (!all && !reads(s, m->raw))
 			continue;
 		for (int k = 0; m->feeds[k]; k++) {
 			int seen = 0;
@@ -675,7 +671,7 @@ static void run_source(struct run *r, struct src *s)
 	char *const *stages[] = {s->extract.v, tee.v, norm.v};
 	char **own = stage_env(s), **none = stage_env(NULL);
 	char *const *envs[] = {own, none, none};
-	log_info("source %s: %s | normalize", s->name, s->type->program);
+	log_info("source %s: %s | normalize", s->name, s->type.program);
 	unlink(s->stats);
 	double hard = r->deadline > 0 ? r->started + r->deadline + 60 : 0;
 	int rc = -1;
@@ -910,7 +906,7 @@ static const char *type_gap(struct run *r, const char *type, char *why, size_t n
 	why[0] = 0;
 	for (int i = 0; i < r->nsrc; i++) {
 		struct src *s = &r->src[i];
-		if (strcmp(s->prefix, type) || s->people_done || !feeds_people(s))
+		if (strcmp(s->vendor->name, type) || s->people_done || !feeds_people(s))
 			continue;
 		size_t l = strlen(why);
 		snprintf(why + l, n - l, "%ssource %s %s", l ? "; " : "", s->name,
@@ -936,9 +932,10 @@ static int side_names(struct run *r, const cJSON *sources, int directory, const 
 	const cJSON *s;
 	int n = 0;
 	for (int i = 0; i <= r->nsrc; i++) {
-		const char *t = i < r->nsrc ? r->src[i].prefix : NULL;
-		if (t && (dedupe_is_directory(t) != directory || !feeds_people(&r->src[i]) ||
-			  (!directory && !dedupe_is_roster(t))))
+		const char *t = i < r->nsrc ? r->src[i].vendor->name : NULL;
+		enum vendor_scope sc = t ? vendor_scope_of(t) : VENDOR_ROSTER;
+		if (t && ((sc == VENDOR_DIRECTORY) != directory || !feeds_people(&r->src[i]) ||
+			  sc == VENDOR_PARTIAL))
 			continue;
 		cJSON_ArrayForEach(s, sources) {
 			const char *name = jstr(s, "source"), *kind = jstr(s, "kind");
@@ -1009,7 +1006,7 @@ static cJSON *reconciliation(struct run *r)
 {
 	int ndir = 0;
 	for (int i = 0; i < r->nsrc; i++)
-		ndir += dedupe_is_directory(r->src[i].prefix);
+		ndir += vendor_scope_of(r->src[i].vendor->name) == VENDOR_DIRECTORY;
 	int ran = r->final_status[0] == EXIT_COMPLETE || r->final_status[0] == EXIT_PARTIAL;
 	cJSON *rec = r->reconcile && ran ? read_json(r->reconcile) : NULL;
 	cJSON *sources = cJSON_GetObjectItemCaseSensitive(rec, "sources");
@@ -1090,13 +1087,13 @@ static cJSON *build_report(struct run *r, int code)
 		struct src *s = &r->src[i];
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", s->name);
-		cJSON_AddStringToObject(o, "type", s->type->type);
+		cJSON_AddStringToObject(o, "type", s->type.type);
 		cJSON_AddNumberToObject(o, "exit", s->exit);
 		cJSON *st = cJSON_AddObjectToObject(o, "stages");
-		cJSON_AddNumberToObject(st, s->type->program, s->status[0]);
+		cJSON_AddNumberToObject(st, s->type.program, s->status[0]);
 		cJSON_AddNumberToObject(st, "tee", s->status[1]);
 		cJSON_AddNumberToObject(st, "normalize", s->status[2]);
-		const char *names[] = {s->type->program, "tee", "normalize"};
+		const char *names[] = {s->type.program, "tee", "normalize"};
 		stage_words(words, sizeof words, names, s->status, 3, s->killed);
 		if (*words)
 			cJSON_AddStringToObject(o, "failure", words);
@@ -1329,7 +1326,7 @@ int runjob(const struct runjob_opts *o)
 		s->state = cat3(sb, ".json", "");
 		if (s->wants_snapshot)
 			s->snapshot = cat3(sb, ".snapshot", "");
-		if (s->type->staging)
+		if (s->type.staging)
 			s->staging = cat3(sb, ".staging", "");
 		free(sb);
 		run_source(&r, s);

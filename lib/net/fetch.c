@@ -56,12 +56,14 @@ static int pace(struct source *s, struct rt_err *e)
 	return 0;
 }
 
-/* Vendors that announce an exhausted window (X-RateLimit-Remaining: 0 with
- * a reset time) are not asked again before the reset. */
+/* A vendor that announces an exhausted window (its remaining header at 0,
+ * with a reset time) is not asked again before the reset. */
 static void note_rate_headers(struct source *s, const struct http_resp *r)
 {
-	const char *rem = http_resp_header(r, "X-RateLimit-Remaining");
-	const char *reset = http_resp_header(r, "X-RateLimit-Reset");
+	if (!s->window)
+		return;
+	const char *rem = http_resp_header(r, s->window->remaining);
+	const char *reset = http_resp_header(r, s->window->reset);
 	double delay;
 	if (rem && reset && atol(rem) <= 0 && !ratelimit_reset_parse(reset, clk_now(), &delay)) {
 		double until = clk_now() + delay;
@@ -71,13 +73,13 @@ static void note_rate_headers(struct source *s, const struct http_resp *r)
 }
 
 /* What the vendor asked us to wait, or -1. */
-static double vendor_wait(const struct http_resp *r)
+static double vendor_wait(const struct source *s, const struct http_resp *r)
 {
 	const char *v = http_resp_header(r, "Retry-After");
 	double d;
 	if (v && !retry_after_parse(v, clk_now(), &d))
 		return d;
-	v = http_resp_header(r, "X-RateLimit-Reset");
+	v = s->window ? http_resp_header(r, s->window->reset) : NULL;
 	if (v && r->status == 429 && !ratelimit_reset_parse(v, clk_now(), &d))
 		return d;
 	return -1;
@@ -155,7 +157,7 @@ int source_fetch(struct source *s, const struct fetch_req *q, struct http_resp *
 				s->throttle_reason(resp, reason, sizeof reason);
 		}
 		enum retry_class c = retry_classify(resp->transport_error, resp->status,
-						    reason[0] ? reason : NULL);
+						    reason[0] != 0);
 		if (resp->tls_refused || resp->too_large) /* the same again next time */
 			c = RC_FAIL;
 		if (c == RC_OK)
@@ -166,7 +168,7 @@ int source_fetch(struct source *s, const struct fetch_req *q, struct http_resp *
 				snprintf(e->code, sizeof e->code, "%s", reason);
 			return -1;
 		}
-		double asked = resp->transport_error ? -1 : vendor_wait(resp);
+		double asked = resp->transport_error ? -1 : vendor_wait(s, resp);
 		double wait = retry_wait(&s->policy, attempt, c, asked, clk_uniform());
 		if (retry_wait_allowed(&s->policy, wait, clk_now(), e)) {
 			char hint[sizeof e->hint];

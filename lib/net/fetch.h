@@ -8,7 +8,7 @@
 /* A source: one vendor connection with the reliability rules of DESIGN.md
  * applied to every request: pacing, classification, at most
  * policy.max_attempts requests per page, waits from backoff or the vendor's
- * Retry-After / X-RateLimit-Reset, a wait ceiling and a run deadline.
+ * Retry-After or rate-limit reset, a wait ceiling and a run deadline.
  * Vendor knowledge comes in through the hooks; everything else is here. */
 
 #define FETCH_MAX_WAITS 64
@@ -23,15 +23,26 @@ struct fetch_stats {
 	double paced; /* seconds spent keeping to the request rate and rate-limit windows */
 };
 
+/* A vendor that announces its rate-limit window in headers: the one with
+ * the requests left in the window and the one with the window's reset
+ * time (Unix epoch seconds). A success that says none are left paces the
+ * next request to the reset; a 429's reset is its retry wait. */
+struct rate_window {
+	const char *remaining, *reset;
+};
+
 struct source {
 	const char *name; /* "clever": used in every message */
 	struct http_client *http;
 	struct retry_policy policy;
 	double min_interval; /* pacing: seconds between requests (60 / rate per minute) */
 	double next_allowed; /* the earliest time of the next request */
-	/* Optional vendor hooks. throttle_reason copies a throttle reason found
-	 * in an error body (Google's "rateLimitExceeded") into out, or leaves it
+	/* Optional vendor hooks (the vendor registry's, engine/vendor.h).
+	 * window: its rate-limit headers, or NULL. throttle_reason copies the
+	 * reason of an answer that is the vendor's throttle though its status
+	 * says otherwise (Google's 403 rateLimitExceeded) into out, or leaves it
 	 * empty. explain fills e->code and e->hint for a failed answer. */
+	const struct rate_window *window;
 	void (*throttle_reason)(const struct http_resp *r, char *out, size_t n);
 	void (*explain)(struct rt_err *e, const struct http_resp *r, void *ud);
 	void *ud;

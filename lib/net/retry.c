@@ -18,29 +18,13 @@ static const struct {
 	{502, 504, RC_STATUS},   /* Bad Gateway, Service Unavailable, Gateway Timeout */
 };
 
-/* Throttles that arrive as 403 (Google Admin SDK, reference table). */
-static const char *const throttle_reasons[] = {
-	"userRateLimitExceeded",
-	"rateLimitExceeded",
-	"quotaExceeded",
-	"RESOURCE_EXHAUSTED",
-};
-
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static int is_throttle_reason(const char *r)
-{
-	for (size_t i = 0; r && i < COUNT(throttle_reasons); i++)
-		if (!strcmp(r, throttle_reasons[i]))
-			return 1;
-	return 0;
-}
-
-enum retry_class retry_classify(int transport, long status, const char *vendor_reason)
+enum retry_class retry_classify(int transport, long status, int vendor_throttle)
 {
 	if (transport)
 		return RC_NETWORK;
-	if (status == 403 && is_throttle_reason(vendor_reason))
+	if (status == 403 && vendor_throttle)
 		return RC_THROTTLE;
 	for (size_t i = 0; i < COUNT(status_rules); i++)
 		if (status >= status_rules[i].lo && status <= status_rules[i].hi)

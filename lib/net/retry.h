@@ -18,14 +18,13 @@ enum retry_class {
 /* transport: 0 = a complete HTTP response arrived; 1 = network failure
  * (connect, reset, DNS temporary, timeout, body cut short).
  * status: the HTTP status (ignored when transport != 0).
- * vendor_reason: a throttle reason already extracted by the vendor layer
- * (Google's "userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded",
- * "RESOURCE_EXHAUSTED"), or NULL. It only matters with 403: other codes
- * are classified by their status alone.
- * 2xx/3xx -> RC_OK; 429 -> RC_THROTTLE; 403 with one of those reasons ->
+ * vendor_throttle: the vendor's hook recognised the answer as its throttle
+ * (Google's 403 with reason rateLimitExceeded). It only matters with 403:
+ * other codes are classified by their status alone.
+ * 2xx/3xx -> RC_OK; 429 -> RC_THROTTLE; 403 the vendor calls a throttle ->
  * RC_THROTTLE; 408 425 500 502 503 504 -> RC_STATUS; everything else
  * (1xx, other 4xx, 501, 505, ...) -> RC_FAIL. */
-enum retry_class retry_classify(int transport, long status, const char *vendor_reason);
+enum retry_class retry_classify(int transport, long status, int vendor_throttle);
 /* "ok", "network", "transient status", "throttled", "not retried". */
 const char *retry_class_name(enum retry_class c);
 

@@ -4,6 +4,7 @@
  * directory accounts with rosters. */
 #include "core/log.h"
 #include "engine/dedupe.h"
+#include "engine/vendor.h"
 #include "tap.h"
 
 #include <cjson/cJSON.h>
@@ -563,8 +564,10 @@ static void test_reconcile_misc(void)
 	tap_ok(json_is(doc, "directory_sources", "[\"graph\",\"google\"]"),
 	       "the directory sources are named");
 	cJSON_Delete(doc);
-	tap_ok(dedupe_is_directory("graph") && dedupe_is_directory("google") &&
-		       !dedupe_is_directory("clever") && !dedupe_is_directory("Graph"),
+	tap_ok(vendor_scope_of("graph") == VENDOR_DIRECTORY &&
+		       vendor_scope_of("google") == VENDOR_DIRECTORY &&
+		       vendor_scope_of("clever") == VENDOR_ROSTER &&
+		       vendor_scope_of("Graph") == VENDOR_ROSTER,
 	       "graph and google are directories, the rest rosters");
 
 	struct rt_err e;

@@ -3,6 +3,7 @@
  * converted, zero padding kept, fold keys, cancellations, SSN nowhere),
  * and header drift, field-count, fixed-width and trailer failures. */
 #include "engine/drop.h"
+#include "engine/vendor.h"
 #include "tap.h"
 
 #include <cjson/cJSON.h>
@@ -95,7 +96,7 @@ static const char *fixtures(void)
 static int read_as(const char *profile, const char *path, const char *shown, struct got *g,
 		   struct drop_stats *st, struct rt_err *e, char **err)
 {
-	const struct drop_profile *p = drop_profile_find(profile);
+	const struct drop_profile *p = vendor_drop_profile(profile, NULL);
 	const struct drop_file *f = p ? drop_file_for(p, shown) : NULL;
 	struct drop_opts o = {.csv = {.delim = CSV_DELIM_AUTO, .enc = CSV_ENC_AUTO}};
 	struct drop_sink s = {.ctx = g, .record = on_record};
@@ -198,27 +199,27 @@ static void test_registry(void)
 {
 	const char *names[] = {"munis", "munis-fixed", "frontline", "aesop"};
 	for (int i = 0; i < 4; i++) {
-		const struct drop_profile *p = drop_profile_find(names[i]);
+		const struct drop_profile *p = vendor_drop_profile(names[i], NULL);
 		tap_ok(p && p->about[0] && drop_file_for(p, "11-23-2026.txt"),
 		       "profile %s is registered with a file spec", names[i]);
 	}
-	tap_ok(!drop_profile_find("munis2"), "an unknown profile is not found");
-	const struct drop_file *f = drop_file_for(drop_profile_find("munis"), "x.csv");
+	tap_ok(!vendor_drop_profile("munis2", NULL), "an unknown profile is not found");
+	const struct drop_file *f = drop_file_for(vendor_drop_profile("munis", NULL), "x.csv");
 	tap_ok(f && !strcmp(f->stream, "munis_employees") && !strcmp(f->keys[0], "EmployeeNumber") &&
 		       !f->keys[1],
 	       "munis: stream munis_employees, key_properties [EmployeeNumber]");
-	f = drop_file_for(drop_profile_find("aesop"), "11-3-2017.txt");
+	f = drop_file_for(vendor_drop_profile("aesop", NULL), "11-3-2017.txt");
 	tap_ok(f && !strcmp(f->stream, "frontline_absences") && f->fixed && f->min_len == 1085,
 	       "aesop: stream frontline_absences, fixed width, records of 1085 characters");
 	tap_ok(f && !f->optional && f->days_path && !strcmp(f->days_path, "Days") &&
 		       f->date_path && !strcmp(f->date_path, "AbsenceDate"),
 	       "aesop: required; a record spans Days school days from AbsenceDate");
-	f = drop_file_for(drop_profile_find("frontline"), "abs.csv");
+	f = drop_file_for(vendor_drop_profile("frontline", NULL), "abs.csv");
 	tap_ok(f && !f->optional && !f->days_path && !f->date_path,
 	       "frontline: required; one row a day already (no expansion)");
-	tap_ok(drop_profile_find("aesop")->increments && drop_profile_find("frontline")->increments &&
-		       !drop_profile_find("munis")->increments &&
-		       !drop_profile_find("munis-fixed")->increments,
+	tap_ok(vendor_drop_profile("aesop", NULL)->increments && vendor_drop_profile("frontline", NULL)->increments &&
+		       !vendor_drop_profile("munis", NULL)->increments &&
+		       !vendor_drop_profile("munis-fixed", NULL)->increments,
 	       "aesop and frontline files are increments; Munis files are whole snapshots");
 }
 

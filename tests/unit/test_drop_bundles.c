@@ -5,6 +5,7 @@
  * in the output; the Clever extra-field defect fails naming its line; the
  * header-only OneRoster bundle of tests/vectors reads with no records. */
 #include "engine/drop.h"
+#include "engine/vendor.h"
 #include "tap.h"
 
 #include <stdio.h>
@@ -66,7 +67,7 @@ static void read_one(struct got *g, const char *profile, const char *dir, const 
 	memset(g, 0, sizeof *g);
 	g->out = calloc(1, 1);
 	g->keys = calloc(1, 1);
-	const struct drop_profile *p = drop_profile_find(profile);
+	const struct drop_profile *p = vendor_drop_profile(profile, NULL);
 	const struct drop_file *f = p ? drop_file_for(p, name) : NULL;
 	if (!f || !g->out || !g->keys) {
 		tap_diag("profile %s has no file %s", profile, name);
@@ -124,7 +125,7 @@ static void expect_absent(const struct got *g, const char *text, const char *wha
 
 static void test_clever_profile(void)
 {
-	const struct drop_profile *p = drop_profile_find("clever");
+	const struct drop_profile *p = vendor_drop_profile("clever", NULL);
 	tap_ok(p && !p->manifest, "the clever profile exists and has no manifest");
 	if (!p)
 		return;
@@ -284,7 +285,7 @@ static void test_clever_extra_field(void)
 
 static void test_oneroster_profile(void)
 {
-	const struct drop_profile *p = drop_profile_find("oneroster");
+	const struct drop_profile *p = vendor_drop_profile("oneroster", NULL);
 	tap_ok(p && p->manifest && !strcmp(p->manifest, "manifest.csv"),
 	       "the oneroster profile has manifest.csv");
 	if (!p)
@@ -421,7 +422,7 @@ static void test_oneroster_vectors(void)
 	char dir[512], path[600], mode[16];
 	struct rt_err e;
 	snprintf(dir, sizeof dir, "%s/oneroster/oneroster-example-csv", tap_vectors());
-	const struct drop_profile *p = drop_profile_find("oneroster");
+	const struct drop_profile *p = vendor_drop_profile("oneroster", NULL);
 	int files = 0, ok = 1;
 	for (const struct drop_file *f = p->files; f->name; f++, files++) {
 		struct got g;
@@ -452,7 +453,7 @@ static void test_oneroster_vectors(void)
 
 static void test_sds(void)
 {
-	const struct drop_profile *p = drop_profile_find("sds");
+	const struct drop_profile *p = vendor_drop_profile("sds", NULL);
 	const char *want[] = {"sds_orgs", "sds_roles", "sds_users", "sds_academic_sessions",
 			      "sds_courses", "sds_classes", "sds_enrollments", NULL};
 	int i = 0, same = p != NULL;
@@ -535,7 +536,7 @@ static void test_required_files(void)
 	int ok = 1;
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		const struct drop_file *f =
-			drop_file_for(drop_profile_find(want[i].profile), want[i].file);
+			drop_file_for(vendor_drop_profile(want[i].profile, NULL), want[i].file);
 		if (!f || f->optional != want[i].optional || f->days_path) {
 			tap_diag("  %s %s: optional %d, want %d", want[i].profile, want[i].file,
 				 f ? f->optional : -1, want[i].optional);
@@ -544,8 +545,8 @@ static void test_required_files(void)
 	}
 	tap_ok(ok, "bundles: Clever needs all but staff.csv; SDS needs orgs, users, roles; "
 		   "OneRoster's files are all left to the manifest");
-	tap_ok(!drop_profile_find("clever")->increments && !drop_profile_find("sds")->increments &&
-		       !drop_profile_find("oneroster")->increments,
+	tap_ok(!vendor_drop_profile("clever", NULL)->increments && !vendor_drop_profile("sds", NULL)->increments &&
+		       !vendor_drop_profile("oneroster", NULL)->increments,
 	       "bundles are whole snapshots, not increments");
 }
 

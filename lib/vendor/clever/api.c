@@ -12,9 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const all_streams = "schools,terms,users,sections";
-static const char *const all_roles = "student,teacher,staff,district_admin";
-static const char *const known_roles[] = {"student", "teacher", "staff", "district_admin", "contact", NULL};
 static const char *const versions[] = {"v3.0"};
 static const char *const id_key[] = {"id", NULL};
 
@@ -43,7 +40,9 @@ const struct job_key clever_job_keys[] = {
 
 /* ---- hints: what an administrator should check, per status ---- */
 
-static void explain(struct rt_err *e, const struct http_resp *r, void *ud)
+const struct rate_window clever_window = {"X-RateLimit-Remaining", "X-RateLimit-Reset"};
+
+void clever_explain(struct rt_err *e, const struct http_resp *r, void *ud)
 {
 	(void)ud;
 	cJSON *j = r->body.data ? cJSON_ParseWithLength(r->body.data, r->body.len) : NULL;
@@ -329,19 +328,15 @@ int clever_check_opts(const struct clever_opts *co, struct rt_err *e)
 {
 	const char *lists[2] = {co->streams, co->roles};
 	const char *what[2] = {"--streams", "--roles"};
-	const char *all[2] = {all_streams, NULL};
+	const char *known[2] = {CLEVER_STREAMS, CLEVER_ROLES_KNOWN};
 	for (int k = 0; k < 2; k++) {
 		char w[64];
-		for (const char *p = lists[k]; list_next(&p, w, sizeof w);) {
-			int ok = all[k] ? list_has(all[k], w) : 0;
-			for (int i = 0; !all[k] && known_roles[i]; i++)
-				ok |= !strcmp(known_roles[i], w);
-			if (!ok) {
+		for (const char *p = lists[k]; list_next(&p, w, sizeof w);)
+			if (!list_has(known[k], w)) {
 				err_set(e, ERR_USAGE, "%s: unknown name '%s' (known: %s)", what[k], w,
-					k ? "student,teacher,staff,district_admin,contact" : all_streams);
+					known[k]);
 				return -1;
 			}
-		}
 	}
 	if (co->page_size > CLEVER_MAX_LIMIT) {
 		err_set(e, ERR_USAGE, "--page-size %d is over Clever's maximum of %d", co->page_size,
@@ -382,7 +377,7 @@ static void stream(struct clever *c, const char *name, const char *path, int use
 	err_clear(&e);
 	int rc = 0;
 	if (users) {
-		const char *roles = c->co->roles ? c->co->roles : all_roles;
+		const char *roles = c->co->roles ? c->co->roles : CLEVER_ROLES;
 		char role[64];
 		for (const char *p = roles; !rc && list_next(&p, role, sizeof role);)
 			rc = read_list(c, path, role, &e);
@@ -404,12 +399,11 @@ int clever_extract(struct extract_run *run, const struct extract_opts *o,
 {
 	struct clever c = {.run = run, .o = o, .co = co};
 	struct rt_err e;
-	const char *streams = co->streams ? co->streams : all_streams;
+	const char *streams = co->streams ? co->streams : CLEVER_STREAMS;
 	int winner = 0;
 	buf_init(&c.auth, 64 * 1024);
 	c.base = o->base_url ? o->base_url : CLEVER_BASE_URL;
 	c.limit = o->page_size > 0 ? o->page_size : CLEVER_MAX_LIMIT;
-	run->src->explain = explain;
 	err_clear(&e);
 	if (get_token(&c, &e) ||
 	    version_pick(versions, 1, extract_remembered(run, "api_version"), probe_version, &c,
@@ -421,10 +415,10 @@ int clever_extract(struct extract_run *run, const struct extract_opts *o,
 	} else {
 		c.version = versions[winner];
 		extract_bookmark(run, "api_version", c.version);
-		static const char *const order[] = {"schools", "terms", "users", "sections"};
-		for (int i = 0; i < 4; i++)
-			if (list_has(streams, order[i]))
-				stream(&c, order[i], order[i], !strcmp(order[i], "users"));
+		char w[32];
+		for (const char *p = CLEVER_STREAMS; list_next(&p, w, sizeof w);)
+			if (list_has(streams, w))
+				stream(&c, w, w, !strcmp(w, "users"));
 	}
 	buf_wipe(&c.auth);
 	strset_free(&c.seen);

@@ -2,10 +2,22 @@
 #define ROSTER_CLEVER_H
 
 #include "format/jobfile.h"
+#include "net/fetch.h"
+#include "engine/drop.h"
 #include "engine/extract.h"
+#include "engine/mapping.h"
 
-/* Clever API v3.0 (Secure Sync district data): what the extractor needs
- * to know. The wire facts live in clever.c, in one place. */
+/* Clever API v3.0 (Secure Sync district data), and Clever's CSV drop:
+ * what the extractor, normalize and the registry (lib/vendor/vendors.c)
+ * need to know. The wire facts live in api.c, the mapping in map.c, the
+ * drop's files in drop.c. */
+
+/* The raw streams the API gives (clever_<name>), in the order they are
+ * read, and the user roles it reads by default; contact (guardians) may
+ * be asked for too. */
+#define CLEVER_STREAMS "schools,terms,users,sections"
+#define CLEVER_ROLES "student,teacher,staff,district_admin"
+#define CLEVER_ROLES_KNOWN CLEVER_ROLES ",contact"
 
 struct clever_opts {
 	const char *client_id;
@@ -32,5 +44,12 @@ int clever_check_opts(const struct clever_opts *co, struct rt_err *e);
 
 /* The job-file keys of a [source] of type clever, and their flags. */
 extern const struct job_key clever_job_keys[];
+/* X-RateLimit-Remaining and X-RateLimit-Reset, per token. */
+extern const struct rate_window clever_window;
+/* The hints hook (source->explain): Clever's error body and what to check. */
+void clever_explain(struct rt_err *e, const struct http_resp *r, void *ud);
+/* normalize's mappers (map.c) and the CSV drop's profile (drop.c). */
+extern const struct mapper map_clever[];
+extern const struct drop_profile drop_clever;
 
 #endif

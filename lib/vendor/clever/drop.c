@@ -16,6 +16,7 @@
  * are consecutive entries with the same stream, which the ingest emits as
  * ONE stream, complete only when all three files were read. */
 #include "engine/drop.h"
+#include "vendor/clever/clever.h"
 
 #include <stddef.h>
 

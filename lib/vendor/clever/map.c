@@ -5,6 +5,7 @@
  * tests/vectors/clever. Every RECORD's record is Clever's inner "data". */
 #include "format/jsonw.h"
 #include "engine/mapping.h"
+#include "vendor/clever/clever.h"
 
 #include <stdio.h>
 #include <string.h>

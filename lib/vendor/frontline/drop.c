@@ -10,6 +10,7 @@
  * no key: it is kept as it is, and a cancellation of it cannot be
  * matched (warned, counted in the note). */
 #include "engine/drop.h"
+#include "vendor/frontline/frontline.h"
 
 #include <stddef.h>
 

@@ -34,6 +34,7 @@
 #include "core/civil.h"
 #include "format/jsonw.h"
 #include "engine/mapping.h"
+#include "vendor/frontline/frontline.h"
 
 #include <math.h>
 #include <stdio.h>

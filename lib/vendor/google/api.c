@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const all_streams = "orgunits,groups,group_members,users,deleted_users";
+static const char *const all_streams = GOOGLE_STREAMS;
 static const char *const default_scopes =
 	"admin.directory.user.readonly,admin.directory.group.readonly,"
 	"admin.directory.group.member.readonly,admin.directory.orgunit.readonly";
@@ -104,9 +104,9 @@ static int is_throttle(const char *r)
 	return 0;
 }
 
-/* The throttle_reason hook: Google sends quota errors as 403 with a reason
- * in errors[] (or a status RESOURCE_EXHAUSTED); lib/net/retry.c retries them. */
-static void throttle_reason(const struct http_resp *r, char *out, size_t n)
+/* Google sends quota errors as 403 with a reason in errors[] (or a status
+ * RESOURCE_EXHAUSTED): the fetch layer retries what this finds. */
+void google_throttle_reason(const struct http_resp *r, char *out, size_t n)
 {
 	cJSON *j = r->body.data ? cJSON_ParseWithLength(r->body.data, r->body.len) : NULL;
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error"), *x;
@@ -295,7 +295,7 @@ static void api_hint(struct google *g, struct rt_err *e, const char *said)
 }
 
 /* The explain hook: the vendor's code and text, and what to check. */
-static void explain(struct rt_err *e, const struct http_resp *r, void *ud)
+void google_explain(struct rt_err *e, const struct http_resp *r, void *ud)
 {
 	struct google *g = ud;
 	char code[96], said[256];
@@ -311,6 +311,8 @@ static void explain(struct rt_err *e, const struct http_resp *r, void *ud)
 	else if (!json && r->body.len)
 		snprintf(e->msg + l, sizeof e->msg - l, " with a non-JSON body");
 	err_redact_str(e->msg);
+	if (!g) /* no run of ours is going on: no hint to give */
+		return;
 	if (g->req == REQ_TOKEN)
 		token_hint(g, e, said);
 	else
@@ -962,8 +964,6 @@ int google_extract(struct extract_run *run, const struct extract_opts *o,
 	while (g.base.len && g.base.data[g.base.len - 1] == '/')
 		g.base.data[--g.base.len] = 0;
 	g.customer = customer_label(&g);
-	run->src->throttle_reason = throttle_reason;
-	run->src->explain = explain;
 	run->src->ud = &g;
 	err_clear(&e);
 	if (!go->subject)

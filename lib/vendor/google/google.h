@@ -2,12 +2,17 @@
 #define ROSTER_GOOGLE_H
 
 #include "format/jobfile.h"
+#include "net/fetch.h"
 #include "engine/extract.h"
+#include "engine/mapping.h"
 
 /* Google Workspace Admin SDK Directory API: what the extractor needs to
  * know. A service account signs a JWT (jwt.h) to get an access token for
  * the admin it impersonates (domain-wide delegation); the wire facts live
- * in google.c, in one place. */
+ * in api.c, in one place, the mapping in map.c. */
+
+/* The raw streams (google_<name>), in the order they are read. */
+#define GOOGLE_STREAMS "orgunits,groups,group_members,users,deleted_users"
 
 struct google_opts {
 	char *key_json;          /* the stored service-account key file; wiped once parsed */
@@ -38,5 +43,13 @@ int google_check_opts(const struct google_opts *go, struct rt_err *e);
 
 /* The job-file keys of a [source] of type google, and their flags. */
 extern const struct job_key google_job_keys[];
+/* The fetch hooks (net/fetch.h): Google's throttles that arrive as 403
+ * (errors[].reason userRateLimitExceeded, rateLimitExceeded,
+ * quotaExceeded; status RESOURCE_EXHAUSTED; an ErrorInfo
+ * RATE_LIMIT_EXCEEDED), and the hints for its error answers. */
+void google_throttle_reason(const struct http_resp *r, char *out, size_t n);
+void google_explain(struct rt_err *e, const struct http_resp *r, void *ud);
+/* normalize's mappers (map.c). */
+extern const struct mapper map_google[];
 
 #endif

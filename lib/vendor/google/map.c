@@ -8,6 +8,7 @@
  * their members, in what came before. */
 #include "format/jsonw.h"
 #include "engine/mapping.h"
+#include "vendor/google/google.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -19,7 +19,7 @@
 
 /* ---- wire facts ---- */
 
-static const char *const all_streams = "groups,group_members,users,deleted_users";
+static const char *const all_streams = GRAPH_STREAMS;
 /* Every user property the roster needs. $select is always sent: without it
  * department, employeeId and accountEnabled are missing. Nothing here 501s
  * in a list, and lastModifiedDateTime does not exist on a user. */
@@ -365,10 +365,10 @@ static void note(struct graph *g, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void explain(struct rt_err *e, const struct http_resp *r, void *ud)
+void graph_explain(struct rt_err *e, const struct http_resp *r, void *ud)
 {
 	struct graph *g = ud;
-	if (r->transport_error) /* fetch.c's hint says what to check */
+	if (r->transport_error || !g) /* fetch.c's hint says what to check */
 		return;
 	graph_explain_answer(e, r->status, http_resp_header(r, "Content-Type"), r->body.data,
 			     r->body.len, &g->ctx);
@@ -1408,7 +1408,6 @@ int graph_extract(struct extract_run *run, const struct extract_opts *o,
 		g.sets[i].name = set_names[i];
 		snapmap_init(&g.sets[i].map);
 	}
-	run->src->explain = explain;
 	run->src->ud = &g;
 
 	if (url_origin(g.base.data, &g.origin)) {
@@ -1450,7 +1449,6 @@ int graph_extract(struct extract_run *run, const struct extract_opts *o,
 	}
 	adjust_exit(run);
 out:
-	run->src->explain = NULL;
 	run->src->ud = NULL;
 	buf_wipe(&g.auth);
 	buf_free(&g.base);

@@ -3,10 +3,15 @@
 
 #include "core/buf.h"
 #include "format/jobfile.h"
+#include "net/fetch.h"
 #include "engine/extract.h"
+#include "engine/mapping.h"
 
 /* Microsoft Entra ID through Microsoft Graph v1.0: what the extractor needs
- * to know. The wire facts live in graph.c, in one place. */
+ * to know. The wire facts live in api.c, in one place, the mapping in map.c. */
+
+/* The raw streams (graph_<name>), in the order they are read. */
+#define GRAPH_STREAMS "groups,group_members,users,deleted_users"
 
 struct graph_opts {
 	const char *tenant;        /* tenant GUID or verified domain */
@@ -41,6 +46,11 @@ int graph_check_opts(const struct graph_opts *go, struct rt_err *e);
 
 /* The job-file keys of a [source] of type graph, and their flags. */
 extern const struct job_key graph_job_keys[];
+/* The hints hook (source->explain): graph_explain_answer for the run's
+ * tenant and app, and Graph's throttle scope. */
+void graph_explain(struct rt_err *e, const struct http_resp *r, void *ud);
+/* normalize's mappers (map.c). */
+extern const struct mapper map_graph[];
 
 /* ---- pure helpers (unit-tested) ---- */
 

@@ -7,6 +7,7 @@
  * users, in that order: role rules by group need the members first. */
 #include "format/jsonw.h"
 #include "engine/mapping.h"
+#include "vendor/graph/graph.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -33,6 +33,7 @@
  * 9 digits zero-padded (characters 3-12); a file without it, or with a
  * different count, was cut short and is refused. */
 #include "engine/drop.h"
+#include "vendor/munis/munis.h"
 
 #include <stddef.h>
 

@@ -22,6 +22,7 @@
  * when the row has one. */
 #include "format/jsonw.h"
 #include "engine/mapping.h"
+#include "vendor/munis/munis.h"
 
 #include <stdio.h>
 #include <string.h>

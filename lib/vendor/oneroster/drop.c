@@ -13,6 +13,7 @@
  * for. categories, lineItems, results and the resources files are
  * gradebook and content data, not rosters. */
 #include "engine/drop.h"
+#include "vendor/oneroster/oneroster.h"
 
 #include <stddef.h>
 

@@ -21,6 +21,7 @@
  *   course's sourcedId. */
 #include "format/jsonw.h"
 #include "engine/mapping.h"
+#include "vendor/oneroster/oneroster.h"
 
 #include <stdio.h>
 #include <string.h>

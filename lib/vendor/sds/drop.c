@@ -9,6 +9,7 @@
  * and guardian links are personal data the canonical model has no field
  * for. */
 #include "engine/drop.h"
+#include "vendor/sds/sds.h"
 
 #include <stddef.h>
 

@@ -26,6 +26,7 @@
  *   courseSourcedId. */
 #include "format/jsonw.h"
 #include "engine/mapping.h"
+#include "vendor/sds/sds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
