@@ -1079,9 +1079,9 @@ int dedupe_reconcile(struct dedupe *d, FILE *out, struct rt_err *e)
 	qsort_r(order, (size_t)d->nsrcs, sizeof *order, by_rank, d);
 	buf_init(&b, 0);
 	rc |= buf_adds(&b, "{\"directory_sources\":[");
-	for (int i = 0, n = 0; vendors[i]; i++)
-		if (vendors[i]->scope == VENDOR_DIRECTORY)
-			rc |= (n++ ? buf_addc(&b, ',') : 0) | jsonw_str(&b, vendors[i]->name);
+	for (int i = 0, n = 0; vendors[i].name; i++)
+		if (vendors[i].scope == VENDOR_DIRECTORY)
+			rc |= (n++ ? buf_addc(&b, ',') : 0) | jsonw_str(&b, vendors[i].name);
 	rc |= buf_adds(&b, "],\n\"sources\":[");
 	for (int i = 0; i < d->nsrcs; i++) {
 		const struct dsrc *s = &d->srcs[order[i]];

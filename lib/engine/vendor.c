@@ -4,28 +4,28 @@
 
 const struct vendor *vendor_find(const char *name)
 {
-	for (size_t i = 0; vendors[i]; i++)
-		if (!strcmp(vendors[i]->name, name))
-			return vendors[i];
+	for (size_t i = 0; vendors[i].name; i++)
+		if (!strcmp(vendors[i].name, name))
+			return &vendors[i];
 	return NULL;
 }
 
 const struct vendor *vendor_api_nth(size_t i)
 {
-	for (size_t k = 0; vendors[k]; k++)
-		if (vendors[k]->program && i-- == 0)
-			return vendors[k];
+	for (size_t k = 0; vendors[k].name; k++)
+		if (vendors[k].program && i-- == 0)
+			return &vendors[k];
 	return NULL;
 }
 
 const struct drop_profile *vendor_drop_nth(size_t i, const struct vendor **v)
 {
-	for (size_t k = 0; vendors[k]; k++)
-		for (size_t d = 0; vendors[k]->drops && vendors[k]->drops[d]; d++)
+	for (size_t k = 0; vendors[k].name; k++)
+		for (size_t d = 0; vendors[k].drops && vendors[k].drops[d]; d++)
 			if (i-- == 0) {
 				if (v)
-					*v = vendors[k];
-				return vendors[k]->drops[d];
+					*v = &vendors[k];
+				return vendors[k].drops[d];
 			}
 	return NULL;
 }
@@ -41,8 +41,8 @@ const struct drop_profile *vendor_drop_profile(const char *name, const struct ve
 
 const struct mapper *vendor_mapper_nth(size_t i)
 {
-	for (size_t k = 0; vendors[k]; k++)
-		for (const struct mapper *m = vendors[k]->mappers; m && m->raw; m++)
+	for (size_t k = 0; vendors[k].name; k++)
+		for (const struct mapper *m = vendors[k].mappers; m && m->raw; m++)
 			if (i-- == 0)
 				return m;
 	return NULL;

@@ -50,8 +50,8 @@ struct vendor {
 	enum vendor_scope scope;
 };
 
-/* Every vendor, NULL-terminated (lib/vendor/vendors.c). */
-extern const struct vendor *const vendors[];
+/* Every vendor, ended by a row whose name is NULL (lib/vendor/vendors.c). */
+extern const struct vendor vendors[];
 
 /* The vendor named name, or NULL. */
 const struct vendor *vendor_find(const char *name);

@@ -16,71 +16,64 @@
 
 #include <stddef.h>
 
-static const struct vendor clever = {
-	.name = "clever",
-	.program = "extract-clever",
-	.job_keys = clever_job_keys,
-	.streams_key = "streams",
-	.rate = CLEVER_RATE,
-	.window = &clever_window,
-	.explain = clever_explain,
-	.mappers = map_clever,
-	.drops = (const struct drop_profile *const[]){&drop_clever, NULL},
-	.scope = VENDOR_ROSTER,
-};
-
-static const struct vendor graph = {
-	.name = "graph", /* Microsoft Entra ID */
-	.program = "extract-graph",
-	.job_keys = graph_job_keys,
-	.streams_key = "streams",
-	.snapshot_key = "delta",
-	.rate = GRAPH_RATE,
-	.explain = graph_explain,
-	.mappers = map_graph,
-	.scope = VENDOR_DIRECTORY,
-};
-
-static const struct vendor google = {
-	.name = "google", /* Google Workspace */
-	.program = "extract-google",
-	.job_keys = google_job_keys,
-	.streams_key = "streams",
-	.rate = GOOGLE_RATE,
-	.throttle_reason = google_throttle_reason,
-	.explain = google_explain,
-	.mappers = map_google,
-	.scope = VENDOR_DIRECTORY,
-};
-
-static const struct vendor munis = {
-	.name = "munis", /* Tyler Munis HR: the nightly extract */
-	.mappers = map_munis,
-	.drops = (const struct drop_profile *const[]){&drop_munis, &drop_munis_fixed, NULL},
-	.scope = VENDOR_STAFF,
-};
-
-static const struct vendor frontline = {
-	.name = "frontline", /* Frontline Absence Management (Aesop) */
-	.mappers = map_frontline,
-	.drops = (const struct drop_profile *const[]){&drop_frontline, &drop_aesop, NULL},
-	.scope = VENDOR_PARTIAL,
-};
-
-static const struct vendor oneroster = {
-	.name = "oneroster", /* OneRoster 1.1 CSV bundles */
-	.mappers = map_oneroster,
-	.drops = (const struct drop_profile *const[]){&drop_oneroster, NULL},
-	.scope = VENDOR_ROSTER,
-};
-
-static const struct vendor sds = {
-	.name = "sds", /* Microsoft School Data Sync v2.1 CSV */
-	.mappers = map_sds,
-	.drops = (const struct drop_profile *const[]){&drop_sds, NULL},
-	.scope = VENDOR_ROSTER,
-};
-
-const struct vendor *const vendors[] = {
-	&clever, &graph, &google, &munis, &frontline, &oneroster, &sds, NULL,
+const struct vendor vendors[] = {
+	{
+		.name = "clever",
+		.program = "extract-clever",
+		.job_keys = clever_job_keys,
+		.streams_key = "streams",
+		.rate = CLEVER_RATE,
+		.window = &clever_window,
+		.explain = clever_explain,
+		.mappers = map_clever,
+		.drops = (const struct drop_profile *const[]){&drop_clever, NULL},
+		.scope = VENDOR_ROSTER,
+	},
+	{
+		.name = "graph", /* Microsoft Entra ID */
+		.program = "extract-graph",
+		.job_keys = graph_job_keys,
+		.streams_key = "streams",
+		.snapshot_key = "delta",
+		.rate = GRAPH_RATE,
+		.explain = graph_explain,
+		.mappers = map_graph,
+		.scope = VENDOR_DIRECTORY,
+	},
+	{
+		.name = "google", /* Google Workspace */
+		.program = "extract-google",
+		.job_keys = google_job_keys,
+		.streams_key = "streams",
+		.rate = GOOGLE_RATE,
+		.throttle_reason = google_throttle_reason,
+		.explain = google_explain,
+		.mappers = map_google,
+		.scope = VENDOR_DIRECTORY,
+	},
+	{
+		.name = "munis", /* Tyler Munis HR: the nightly extract */
+		.mappers = map_munis,
+		.drops = (const struct drop_profile *const[]){&drop_munis, &drop_munis_fixed, NULL},
+		.scope = VENDOR_STAFF,
+	},
+	{
+		.name = "frontline", /* Frontline Absence Management (Aesop) */
+		.mappers = map_frontline,
+		.drops = (const struct drop_profile *const[]){&drop_frontline, &drop_aesop, NULL},
+		.scope = VENDOR_PARTIAL,
+	},
+	{
+		.name = "oneroster", /* OneRoster 1.1 CSV bundles */
+		.mappers = map_oneroster,
+		.drops = (const struct drop_profile *const[]){&drop_oneroster, NULL},
+		.scope = VENDOR_ROSTER,
+	},
+	{
+		.name = "sds", /* Microsoft School Data Sync v2.1 CSV */
+		.mappers = map_sds,
+		.drops = (const struct drop_profile *const[]){&drop_sds, NULL},
+		.scope = VENDOR_ROSTER,
+	},
+	{.name = NULL},
 };
