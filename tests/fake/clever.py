@@ -226,3 +226,7 @@ class Clever:
         if page and more_before:
             links.append({"rel": "prev", "uri": link("ending_before", page[0]["id"])})
         return links
+
+
+# what fake_vendor.py --personality clever serves
+PERSONALITY = Clever

@@ -11,7 +11,8 @@ Listens on 127.0.0.1 (port 0 picks a free one), writes the port to
 With --tls-cert and --tls-key (PEM) it answers https (TLS 1.2 or later)
 instead of http; a client that refuses the certificate is never logged.
 
-A personality (clever.py, graph.py, google.py) answers as the vendor would.
+A personality (clever.py, graph.py, google.py: a module of this folder with
+a top-level PERSONALITY = its class) answers as the vendor would.
 Several personalities may share one server (a job reading three vendors
 from one loopback port): --personality and --data then take comma-separated
 lists in the same order, and each request goes to the first personality
@@ -41,12 +42,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from fakebase import Reply, Request, path_matches
 
-# name -> (module, class): a new vendor is a new module and one line here
-PERSONALITIES = {
-    "clever": ("clever", "Clever"),
-    "graph": ("graph", "Graph"),
-    "google": ("google", "Google"),
-}
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def personalities():
+    """The personalities: every module of this folder that names its class
+    with a top-level PERSONALITY = ...; a new vendor is a new module."""
+    names = []
+    for f in sorted(os.listdir(HERE)):
+        if f.endswith(".py"):
+            with open(os.path.join(HERE, f), encoding="utf-8") as fh:
+                if any(line.startswith("PERSONALITY = ") for line in fh):
+                    names.append(f[:-3])
+    return names
 
 
 class Router:
@@ -205,7 +213,7 @@ def load_case(path):
 def main():
     ap = argparse.ArgumentParser(description="fake vendor server for tests")
     ap.add_argument("--personality", required=True,
-                    help="one of %s, or several separated by commas" % ", ".join(sorted(PERSONALITIES)))
+                    help="one of %s, or several separated by commas" % ", ".join(personalities()))
     ap.add_argument("--data", required=True,
                     help="the personality's data directory (one per personality, comma-separated)")
     ap.add_argument("--port-file", required=True)
@@ -221,13 +229,13 @@ def main():
     rules, modes = load_case(args.case)
     names = args.personality.split(",")
     dirs = args.data.split(",")
-    if len(dirs) != len(names) or any(n not in PERSONALITIES for n in names):
+    known = personalities()
+    if len(dirs) != len(names) or any(n not in known for n in names):
         ap.error("--personality: known: %s; --data: one folder per personality"
-                 % ", ".join(sorted(PERSONALITIES)))
+                 % ", ".join(known))
     made = []
     for name, data in zip(names, dirs):
-        module, cls = PERSONALITIES[name]
-        made.append(getattr(importlib.import_module(module), cls)(data, modes))
+        made.append(importlib.import_module(name).PERSONALITY(data, modes))
     personality = made[0] if len(made) == 1 else Router(made)
     server = FakeServer(args.port, personality, Script(rules), args.log)
     if args.tls_cert:

@@ -732,3 +732,7 @@ def apply_fields(obj, tree):
         if k in obj:
             out[k] = apply_fields(obj[k], sub)
     return out
+
+
+# what fake_vendor.py --personality google serves
+PERSONALITY = Google

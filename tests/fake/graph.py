@@ -1002,3 +1002,7 @@ class Ctx:
         if not (self.info["roles"] & allowed):
             raise GraphError(403, "Authorization_RequestDenied",
                              "Insufficient privileges to complete the operation.")
+
+
+# what fake_vendor.py --personality graph serves
+PERSONALITY = Graph
