@@ -399,19 +399,15 @@ static int check_host_key(struct sftp_conn *s, const struct sftp_conf *c, int po
 	return 0;
 }
 
-struct sftp_conn *sftp_open(const struct sftp_conf *c, struct rt_err *e)
+/* A connection not yet made to c's server: its names for messages and
+ * known_hosts; NULL with e when c cannot work (no way to check the host
+ * key, no credential). */
+static struct sftp_conn *conn_new(const struct sftp_conf *c, int port, struct rt_err *e)
 {
-	int port = c->port ? c->port : 22;
-	double t = c->timeout > 0 ? c->timeout : 60;
-	int ms = t * 1000 > INT_MAX ? INT_MAX : (int)(t * 1000);
 	if (!c->host || !*c->host || !c->user || !*c->user) {
 		err_set(e, ERR_CONFIG, "SFTP needs a host and a user");
 		return NULL;
 	}
-	if (c->password)
-		err_redact_add(c->password);
-	if (c->passphrase)
-		err_redact_add(c->passphrase);
 	struct sftp_conn *s = calloc(1, sizeof *s);
 	if (!s) {
 		err_set(e, ERR_IO, "out of memory");
@@ -442,7 +438,50 @@ struct sftp_conn *sftp_open(const struct sftp_conf *c, struct rt_err *e)
 		free(s);
 		return NULL;
 	}
+	return s;
+}
 
+/* Reads c->known_hosts into *kh (the caller frees it) and puts the host
+ * key types it holds for this host first in the offer. 0, or -1 with e. */
+static int load_known_hosts(struct sftp_conn *s, const struct sftp_conf *c,
+			    LIBSSH2_KNOWNHOSTS **kh, int *mask, struct rt_err *e)
+{
+	FILE *f = fopen(c->known_hosts, "r");
+	if (!f) {
+		err_set(e, ERR_CONFIG, "known_hosts %s cannot be read: %s", c->known_hosts,
+			strerror(errno));
+		err_hint(e, "name a readable OpenSSH known_hosts file, or pin the key with "
+			    "fingerprint = SHA256:...");
+		return -1;
+	}
+	fclose(f);
+	*kh = libssh2_knownhost_init(s->ssh);
+	if (!*kh) {
+		err_set(e, ERR_IO, "libssh2 cannot hold known hosts (out of memory?)");
+		return -1;
+	}
+	if (libssh2_knownhost_readfile(*kh, c->known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
+		err_set(e, ERR_CONFIG, "known_hosts %s: %s", c->known_hosts, sftp_ssh_msg(s, NULL));
+		err_hint(e, "it must be an OpenSSH known_hosts file; a line libssh2 cannot "
+			    "parse (@cert-authority, @revoked) fails the whole file");
+		return -1;
+	}
+	*mask = known_types(*kh, s->khname);
+	return prefer_known(s, *mask, e);
+}
+
+struct sftp_conn *sftp_open(const struct sftp_conf *c, struct rt_err *e)
+{
+	int port = c->port ? c->port : 22;
+	double t = c->timeout > 0 ? c->timeout : 60;
+	int ms = t * 1000 > INT_MAX ? INT_MAX : (int)(t * 1000);
+	if (c->password)
+		err_redact_add(c->password);
+	if (c->passphrase)
+		err_redact_add(c->passphrase);
+	struct sftp_conn *s = conn_new(c, port, e);
+	if (!s)
+		return NULL;
 	LIBSSH2_KNOWNHOSTS *kh = NULL;
 	int kh_mask = 0;
 	s->ssh = libssh2_session_init();
@@ -452,33 +491,8 @@ struct sftp_conn *sftp_open(const struct sftp_conf *c, struct rt_err *e)
 	}
 	libssh2_session_set_blocking(s->ssh, 1);
 	libssh2_session_set_timeout(s->ssh, ms);
-	if (c->known_hosts) {
-		FILE *f = fopen(c->known_hosts, "r");
-		if (!f) {
-			err_set(e, ERR_CONFIG, "known_hosts %s cannot be read: %s", c->known_hosts,
-				strerror(errno));
-			err_hint(e, "name a readable OpenSSH known_hosts file, or pin the key with "
-				    "fingerprint = SHA256:...");
-			goto fail;
-		}
-		fclose(f);
-		kh = libssh2_knownhost_init(s->ssh);
-		if (!kh) {
-			err_set(e, ERR_IO, "libssh2 cannot hold known hosts (out of memory?)");
-			goto fail;
-		}
-		if (libssh2_knownhost_readfile(kh, c->known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) <
-		    0) {
-			err_set(e, ERR_CONFIG, "known_hosts %s: %s", c->known_hosts,
-				sftp_ssh_msg(s, NULL));
-			err_hint(e, "it must be an OpenSSH known_hosts file; a line libssh2 cannot "
-				    "parse (@cert-authority, @revoked) fails the whole file");
-			goto fail;
-		}
-		kh_mask = known_types(kh, s->khname);
-		if (prefer_known(s, kh_mask, e))
-			goto fail;
-	}
+	if (c->known_hosts && load_known_hosts(s, c, &kh, &kh_mask, e))
+		goto fail;
 	s->fd = tcp_connect(c->host, port, ms, s->where, e);
 	if (s->fd < 0)
 		goto fail;
