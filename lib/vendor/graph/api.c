@@ -15,6 +15,7 @@
 #include "engine/extract.h"
 #include "vendor/graph/graph.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>

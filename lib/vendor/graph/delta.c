@@ -13,6 +13,7 @@
 #include "engine/extract.h"
 #include "vendor/graph/graph.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 

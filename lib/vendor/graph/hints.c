@@ -8,6 +8,7 @@
 #include "core/err.h"
 #include "vendor/graph/graph.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
