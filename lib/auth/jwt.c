@@ -1,6 +1,5 @@
 #include "auth/jwt.h"
 #include "core/b64.h"
-#include "format/jsonw.h"
 
 #include <limits.h>
 #include <openssl/bio.h>
@@ -176,29 +175,4 @@ out:
 		explicit_bzero(sig, sigcap);
 	free(sig);
 	return rc;
-}
-
-int jwt_google_header(struct buf *out, const char *kid)
-{
-	int rc = buf_adds(out, "{\"alg\":\"RS256\",\"typ\":\"JWT\"");
-	if (kid && *kid) {
-		rc |= buf_adds(out, ",\"kid\":");
-		rc |= jsonw_str(out, kid);
-	}
-	rc |= buf_addc(out, '}');
-	return rc ? -1 : 0;
-}
-
-int jwt_google_claims(struct buf *out, const struct jwt_claims *c)
-{
-	if (!c->iss || !c->scope || !c->aud || c->exp <= c->iat ||
-	    c->exp - c->iat > JWT_MAX_LIFETIME)
-		return -1;
-	int rc = buf_adds(out, "{\"iss\":") | jsonw_str(out, c->iss);
-	if (c->sub && *c->sub)
-		rc |= buf_adds(out, ",\"sub\":") | jsonw_str(out, c->sub);
-	rc |= buf_adds(out, ",\"scope\":") | jsonw_str(out, c->scope);
-	rc |= buf_adds(out, ",\"aud\":") | jsonw_str(out, c->aud);
-	rc |= buf_printf(out, ",\"iat\":%lld,\"exp\":%lld}", c->iat, c->exp);
-	return rc ? -1 : 0;
 }

@@ -36,28 +36,4 @@ void jwt_key_free(struct jwt_key *k); /* NULL is fine */
 int jwt_sign_rs256(const struct jwt_key *k, const void *header, size_t hlen,
 		   const void *payload, size_t plen, struct buf *out, struct rt_err *e);
 
-/* Google's header: {"alg":"RS256","typ":"JWT","kid":KID}, the key's
- * private_key_id as kid (left out when kid is NULL or empty). Appends to
- * out; 0, or -1 when out is over its cap. */
-int jwt_google_header(struct buf *out, const char *kid);
-
-/* The claim set of Google's JWT bearer grant, serialised in this order:
- * {"iss","sub","scope","aud","iat","exp"}. sub is the user to impersonate
- * (left out when NULL or empty); scope is space-separated; iat and exp are
- * whole epoch seconds. */
-struct jwt_claims {
-	const char *iss;   /* the service account's client_email */
-	const char *sub;   /* the admin to impersonate, or NULL */
-	const char *scope; /* "https://www.googleapis.com/auth/... ..." */
-	const char *aud;   /* the key file's token_uri */
-	long long iat, exp;
-};
-
-#define JWT_MAX_LIFETIME 3600 /* Google refuses an assertion valid for longer */
-
-/* Appends the claims as JSON to out. -1 when a string is missing or exp is
- * not after iat or more than JWT_MAX_LIFETIME after it (Google would refuse
- * it), or when out is over its cap. */
-int jwt_google_claims(struct buf *out, const struct jwt_claims *c);
-
 #endif

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/spawn.h"
 #include "auth/jwt.h"
+#include "vendor/google/google.h"
 #include "tap.h"
 
 #include <cjson/cJSON.h>
@@ -225,19 +226,19 @@ static void test_google_json(void)
 {
 	struct buf b;
 	buf_init(&b, 0);
-	jwt_google_header(&b, "3b2f0c9d8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c");
+	google_jwt_header(&b, "3b2f0c9d8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c");
 	tap_ok(!strcmp(b.data, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":"
 			       "\"3b2f0c9d8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c\"}"),
 	       "Google's header with kid");
 	buf_reset(&b);
-	jwt_google_header(&b, NULL);
+	google_jwt_header(&b, NULL);
 	tap_ok(!strcmp(b.data, "{\"alg\":\"RS256\",\"typ\":\"JWT\"}"), "without a key id: no kid");
 
-	struct jwt_claims c = {"reader@maple.iam.gserviceaccount.com", "sync-admin@mapleridge.example",
+	struct google_claims c = {"reader@maple.iam.gserviceaccount.com", "sync-admin@mapleridge.example",
 			       "https://www.googleapis.com/auth/a https://www.googleapis.com/auth/b",
 			       "https://oauth2.googleapis.com/token", 1725330000, 1725333600};
 	buf_reset(&b);
-	tap_ok(!jwt_google_claims(&b, &c) &&
+	tap_ok(!google_jwt_claims(&b, &c) &&
 		       !strcmp(b.data, "{\"iss\":\"reader@maple.iam.gserviceaccount.com\","
 				       "\"sub\":\"sync-admin@mapleridge.example\","
 				       "\"scope\":\"https://www.googleapis.com/auth/a "
@@ -247,18 +248,18 @@ static void test_google_json(void)
 	       "the claims, in order, exp = iat + 3600");
 	c.sub = NULL;
 	buf_reset(&b);
-	tap_ok(!jwt_google_claims(&b, &c) && !strstr(b.data, "sub"), "without a subject: no sub");
+	tap_ok(!google_jwt_claims(&b, &c) && !strstr(b.data, "sub"), "without a subject: no sub");
 	c.sub = "a\"b\\c";
 	buf_reset(&b);
-	tap_ok(!jwt_google_claims(&b, &c) && strstr(b.data, "\"sub\":\"a\\\"b\\\\c\""),
+	tap_ok(!google_jwt_claims(&b, &c) && strstr(b.data, "\"sub\":\"a\\\"b\\\\c\""),
 	       "strings are JSON-escaped");
 	c.exp = c.iat + 3601;
-	tap_ok(jwt_google_claims(&b, &c) == -1, "exp more than an hour after iat is refused");
+	tap_ok(google_jwt_claims(&b, &c) == -1, "exp more than an hour after iat is refused");
 	c.exp = c.iat;
-	tap_ok(jwt_google_claims(&b, &c) == -1, "exp not after iat is refused");
+	tap_ok(google_jwt_claims(&b, &c) == -1, "exp not after iat is refused");
 	c.exp = c.iat + 60;
 	c.aud = NULL;
-	tap_ok(jwt_google_claims(&b, &c) == -1, "a missing aud is refused");
+	tap_ok(google_jwt_claims(&b, &c) == -1, "a missing aud is refused");
 	buf_free(&b);
 }
 
@@ -291,7 +292,7 @@ static void test_python(void)
 	struct rt_err e;
 	struct jwt_key *k = load("rfc7515_a2_private_pkcs8.pem", &e);
 	long long now = (long long)clk_now();
-	struct jwt_claims c = {"roster-reader@mapleridge-roster.iam.gserviceaccount.com",
+	struct google_claims c = {"roster-reader@mapleridge-roster.iam.gserviceaccount.com",
 			       "sync-admin@mapleridge.example",
 			       "https://www.googleapis.com/auth/admin.directory.user.readonly "
 			       "https://www.googleapis.com/auth/admin.directory.orgunit.readonly",
@@ -300,8 +301,8 @@ static void test_python(void)
 	buf_init(&h, 0);
 	buf_init(&p, 0);
 	buf_init(&tok, 0);
-	jwt_google_header(&h, "a2-test-key");
-	jwt_google_claims(&p, &c);
+	google_jwt_header(&h, "a2-test-key");
+	google_jwt_claims(&p, &c);
 	int rc = k ? jwt_sign_rs256(k, h.data, h.len, p.data, p.len, &tok, &e) : -1;
 	tap_ok(!rc, "a Google-style token is signed");
 

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/wordlist.h"
 #include "format/jobfile.h"
+#include "format/jsonw.h"
 #include "net/fetch.h"
 #include "net/http.h"
 #include "net/pager.h"
@@ -64,6 +65,33 @@ int google_has_text(const char *s, const char *what)
 static const char *customer_label(const struct google *g)
 {
 	return g->go->customer ? g->go->customer : "my_customer";
+}
+
+/* ---- the JWT bearer grant ---- */
+
+int google_jwt_header(struct buf *out, const char *kid)
+{
+	int rc = buf_adds(out, "{\"alg\":\"RS256\",\"typ\":\"JWT\"");
+	if (kid && *kid) {
+		rc |= buf_adds(out, ",\"kid\":");
+		rc |= jsonw_str(out, kid);
+	}
+	rc |= buf_addc(out, '}');
+	return rc ? -1 : 0;
+}
+
+int google_jwt_claims(struct buf *out, const struct google_claims *c)
+{
+	if (!c->iss || !c->scope || !c->aud || c->exp <= c->iat ||
+	    c->exp - c->iat > GOOGLE_JWT_MAX_LIFETIME)
+		return -1;
+	int rc = buf_adds(out, "{\"iss\":") | jsonw_str(out, c->iss);
+	if (c->sub && *c->sub)
+		rc |= buf_adds(out, ",\"sub\":") | jsonw_str(out, c->sub);
+	rc |= buf_adds(out, ",\"scope\":") | jsonw_str(out, c->scope);
+	rc |= buf_adds(out, ",\"aud\":") | jsonw_str(out, c->aud);
+	rc |= buf_printf(out, ",\"iat\":%lld,\"exp\":%lld}", c->iat, c->exp);
+	return rc ? -1 : 0;
 }
 
 /* ---- the key file ---- */
@@ -235,14 +263,14 @@ static int get_token(struct google *g, struct rt_err *e)
 	struct buf hdr, claims, jws;
 	enum req_kind was = g->req;
 	long long now = (long long)floor(clk_now());
-	struct jwt_claims c = {g->client_email, g->go->subject, g->scope.data, g->token_uri, now,
-			       now + JWT_MAX_LIFETIME};
+	struct google_claims c = {g->client_email, g->go->subject, g->scope.data, g->token_uri, now,
+			       now + GOOGLE_JWT_MAX_LIFETIME};
 	int rc = -1;
 	buf_init(&hdr, 64 * 1024);
 	buf_init(&claims, 64 * 1024);
 	buf_init(&jws, 256 * 1024);
 	g->req = REQ_TOKEN;
-	if (jwt_google_header(&hdr, g->key_id) || jwt_google_claims(&claims, &c)) {
+	if (google_jwt_header(&hdr, g->key_id) || google_jwt_claims(&claims, &c)) {
 		err_set(e, ERR_CONFIG, "the JWT claims cannot be built (a value is too long)");
 		goto out;
 	}

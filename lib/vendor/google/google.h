@@ -1,6 +1,7 @@
 #ifndef ROSTER_GOOGLE_H
 #define ROSTER_GOOGLE_H
 
+#include "core/buf.h"
 #include "format/jobfile.h"
 #include "net/fetch.h"
 #include "engine/extract.h"
@@ -40,6 +41,32 @@ int google_extract(struct extract_run *run, const struct extract_opts *o,
  * scopes) before the key is read.
  * -1 with e filled. */
 int google_check_opts(const struct google_opts *go, struct rt_err *e);
+
+/* ---- the JWT bearer grant (unit-tested) ---- */
+
+/* Google's header: {"alg":"RS256","typ":"JWT","kid":KID}, the key's
+ * private_key_id as kid (left out when kid is NULL or empty). Appends to
+ * out; 0, or -1 when out is over its cap. */
+int google_jwt_header(struct buf *out, const char *kid);
+
+/* The claim set of Google's JWT bearer grant, serialised in this order:
+ * {"iss","sub","scope","aud","iat","exp"}. sub is the user to impersonate
+ * (left out when NULL or empty); scope is space-separated; iat and exp are
+ * whole epoch seconds. */
+struct google_claims {
+	const char *iss;   /* the service account's client_email */
+	const char *sub;   /* the admin to impersonate, or NULL */
+	const char *scope; /* "https://www.googleapis.com/auth/... ..." */
+	const char *aud;   /* the key file's token_uri */
+	long long iat, exp;
+};
+
+#define GOOGLE_JWT_MAX_LIFETIME 3600 /* Google refuses an assertion valid for longer */
+
+/* Appends the claims as JSON to out. -1 when a string is missing or exp is
+ * not after iat or more than GOOGLE_JWT_MAX_LIFETIME after it (Google would refuse
+ * it), or when out is over its cap. */
+int google_jwt_claims(struct buf *out, const struct google_claims *c);
 
 /* The job-file keys of a [source] of type google, and their flags. */
 extern const struct job_key google_job_keys[];
