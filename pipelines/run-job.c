@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"report", 1, 0, 'r'}, {"check", 0, 0, 'c'}, {"bindir", 1, 0, 'b'},
 		{"log-format", 1, 0, 'l'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-	struct runjob_opts o = {0};
+	struct runjob_opts o = {.out = stdout};
 	char self[PATH_MAX];
 	int opt;
 
@@ -69,5 +69,9 @@ int main(int argc, char **argv)
 		self[n] = 0;
 		o.bindir = dirname(self);
 	}
-	return prog_close_stdout(runjob(&o));
+	struct rt_err e;
+	int rc = runjob(&o, &e);
+	if (e.kind != ERR_NONE)
+		log_err(LOG_ERROR, &e);
+	return prog_close_stdout(rc);
 }

@@ -440,8 +440,8 @@ static int report(struct run *r, int code)
 		code = exit_combine(code, EXIT_FAILED);
 	}
 	const char *slash = rp ? strrchr(rp, '/') : NULL;
-	rj_print_table(stdout, rep, slash ? slash + 1 : rp ? rp : "run-report.json");
-	printf("Run report (JSON): %s\n", rp ? rp : "(not written)");
+	rj_print_table(r->o->out, rep, slash ? slash + 1 : rp ? rp : "run-report.json");
+	fprintf(r->o->out, "Run report (JSON): %s\n", rp ? rp : "(not written)");
 	free(rp);
 	free(txt);
 	cJSON_Delete(rep);
@@ -468,33 +468,32 @@ static void run_free(struct run *r)
 	job_free(&r->job);
 }
 
-int runjob(const struct runjob_opts *o)
+int runjob(const struct runjob_opts *o, struct rt_err *e)
 {
 	struct run r;
-	struct rt_err e;
 	int code = EXIT_COMPLETE;
 	memset(&r, 0, sizeof r);
 	r.o = o;
 	r.final_status[0] = r.final_status[1] = -1;
-	err_clear(&e);
-	if (job_load(&r.job, o->job_path, &e) || rj_validate(&r, &e)) {
-		log_err(LOG_ERROR, &e);
+	err_clear(e);
+	if (job_load(&r.job, o->job_path, e) || rj_validate(&r, e)) {
 		run_free(&r);
 		return EXIT_USAGE;
 	}
 	if (o->validate_only) {
+		err_clear(e);
 		log_info("%s: the job file is valid (%d source%s)", o->job_path, r.nsrc,
 			 r.nsrc == 1 ? "" : "s");
 		run_free(&r);
 		return EXIT_COMPLETE;
 	}
 	char *statedir = rj_cat3(r.output, "/", "state");
-	if (atomic_mkdirs(r.output, &e) || atomic_mkdirs(r.work, &e) || atomic_mkdirs(statedir, &e)) {
-		log_err(LOG_ERROR, &e);
+	if (atomic_mkdirs(r.output, e) || atomic_mkdirs(r.work, e) || atomic_mkdirs(statedir, e)) {
 		free(statedir);
 		run_free(&r);
 		return EXIT_FAILED;
 	}
+	err_clear(e); /* from here on, failures are logged and reported as they happen */
 	char *clean = realpath(r.output, NULL); /* "a/b/../../out" reads badly in a report */
 	if (clean) {
 		free(r.output);

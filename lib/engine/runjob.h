@@ -1,6 +1,10 @@
 #ifndef ROSTER_RUNJOB_H
 #define ROSTER_RUNJOB_H
 
+#include "core/err.h"
+
+#include <stdio.h>
+
 /* The job runner: reads a job file, runs for each source
  *   extract-<type> | tee RAW | normalize > CANON
  * then  dedupe CANON... | load-csv --out OUTPUT
@@ -12,9 +16,13 @@ struct runjob_opts {
 	const char *report_path; /* NULL: OUTPUT/run-report.json */
 	const char *bindir;      /* where the stage programs are */
 	int validate_only;       /* check the job file and stop */
+	FILE *out;               /* where the report's table goes (the main's stdout) */
 };
 
-/* Returns the run's exit code (exitcode.h). */
-int runjob(const struct runjob_opts *o);
+/* Runs the job; returns its exit code (exitcode.h). What stopped it before
+ * any source ran (a bad job file: EXIT_USAGE; an output folder that cannot
+ * be made: EXIT_FAILED) is in e, for the main to print; once sources run,
+ * each failure is logged as it happens and summed up in the report. */
+int runjob(const struct runjob_opts *o, struct rt_err *e);
 
 #endif
