@@ -89,7 +89,7 @@ deps:
 
 check: deps
 	$(MAKE) all
-	BUILD=$(BUILD) SAN=$(SAN) sh tests/run-all
+	BUILD=$(BUILD) SAN=$(SAN) T='$(T)' sh tests/run-all
 
 demo: deps
 	$(MAKE) all

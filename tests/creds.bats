@@ -4,6 +4,8 @@
 # with Python's cryptography.fernet (tests/fake/creds_tool.py); wrong keys,
 # altered files, interrupted rotations, and secrets that must never show.
 
+load assert
+
 PY=/usr/bin/python3
 TOOL="$BATS_TEST_DIRNAME/fake/creds_tool.py"
 
@@ -190,9 +192,10 @@ mode_of() {
 	tool verify "$K" "$F" >"$T/v"
 	[ "$(cut -f1,2 "$T/v" | sort)" = "$(cat "$T/out")" ]
 	while IFS=$'\t' read -r _ _ ts; do
-		[ "$ts" -ge "$before" ] && [ "$ts" -le "$after" ]
+		[ "$ts" -ge "$before" ]
+		[ "$ts" -le "$after" ]
 	done <"$T/v"
-	! grep -q value- "$T/out" "$T/err" || false
+	no_line -q value- "$T/out" "$T/err"
 }
 
 @test "setting a name again replaces its value and keeps the others" {
@@ -306,20 +309,31 @@ mode_of() {
 	[ "$status" -eq 0 ]
 	same leak "$T/secret"
 	: >"$T/outs"
+	# the refusals are part of it, each with its exit code
+	refused() { # command...: creds exits 2
+		local rc=0
+		creds "$@" || rc=$?
+		echo "creds $*: exit $rc" >>"$T/codes"
+	}
 	{
 		creds list
 		creds check
 		creds --key "$T/other.key" keygen
-		creds --key "$T/other.key" list || true
-		creds --key "$T/other.key" check || true
+		refused --key "$T/other.key" list
+		refused --key "$T/other.key" check
 		printf 'again' | creds set leak2
 		creds rotate
 		creds list
 		creds check
 		creds remove leak2
-		creds rm nothere || true
+		refused rm nothere
 	} >>"$T/outs" 2>&1
-	cat "$T/outs"
+	cat "$T/outs" "$T/codes"
+	[ "$(cat "$T/codes")" = "creds --key $T/other.key list: exit 2
+creds --key $T/other.key check: exit 2
+creds rm nothere: exit 2" ]
+	grep -q "does not match" "$T/outs"
+	grep -q "nothere" "$T/outs"
 	tool leaks "$T/secret" "$F" "$K" "$T/outs"
 	same leak "$T/secret"
 }
@@ -357,8 +371,8 @@ mode_of() {
 	printf 'two-value' | "$ROSTER_BIN/creds" --file "$F2" --key "$T/k2" set t 2>/dev/null
 	[ ! -e "$F2.key" ]
 	run "$ROSTER_BIN/creds" --file "$F2" list
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"$F2.key"* ]]
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"key file $F2.key does not exist"* ]]
 	run "$ROSTER_BIN/creds" --file "$F2" --key "$T/k2" list
 	[ "$status" -eq 0 ]
 	[ "$(tool decrypt "$T/k2" "$F2" t)" = two-value ]
@@ -450,7 +464,7 @@ altered() {
 	echo "$output"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"$F"* ]]
-	[[ "$output" == *altered* || "$output" == *"does not match"* ]]
+	[[ "$output" == *"does not match credentials file $F (the file was written under key id 0123456789abcdef"* ]]
 	cp "$T/orig" "$F"
 	sed -i '1s/.*/roster-credentials 2/' "$F"
 	run creds list
@@ -474,9 +488,9 @@ altered() {
 	cat "$T/out" "$T/err"
 	[ "$rc" -eq 2 ]
 	grep -q '^FAILED b: ' "$T/out"
-	! grep -q '^FAILED a' "$T/out" || false
-	! grep -q '^FAILED c' "$T/out" || false
-	! grep -q value- "$T/out" "$T/err" || false
+	no_line -q '^FAILED a' "$T/out"
+	no_line -q '^FAILED c' "$T/out"
+	no_line -q value- "$T/out" "$T/err"
 }
 
 # keep_times FILE: the entries' names and token times, saved to FILE.
@@ -511,7 +525,8 @@ keep_times() {
 	creds list | cmp - "$T/list"
 	# and the old key opens nothing
 	run tool decrypt "$T/old.key" "$F" a
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 3 ] # creds_tool: the key does not decrypt the token
+	[[ "$output" == *"the token of a does not decrypt with $T/old.key"* ]]
 	run creds --key "$T/old.key" list
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"does not match"* ]]

@@ -25,7 +25,8 @@ creds() {
 # sweep FILE: sets FILE to each mode 0000..0777 in turn and runs `creds
 # list`. It must succeed exactly when no group or other bit is set and the
 # owner may read (root reads anything); a refusal for group or other bits
-# must name the file and say "chmod 600 FILE". Prints every mismatch.
+# must name the file and say "chmod 600 FILE"; a file the owner may not
+# read is exit 2 too, saying it cannot be read. Prints every mismatch.
 sweep() {
 	local target=$1 m mode rc out want bad=0 root=0
 	[ "$(id -u)" -eq 0 ] && root=1
@@ -39,7 +40,7 @@ sweep() {
 		read -r -d '' out <"$T/out" || true
 		want=0
 		((m & 077)) && want=2
-		((want == 0 && !root && !(m & 0400))) && want=fail
+		((want == 0 && !root && !(m & 0400))) && want=unreadable
 		case $want in
 		0)
 			if [ $rc -ne 0 ] || [[ "$out" != a$'\t'* ]]; then
@@ -56,9 +57,9 @@ sweep() {
 				bad=1
 			fi
 			;;
-		fail)
-			if [ $rc -eq 0 ] || [[ "$out" != *"$target"* ]]; then
-				echo "$mode: want a failure naming $target, got $rc: $out"
+		unreadable)
+			if [ $rc -ne 2 ] || [[ "$out" != *"$target cannot be read: Permission denied"* ]]; then
+				echo "$mode: want exit 2, '$target cannot be read', got $rc: $out"
 				bad=1
 			fi
 			;;
@@ -80,6 +81,34 @@ sweep() {
 	cmp "$F" "$T/orig"
 	run creds list
 	[ "$status" -eq 0 ]
+}
+
+@test "a file its owner may not read (no 0400 bit) is exit 2, for an ordinary user" {
+	# root reads any file, so the sweeps above see this only when they run
+	# as another user; as root, the store is copied to one for nobody
+	local as=() d=$T
+	if [ "$(id -u)" -eq 0 ]; then
+		chmod 711 "$T"
+		d="$T/nobody"
+		mkdir "$d"
+		cp -p "$F" "$K" "$d/"
+		chown -R 65534:65534 "$d"
+		as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	fi
+	for target in "$d/creds.key" "$d/creds"; do
+		for mode in 0000 0100 0200 0300; do
+			chmod "$mode" "$target"
+			run "${as[@]}" "$ROSTER_BIN/creds" --file "$d/creds" list
+			echo "$target $mode: $status $output"
+			[ "$status" -eq 2 ]
+			[[ "$output" == *"$target cannot be read: Permission denied"* ]]
+			[[ "$output" == *"chmod 600 $target"* ]]
+		done
+		chmod 600 "$target"
+		run "${as[@]}" "$ROSTER_BIN/creds" --file "$d/creds" list
+		[ "$status" -eq 0 ]
+		[[ "$output" == a$'\t'* ]]
+	done
 }
 
 @test "set, remove and rotate refuse an open file too, and do not change it" {
@@ -118,7 +147,9 @@ sweep() {
 	else
 		# a normal user cannot give a file away: use a readable file of root's
 		other=/etc/passwd
-		[ ! -O "$other" ] && [ -r "$other" ] && [ -f "$other" ]
+		[ ! -O "$other" ]
+		[ -r "$other" ]
+		[ -f "$other" ]
 		run creds --key "$other" list
 		echo "$status $output"
 		[ "$status" -eq 2 ]

@@ -9,6 +9,7 @@
 
 bats_require_minimum_version 1.5.0
 load sftp/sshd
+load assert
 
 DROPS="$BATS_TEST_DIRNAME/../fixtures/drops"
 
@@ -33,7 +34,8 @@ setup() {
 	T=$(mktemp -d)
 	S="$T/staging"
 	unset ROSTER_FAKE_CLOCK ROSTER_CREDENTIALS
-	[ -n "$SSHD_HOME" ] && [ -d "$SSHD_HOME" ]
+	[ -n "$SSHD_HOME" ]
+	[ -d "$SSHD_HOME" ]
 	chmod -R u+rwX "$SSHD_HOME"
 	find "$SSHD_HOME" -mindepth 1 -delete
 }
@@ -58,8 +60,8 @@ sk() {
 	sx --known-hosts "$SSHD_KNOWN_HOSTS" --key "$SSHD_KEY_ED25519" --staging "$S" "$@"
 }
 
-records() {
-	printf '%s\n' "$output" | grep -c '"type":"RECORD"' || true
+records() { # grep -c prints 0 and exits 1 when there is none
+	printf '%s\n' "$output" | grep -c '"type":"RECORD"' || [ $? -eq 1 ]
 }
 
 munis_csv() {
@@ -82,7 +84,9 @@ no_secrets() {
 		[[ "$output" != *"$s"* ]]
 		[[ "$stderr" != *"$s"* ]]
 		for f in "$T"/stats "$S"/ledger.jsonl; do
-			[ ! -e "$f" ] || ! grep -qF "$s" "$f"
+			if [ -e "$f" ]; then
+				no_line -qF "$s" "$f"
+			fi
 		done
 	done
 }
@@ -148,7 +152,7 @@ no_secrets() {
 	[[ "$stderr" == *"$SSHD_USER@127.0.0.1:$SSHD_PORT"* ]]
 	[[ "$stderr" != *"Wrong-Password-0000"* ]]
 	[[ "$output" != *"Wrong-Password-0000"* ]]
-	! grep -q "Wrong-Password-0000" "$T/stats"
+	no_line -q "Wrong-Password-0000" "$T/stats"
 	jq -e '.streams.munis_employees.status == "failed" and .streams.munis_employees.error.kind == "auth"' "$T/stats"
 	[[ "$output" != *'"type":"ACTIVATE_VERSION"'* ]]
 	no_secrets
@@ -166,7 +170,7 @@ no_secrets() {
 	# the password was never sent: sshd saw no authentication attempt
 	tail -n +"$((nlog + 1))" "$_SSHD_DIR/sshd.log" >"$T/sshd.log"
 	grep -q "$SSHD_PORT" "$T/sshd.log" || grep -q "Connection from" "$T/sshd.log"
-	! grep -q "password for" "$T/sshd.log"
+	no_line -q "password for" "$T/sshd.log"
 	no_secrets
 }
 
@@ -215,6 +219,7 @@ no_secrets() {
 	writer=$!
 	sleep 0.3
 	sk --profile munis --settle 2 --stats "$T/stats"
+	# the writer may have finished already; its end is not what is tested
 	kill "$writer" 2>/dev/null || true
 	wait "$writer" 2>/dev/null || true
 	[ "$status" -eq 1 ]

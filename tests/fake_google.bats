@@ -336,8 +336,9 @@ jqo() { echo "$output" | jq -r "$@"; } # jq on the last run's output
 	run get "$q"
 	[ "$(code)" = 503 ]
 	[ "$(jqo '.error.errors[0].reason')" = backendError ]
+	[ -s "$T/headers" ]
 	run grep -qi '^Retry-After' "$T/headers"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ] # no such header (2 would be a headers file that cannot be read)
 	run get "$q"
 	[ "$(code)" = 200 ]
 }

@@ -18,10 +18,17 @@ start_fake() { # [modes JSON]
 	fake_launch "$T" --personality graph --data fixtures/graph --case "$T/case.json"
 }
 
-teardown() {
+teardown() { # fails when the fake raised an exception (a bug in the fake)
+	local crashed=0
 	[ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null
-	[ -n "${T:-}" ] && ! grep -q Traceback "$T/err" # a bug in the fake shows
-	rm -rf "$T"
+	if [ -n "${T:-}" ]; then
+		if grep -q Traceback "$T/err"; then
+			crashed=1
+			cat "$T/err" >&2
+		fi
+		rm -rf "$T"
+	fi
+	[ "$crashed" = 0 ]
 }
 
 token_req() { # tenant client_id secret [scope]: body in $T/tok, status printed

@@ -8,6 +8,7 @@
 # delta); --take all only for increments; bad options.
 
 bats_require_minimum_version 1.5.0
+load assert
 
 DROPS="$BATS_TEST_DIRNAME/../fixtures/drops"
 
@@ -28,8 +29,8 @@ x() {
 }
 
 # Lines of type RECORD in $T/out.
-records() {
-	grep -c '"type":"RECORD"' "$T/out" || true
+records() { # grep -c prints 0 and exits 1 when there is none
+	grep -c '"type":"RECORD"' "$T/out" || [ $? -eq 1 ]
 }
 
 # A small Munis CSV: header and one row per employee number given.
@@ -50,12 +51,12 @@ aged() {
 	aged "$D/employees.csv"
 	x --profile munis --local "$D/employees.csv" --stats "$T/stats"
 	[ "$status" -eq 0 ]
-	printf '%s\n' "$output" | grep -v '^{' >"$T/err" || true
+	printf '%s\n' "$output" | grep -v '^{' >"$T/err" || [ $? -eq 1 ]
 	printf '%s\n' "$output" | grep '^{' >"$T/out"
 	[ "$(records)" -eq 2 ]
 	grep -q '"record":{"EmployeeNumber":"0042","LastName":"Last0042"' "$T/out"
 	grep -q '"type":"ACTIVATE_VERSION","stream":"munis_employees"' "$T/out"
-	! grep -q '900-00' "$T/out"
+	no_line -q '900-00' "$T/out"
 	jq -e '.streams.munis_employees.status == "complete" and .streams.munis_employees.records == 2' "$T/stats"
 	# the one-line summary per file
 	grep -q 'employees.csv: 2 rows, 2 records, 0 dropped' "$T/err"
@@ -110,7 +111,7 @@ aged() {
 		>"$T/out" 2>"$T/err"
 	[ "$(records)" -eq 2 ]
 	[ "$(stat -c '%i %Y' "$S/files/munis_employees_20261128.csv")" != "$before" ]
-	! grep -q 'no new file' "$T/err"
+	no_line -q 'no new file' "$T/err"
 }
 
 @test "the same bytes under a new time are treated as already ingested" {
@@ -140,19 +141,19 @@ aged() {
 	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" \
 		>"$T/out" 2>"$T/err"
 	[ "$(records)" -eq 8 ]
-	! grep -q '"EmployeeExternalId":"1056"' "$T/out"
+	no_line -q '"EmployeeExternalId":"1056"' "$T/out"
 	grep -q '"EmployeeExternalId":"1084"' "$T/out"
 	grep -q '"EmployeeExternalId":"1042"' "$T/out"
 	grep -q '"type":"ACTIVATE_VERSION","stream":"frontline_absences"' "$T/out"
 	# only the new file was read
 	grep -q '11-24-2026.txt: 3 rows' "$T/err"
-	! grep -q '11-23-2026.txt: ' "$T/err"
+	no_line -q '11-23-2026.txt: ' "$T/err"
 	[ "$(wc -l <"$S/ledger.jsonl")" -eq 2 ]
 	# a run with nothing new sends the whole fold again
 	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" \
 		>"$T/out" 2>"$T/err"
 	[ "$(records)" -eq 8 ]
-	! grep -q 'rows' "$T/err"
+	no_line -q 'rows' "$T/err"
 }
 
 @test "--take all: files are applied oldest first, by the dates in their names" {
@@ -164,7 +165,7 @@ aged() {
 	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" >"$T/out"
 	# the cancellation in 11-24 came after 11-23's posting: Moreau is gone
 	[ "$(records)" -eq 8 ]
-	! grep -q '"EmployeeExternalId":"1056"' "$T/out"
+	no_line -q '"EmployeeExternalId":"1056"' "$T/out"
 	[ "$(jq -r .name "$S/ledger.jsonl" | tr '\n' ' ')" = "11-23-2026.txt 11-24-2026.txt " ]
 }
 
@@ -172,8 +173,8 @@ aged() {
 	cp "$DROPS/frontline/absences_report.csv" "$D/"
 	aged "$D"/*
 	"$ROSTER_BIN/extract-sftp" --profile frontline --local "$D/absences_report.csv" >"$T/out"
-	! grep -q '"Deleted":true' "$T/out"
-	! grep -q '"ConfirmationNumber":"482913160"' "$T/out"
+	no_line -q '"Deleted":true' "$T/out"
+	no_line -q '"ConfirmationNumber":"482913160"' "$T/out"
 	grep -q '"ConfirmationNumber":"482913077"' "$T/out"
 }
 
@@ -301,7 +302,7 @@ name_20261130.csv"
 	"$ROSTER_BIN/extract-sftp" --profile sds --local "$D" --stats "$T/stats" >"$T/out"
 	[ "$(grep '"type":"ACTIVATE_VERSION"' "$T/out" | jq -r .stream | tr '\n' ' ')" = \
 		"sds_orgs sds_roles sds_users sds_academic_sessions sds_courses sds_classes sds_enrollments " ]
-	! grep -q 'password' "$T/out"
+	no_line -q 'password' "$T/out"
 }
 
 @test "a bundle without a required file: its stream fails naming it; optional ones are left out" {
@@ -310,7 +311,7 @@ name_20261130.csv"
 	x --profile sds --local "$D" --stats "$T/stats"
 	[ "$status" -eq 3 ]
 	printf '%s\n' "$output" | grep '^{' >"$T/out"
-	printf '%s\n' "$output" | grep -v '^{' >"$T/err" || true
+	printf '%s\n' "$output" | grep -v '^{' >"$T/err" || [ $? -eq 1 ]
 	# roles.csv is required: sds_roles fails, naming the file and the folder
 	[ "$(grep '"type":"SCHEMA"' "$T/out" | jq -r .stream | tr '\n' ' ')" = "sds_orgs sds_roles sds_users " ]
 	[ "$(grep '"type":"ACTIVATE_VERSION"' "$T/out" | jq -r .stream | tr '\n' ' ')" = "sds_orgs sds_users " ]
@@ -329,8 +330,8 @@ name_20261130.csv"
 	[ "$status" -eq 3 ]
 	printf '%s\n' "$output" | grep '^{' >"$T/out"
 	# no record of students.csv goes out for a stream that cannot be whole
-	! grep -q '"type":"RECORD","stream":"clever_users"' "$T/out"
-	! grep -q '"type":"ACTIVATE_VERSION","stream":"clever_users"' "$T/out"
+	no_line -q '"type":"RECORD","stream":"clever_users"' "$T/out"
+	no_line -q '"type":"ACTIVATE_VERSION","stream":"clever_users"' "$T/out"
 	grep -q '"type":"ACTIVATE_VERSION","stream":"clever_sections"' "$T/out"
 	jq -e '.streams.clever_users.status == "failed" and
 		(.streams.clever_users.error.message | test("teachers.csv not in the drop"))' "$T/stats"
@@ -398,7 +399,7 @@ manifest_mode() {
 	[ "$(grep '"type":"ACTIVATE_VERSION"' "$T/out" | jq -r .stream | tr '\n' ' ')" = \
 		"oneroster_orgs oneroster_academic_sessions oneroster_classes oneroster_users oneroster_enrollments " ]
 	grep -q 'manifest says file.courses=absent; it is not read' "$T/err"
-	! grep -q 'courses.csv: .* rows' "$T/err"
+	no_line -q 'courses.csv: .* rows' "$T/err"
 }
 
 @test "OneRoster delta: its records pass as changes, without ACTIVATE_VERSION; exit 0" {
@@ -409,7 +410,7 @@ manifest_mode() {
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" | grep '^{' >"$T/out"
 	[ "$(grep -c '"type":"RECORD","stream":"oneroster_users"' "$T/out")" -eq 6 ]
-	! grep -q '"type":"ACTIVATE_VERSION","stream":"oneroster_users"' "$T/out"
+	no_line -q '"type":"ACTIVATE_VERSION","stream":"oneroster_users"' "$T/out"
 	grep -q '"type":"ACTIVATE_VERSION","stream":"oneroster_orgs"' "$T/out"
 	grep -q '"oneroster_users":{"status":"changes","records":6}' "$T/out"
 	jq -e '.streams.oneroster_users.status == "changes" and .streams.oneroster_users.error == null and
@@ -452,7 +453,7 @@ manifest_mode() {
 	[[ "$output" == *"is kept as it was; the files of this run are taken again on the next"* ]]
 	jq -e '.streams.frontline_absences.status == "failed"' "$T/stats"
 	[ ! -e "$S/frontline_absences.fold" ]
-	! grep -q '11-23-2026.txt' "$S/ledger.jsonl"
+	no_line -q '11-23-2026.txt' "$S/ledger.jsonl"
 	# the disk has room again: the file is read, folded, and only now in the ledger
 	"$ROSTER_BIN/extract-sftp" --profile aesop --local "$D" --take all --staging "$S" \
 		>"$T/out" 2>"$T/err"

@@ -4,6 +4,8 @@
 # orgunit, default, their order, invalid rules, members that came
 # incomplete); staff and student numbers; Google member types.
 
+load assert
+
 DATA="$BATS_TEST_DIRNAME/data/directory"
 GRAPH_RULES='group:All Teachers=teacher; group:staff@mapleridge.example=staff; group:Students=student; default=staff'
 GOOGLE_RULES='orgunit:/Students=student; group:teachers@mapleridge.example=teacher; default=staff'
@@ -46,6 +48,43 @@ field() { # file, source_id, field
 	jq -r --arg id "$2" --arg f "$3" 'select(.type == "RECORD" and .stream == "people" and .record.source_id == $id) | .record[$f] // "(absent)"' "$1"
 }
 
+# edited IN OUT SED-SCRIPT TEXT...: sed SED-SCRIPT on IN into OUT, checked:
+# OUT differs from IN, and each TEXT (a fixed string) was in IN and is gone
+# from OUT. A script that matched nothing would leave the input as it was,
+# and a test of the unchanged input could pass for the wrong reason.
+edited() {
+	local in=$1 out=$2 script=$3 text
+	shift 3
+	sed "$script" "$in" >"$out"
+	if cmp -s "$in" "$out"; then
+		echo "sed '$script' changed nothing in $in" >&2
+		return 1
+	fi
+	for text in "$@"; do
+		if ! grep -qF -- "$text" "$in"; then
+			echo "sed '$script': '$text' is not in $in" >&2
+			return 1
+		fi
+		if grep -qF -- "$text" "$out"; then
+			echo "sed '$script': '$text' is still in $out" >&2
+			return 1
+		fi
+	done
+}
+
+# without IN OUT TEXT: the lines of IN holding TEXT (a fixed string) left
+# out, into OUT; checked: IN had such lines, and OUT has the others.
+without() {
+	local n
+	n=$(grep -cF -- "$3" "$1") || [ $? -eq 1 ] # none: the failure below
+	if [ "$n" -eq 0 ]; then
+		echo "no line of $1 holds '$3'" >&2
+		return 1
+	fi
+	grep -vF -- "$3" "$1" >"$2"
+	[ "$(wc -l <"$2")" -eq "$(($(wc -l <"$1") - n))" ]
+}
+
 # Runs normalize on the input with the rules; stdout in $T/out, all of it in $output.
 run_rules() { # rules, input
 	run sh -c "\"$N\" --role-rules \"\$1\" \"\$2\" 2>\"$T/err\" >\"$T/out\"; rc=\$?; cat \"$T/err\"; exit \$rc" sh "$1" "$2"
@@ -74,13 +113,14 @@ run_rules() { # rules, input
 	[ "$status" -eq 0 ]
 	[ "$(jq -c 'select(.type == "RECORD" and .stream == "memberships") | .record' "$T/out" | head -1)" = \
 		"{\"source\":\"graph\",\"group_id\":\"a3c1e7d2-5b4f-4e8a-9c21-7d0f3b6e1a01\",\"person_id\":\"$G_MARIA\",\"role\":\"member\"}" ]
-	! grep -q 'c0ffee00' "$T/out" || false
+	no_line -q 'c0ffee00' "$T/out"
 	[[ "$output" == *"graph.ndjson:13: graph_group_members: group members that are not users"* ]]
 	[[ "$output" == *"left out: 1 group members that are not users"* ]]
 }
 
 @test "Graph: accountEnabled false is inactive, disabled in Entra ID" {
 	run_rules "$GRAPH_RULES" "$DATA/graph.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $G_GARY status)" = inactive ]
 	[ "$(field "$T/out" $G_GARY status_reason)" = "disabled in Entra ID" ]
 	[ "$(field "$T/out" $G_LIAM status_reason)" = "disabled in Entra ID" ]
@@ -90,18 +130,21 @@ run_rules() { # rules, input
 
 @test "Graph: a deleted user is inactive with the date; its id-prefixed userPrincipalName is used nowhere" {
 	run_rules "$GRAPH_RULES" "$DATA/graph.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(record "$T/out" people $G_DANIEL)" = \
 		"{\"source\":\"graph\",\"source_id\":\"$G_DANIEL\",\"role\":\"staff\",\"status\":\"inactive\",\"given_name\":\"Daniel\",\"family_name\":\"Moreau\",\"email\":\"dmoreau@mapleridge.example\",\"employee_id\":\"1012\",\"job_title\":\"Music Teacher\",\"department\":\"Bayview Middle\",\"status_reason\":\"deleted in Entra ID on 2026-10-14T16:02:11Z\"}" ]
-	! grep -q '1012dmoreau' "$T/out" || false
+	no_line -q '1012dmoreau' "$T/out"
 	# without mail, a deleted user has no email at all rather than the mangled name
-	sed 's/"mail":"dmoreau@mapleridge.example",//' "$DATA/graph.ndjson" | "$N" >"$T/out2" 2>/dev/null
+	edited "$DATA/graph.ndjson" "$T/in" 's/"mail":"dmoreau@mapleridge.example",//' '"mail":"dmoreau@mapleridge.example"'
+	"$N" "$T/in" >"$T/out2" 2>/dev/null
 	[ "$(field "$T/out2" $G_DANIEL email)" = "(absent)" ]
 	[ "$(field "$T/out2" $G_DANIEL username)" = "(absent)" ]
-	! grep -q '1012dmoreau' "$T/out2" || false
+	no_line -q '1012dmoreau' "$T/out2"
 }
 
 @test "Graph: a deleted user without deletedDateTime is still deleted" {
-	sed 's/,"deletedDateTime":"2026-10-14T16:02:11Z"//' "$DATA/graph.ndjson" | "$N" >"$T/out" 2>/dev/null
+	edited "$DATA/graph.ndjson" "$T/in" 's/,"deletedDateTime":"2026-10-14T16:02:11Z"//' '"deletedDateTime"'
+	"$N" "$T/in" >"$T/out" 2>/dev/null
 	[ "$(field "$T/out" $G_DANIEL status_reason)" = "deleted in Entra ID" ]
 }
 
@@ -113,20 +156,22 @@ run_rules() { # rules, input
 	[ "$(field "$T/out" $G_MARIA role)" = teacher ]
 	[[ "$output" == *"roles: 8 by default=teacher, 1 guests (userType Guest), 0 by no rule"* ]]
 	# a guest without mail has no email
-	sed 's/"mail":"lfox@partner.example"/"mail":null/' "$DATA/graph.ndjson" | "$N" >"$T/out2" 2>/dev/null
+	edited "$DATA/graph.ndjson" "$T/in" 's/"mail":"lfox@partner.example"/"mail":null/' '"mail":"lfox@partner.example"'
+	"$N" "$T/in" >"$T/out2" 2>/dev/null
 	[ "$(field "$T/out2" $G_LENA email)" = "(absent)" ]
 	[ "$(field "$T/out2" $G_LENA role)" = guest ]
 }
 
 @test "Graph: email is mail (case kept), else userPrincipalName for members" {
 	run_rules "$GRAPH_RULES" "$DATA/graph.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $G_MARIA email)" = "MDelgado@MapleRidge.example" ]
 	[ "$(field "$T/out" $G_MARIA username)" = "mdelgado@mapleridge.example" ]
 	[ "$(field "$T/out" $G_AVA email)" = "ava.chen@students.mapleridge.example" ]
 }
 
 @test "Graph: a user without accountEnabled gets no status, with a warning, and is counted" {
-	sed '/"graph_users"/s/"accountEnabled":true,//' "$DATA/graph.ndjson" >"$T/in"
+	edited "$DATA/graph.ndjson" "$T/in" '/"graph_users"/s/"accountEnabled":true,//' '"accountEnabled":true'
 	run_rules "$GRAPH_RULES" "$T/in"
 	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $G_MARIA status)" = "(absent)" ]
@@ -137,14 +182,17 @@ run_rules() { # rules, input
 
 @test "students' numbers are student_number and sis_id; everyone else's employee_id" {
 	run_rules "$GRAPH_RULES" "$DATA/graph.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(record "$T/out" people $G_AVA | jq -c '[.role, .employee_id, .student_number, .sis_id]')" = '["student",null,"2028114","2028114"]' ]
 	[ "$(record "$T/out" people $G_PATRICK | jq -c '[.role, .employee_id, .student_number, .sis_id]')" = '["staff","S-2210",null,null]' ]
 	run_rules "$GOOGLE_RULES" "$DATA/google.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(record "$T/out" people $W_AVA | jq -c '[.role, .employee_id, .student_number, .sis_id]')" = '["student",null,"2028114","2028114"]' ]
 	# the organization entry, not the custom one before it
 	[ "$(field "$T/out" $W_MARIA employee_id)" = 1007 ]
 	# no role: the number stays employee_id
 	run_rules 'group:nobody=aide' "$DATA/graph.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(record "$T/out" people $G_AVA | jq -c '[.role, .employee_id, .student_number]')" = '[null,"2028114",null]' ]
 }
 
@@ -159,6 +207,7 @@ run_rules() { # rules, input
 
 @test "Google org units are orgs; users' org_ids are their org unit's id" {
 	run_rules "$GOOGLE_RULES" "$DATA/google.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(record "$T/out" orgs id:03mr7x2q2c2028)" = \
 		'{"source":"google","source_id":"id:03mr7x2q2c2028","type":"orgunit","name":"Class of 2028","identifier":"/Students/Northshore High/Class of 2028","parent_id":"id:03mr7x2q1nshs0"}' ]
 	[ "$(record "$T/out" people $W_AVA | jq -c .org_ids)" = '["id:03mr7x2q2c2028"]' ]
@@ -166,12 +215,14 @@ run_rules() { # rules, input
 	[ "$(field "$T/out" $W_VICTOR org_ids)" = "(absent)" ]
 	[[ "$output" == *"1 people whose org unit is not among the org units read (org_ids left out)"* ]]
 	# without the org units, no org_ids at all
-	grep -v '"google_orgunits"' "$DATA/google.ndjson" | "$N" >"$T/out2" 2>/dev/null
+	without "$DATA/google.ndjson" "$T/in" '"google_orgunits"'
+	"$N" "$T/in" >"$T/out2" 2>/dev/null
 	[ "$(jq -s '[.[] | select(.type == "RECORD" and .stream == "people" and .record.org_ids)] | length' "$T/out2")" -eq 0 ]
 }
 
 @test "Google: job_title and department from the primary organization, else the first" {
 	run_rules "$GOOGLE_RULES" "$DATA/google.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(record "$T/out" people $W_MARIA | jq -c '[.job_title, .department]')" = '["Grade 4 Teacher","Alder Creek Elementary"]' ]
 	[ "$(record "$T/out" people $W_THOMAS | jq -c '[.job_title, .department]')" = '["Science Teacher","Northshore High"]' ]
 	[ "$(record "$T/out" people $W_PATRICK | jq -c '[.job_title, .department]')" = '[null,null]' ]
@@ -179,6 +230,7 @@ run_rules() { # rules, input
 
 @test "Google: suspended, archived and deleted users are inactive, each with its reason" {
 	run_rules "$GOOGLE_RULES" "$DATA/google.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $W_ROBERT status)" = inactive ]
 	[ "$(field "$T/out" $W_ROBERT status_reason)" = "suspended in Google Workspace (ADMIN)" ]
 	[ "$(field "$T/out" $W_JENNIFER status)" = inactive ]
@@ -189,15 +241,17 @@ run_rules() { # rules, input
 	[ "$(field "$T/out" $W_MARIA status)" = active ]
 	[ "$(field "$T/out" $W_MARIA status_reason)" = "(absent)" ]
 	# suspended without a reason
-	sed 's/"suspensionReason":"ADMIN",//' "$DATA/google.ndjson" | "$N" >"$T/out2" 2>/dev/null
+	edited "$DATA/google.ndjson" "$T/in" 's/"suspensionReason":"ADMIN",//' '"suspensionReason"'
+	"$N" "$T/in" >"$T/out2" 2>/dev/null
 	[ "$(field "$T/out2" $W_ROBERT status_reason)" = "suspended in Google Workspace" ]
 }
 
 @test "Google members: OWNER is owner, MANAGER and MEMBER member; GROUP, CUSTOMER and EXTERNAL are counted, not written" {
 	run_rules "$GOOGLE_RULES" "$DATA/google.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(jq -c 'select(.type == "RECORD" and .stream == "memberships") | .record | [.person_id, .role]' "$T/out" | tr '\n' ' ')" = \
 		"[\"$W_MARIA\",\"owner\"] [\"$W_THOMAS\",\"member\"] [\"$W_PATRICK\",\"member\"] [\"$W_AVA\",\"member\"] " ]
-	! grep -q -e 03mr7x2q1coach9 -e '"person_id":"C03mr7x2q"' -e 117700000000000000042 "$T/out" || false
+	no_line -q -e 03mr7x2q1coach9 -e '"person_id":"C03mr7x2q"' -e 117700000000000000042 "$T/out"
 	[[ "$output" == *"1 group members that are groups"*", 1 group members of type CUSTOMER"*", 1 group members of type EXTERNAL"* ]]
 	# expected kinds: no warning for them
 	[[ "$output" != *"warning"* ]]
@@ -211,23 +265,29 @@ run_rules() { # rules, input
 		[ "$(field "$T/out" $G_PATRICK role)" = "(absent)" ]
 	done
 	run_rules 'group:Staff@MapleRidge.example=staff' "$DATA/graph.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $G_PATRICK role)" = staff ]
 	run_rules 'group:STUDENTS@mapleridge.example=student' "$DATA/google.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $W_AVA role)" = student ]
 }
 
 @test "role rules: the first matching rule wins; swapping two rules swaps the role" {
 	# Maria is in All Teachers and in Maple Ridge Staff
 	run_rules 'group:All Teachers=teacher; group:Maple Ridge Staff=staff' "$DATA/graph.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $G_MARIA role)" = teacher ]
 	[ "$(field "$T/out" $G_PATRICK role)" = staff ]
 	run_rules 'group:Maple Ridge Staff=staff; group:All Teachers=teacher' "$DATA/graph.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $G_MARIA role)" = staff ]
 	# an orgunit rule before a group rule
 	run_rules 'orgunit:/Staff/Alder Creek Elementary=aide; group:teachers=teacher' "$DATA/google.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $W_MARIA role)" = aide ]
 	[ "$(field "$T/out" $W_THOMAS role)" = teacher ]
 	run_rules 'group:teachers=teacher; orgunit:/Staff/Alder Creek Elementary=aide' "$DATA/google.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $W_MARIA role)" = teacher ]
 }
 
@@ -241,14 +301,17 @@ run_rules() { # rules, input
 	[ "$(field "$T/out" $W_VICTOR role)" = "(absent)" ]      # /
 	[[ "$output" == *"2 people no role rule matched (role left out)"* ]]
 	run_rules 'orgunit:/=aide' "$DATA/google.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $W_VICTOR role)" = aide ]
 	# Graph users have no org unit
 	run_rules 'orgunit:/=aide' "$DATA/graph.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $G_MARIA role)" = "(absent)" ]
 }
 
 @test "role rules: default gives the rest a role; the summary counts each rule" {
 	run_rules "$GRAPH_RULES" "$DATA/graph.ndjson"
+	[ "$status" -eq 0 ]
 	[ "$(field "$T/out" $G_VICTOR role)" = staff ]
 	[[ "$output" == *"roles: 2 by group:All Teachers=teacher, 1 by group:staff@mapleridge.example=staff, 2 by group:Students=student, 3 by default=staff, 1 guests (userType Guest), 0 by no rule;"* ]]
 	[[ "$output" != *"matched nobody"* ]]
@@ -297,7 +360,7 @@ run_rules() { # rules, input
 }
 
 @test "group rules when the members stream came incomplete: a warning, rules before the first group rule only, no default role" {
-	grep -v '"ACTIVATE_VERSION","stream":"graph_group_members"' "$DATA/graph.ndjson" >"$T/in"
+	without "$DATA/graph.ndjson" "$T/in" '"ACTIVATE_VERSION","stream":"graph_group_members"'
 	run_rules "$GRAPH_RULES" "$T/in"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"warning: $T/in:18: graph_users: users given no role by group rules: graph_group_members was not read completely (no ACTIVATE_VERSION) before the first user"* ]]
@@ -310,26 +373,33 @@ run_rules() { # rules, input
 	# the silent zero counts of group rules are not warned about again
 	[[ "$output" != *"matched nobody"* ]]
 	# Google the same way; its orgunit rule still applies
-	grep -v '"ACTIVATE_VERSION","stream":"google_group_members"' "$DATA/google.ndjson" >"$T/in"
+	without "$DATA/google.ndjson" "$T/in" '"ACTIVATE_VERSION","stream":"google_group_members"'
 	run_rules "$GOOGLE_RULES" "$T/in"
+	[ "$status" -eq 0 ]
 	[[ "$output" == *"google_users: users given no role by group rules: google_group_members was not read completely"* ]]
 	[ "$(field "$T/out" $W_AVA role)" = student ]
 	[ "$(field "$T/out" $W_MARIA role)" = "(absent)" ]
 }
 
 @test "group rules when the members come after the users: a warning, and no group roles" {
-	{ grep -v '"graph_group_members"' "$DATA/graph.ndjson"; grep '"graph_group_members"' "$DATA/graph.ndjson"; } >"$T/in"
+	without "$DATA/graph.ndjson" "$T/in" '"graph_group_members"'
+	grep -F '"graph_group_members"' "$DATA/graph.ndjson" >>"$T/in"
+	# the members came before the first user, and now after the last one
+	first_user() { grep -n '"stream":"graph_users"' "$1" | head -1 | cut -d: -f1; }
+	[ "$(grep -n '"graph_group_members"' "$DATA/graph.ndjson" | head -1 | cut -d: -f1)" -lt "$(first_user "$DATA/graph.ndjson")" ]
+	[ "$(grep -n '"graph_group_members"' "$T/in" | head -1 | cut -d: -f1)" -gt "$(grep -n '"stream":"graph_users"' "$T/in" | tail -1 | cut -d: -f1)" ]
 	run_rules "$GRAPH_RULES" "$T/in"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"graph_users: users given no role by group rules: graph_group_members was not read completely"* ]]
 	[ "$(field "$T/out" $G_MARIA role)" = "(absent)" ]
 	# without group rules nothing is said
 	run_rules 'default=staff' "$T/in"
+	[ "$status" -eq 0 ]
 	[[ "$output" != *"users given no role by group rules"* ]]
 }
 
 @test "group rules when the groups came incomplete: members are still matched by group id, with a warning" {
-	grep -v '"graph_groups"' "$DATA/graph.ndjson" >"$T/in"
+	without "$DATA/graph.ndjson" "$T/in" '"graph_groups"'
 	run_rules 'group:a3c1e7d2-5b4f-4e8a-9c21-7d0f3b6e1a03=student; group:All Teachers=teacher' "$T/in"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"warning: $T/in:2: graph_group_members: group members read before graph_groups was complete (group rules by name or email may miss their groups)"* ]]
@@ -338,7 +408,12 @@ run_rules() { # rules, input
 }
 
 @test "a record without an id or group_id is an error naming its line" {
-	sed '9s/"group_id":"[^"]*"/"gid":"x"/; 19s/"id":"[^"]*",//' "$DATA/graph.ndjson" >"$T/in"
+	edited "$DATA/graph.ndjson" "$T/in" '9s/"group_id":"[^"]*"/"gid":"x"/; 19s/"id":"[^"]*",//'
+	# line 9 a member without group_id, line 19 a user without id
+	sed -n 9p "$DATA/graph.ndjson" | grep -q '"stream":"graph_group_members".*"group_id":'
+	sed -n 9p "$T/in" | no_line -q '"group_id"'
+	sed -n 19p "$DATA/graph.ndjson" | grep -q '"stream":"graph_users","record":{"id":'
+	sed -n 19p "$T/in" | no_line -q '"record":{"id":'
 	run "$N" "$T/in"
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"$T/in:9: graph_group_members record not mapped: it has no \"group_id\"; memberships will not be marked complete"* ]]
@@ -354,6 +429,7 @@ run_rules() { # rules, input
 	[[ "$output" == *'unknown stream "google_user": its messages are not mapped (known: google_orgunits, google_groups, google_group_members, google_users, google_deleted_users)'* ]]
 	printf '%s\n' '{"type":"RECORD","stream":"okta_users","record":{"id":"1"}}' >"$T/in"
 	run "$N" "$T/in"
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"(known: clever_users, "*", graph_groups, "*", google_deleted_users, munis_employees, frontline_absences, "*", sds_enrollments)"* ]]
 }
 

@@ -6,6 +6,8 @@
 # absences and people (times, half days, multi-day records over a weekend,
 # vacancies, one person per employee, "Last, First", cancellations).
 
+load assert
+
 setup() {
 	T=$(mktemp -d)
 	N="$ROSTER_BIN/normalize"
@@ -212,7 +214,7 @@ EOF
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"in:2: munis_employees record not mapped: it has no \"EmployeeNumber\"; people and positions will not be marked complete"* ]]
 	[ "$(count people)" -eq 1 ]
-	! grep -q ACTIVATE_VERSION "$T/out" || false
+	no_line -q ACTIVATE_VERSION "$T/out"
 }
 
 @test "--status-codes replaces the default table" {

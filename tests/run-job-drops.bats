@@ -5,6 +5,8 @@
 # vendor its profile names, status_codes for normalize, and the profile
 # checked before anything runs.
 
+load assert
+
 DROPS="$BATS_TEST_DIRNAME/../fixtures/drops"
 
 setup() {
@@ -48,8 +50,11 @@ for r in csv.DictReader(open(sys.argv[1])):
 	[[ "$(cell people status_reason employee_id 1105)" == "T in Munis"* ]]
 	# an absent employee is one person with the HR record
 	[[ "$(cell people sources employee_id 1007)" == "frontline:1007;munis:1007" ]]
-	# the SSN column is nowhere, and the run report says it was dropped
-	! grep -rq '900-' "$T/out" --exclude-dir=.work
+	# the SSN column is in no output, work or state file but the staged copy
+	# of the drop itself (the file as downloaded, byte for byte, into
+	# OUTPUT/state/NAME.staging/files/), and the run report says it was dropped
+	[ "$(grep -rl -e '900-' "$T/out")" = "$T/out/state/hr.staging/files/munis_employees_20261128.csv" ]
+	cmp "$DROPS/munis/munis_employees_20261128.csv" "$T/out/state/hr.staging/files/munis_employees_20261128.csv"
 	[[ "$output" == *"hr munis_employees: note: munis_employees_20261128.csv: SSN column dropped at read time"* ]]
 	# each source has its staging folder and ledger beside its STATE
 	[ -s "$T/out/state/hr.staging/ledger.jsonl" ]
@@ -64,7 +69,7 @@ for r in csv.DictReader(open(sys.argv[1])):
 	cp "$DROPS/frontline/11-24-2026.txt" "$T/aesop/"
 	run "$ROSTER_BIN/run-job" "$T/d.job"
 	[ "$status" -eq 0 ]
-	! grep -q '^frontline,1056/' "$T/out/absences.csv"
+	no_line -q '^frontline,1056/' "$T/out/absences.csv"
 	# the first file was not read again: the ledger had it
 	[ "$(grep -c '"name"' "$T/out/state/absences.staging/ledger.jsonl")" -eq 2 ]
 }

@@ -4,9 +4,11 @@
 #include "core/spawn.h"
 #include "tap.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int n_run, n_fail;
@@ -101,4 +103,24 @@ int tap_wait_port(const char *port_file)
 		usleep(50 * 1000);
 	}
 	return 0;
+}
+
+int tap_child(void (*fn)(void *), void *arg)
+{
+	int status;
+	fflush(stdout); /* nothing buffered is written twice */
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
 }

@@ -21,6 +21,13 @@ char *tap_python(const char *script, const char *req, const char *what);
 /* The port a fake server wrote to port_file, waiting up to 10 s for it;
  * 0 when none came. */
 int tap_wait_port(const char *port_file);
+/* Runs fn(arg) in a child process that then ends with _exit(0), and
+ * returns how it ended: 0 for that clean end, the exit code when it exited
+ * otherwise (a sanitizer report: 99, tests/run-all), 128 + the signal when
+ * a signal ended it (an abort on a double free, 134; a bad pointer, 139),
+ * -1 when no child could be made. For "harmless" checks: a double free or
+ * a NULL dereference in fn is a failure the parent can see. */
+int tap_child(void (*fn)(void *), void *arg);
 
 #define TAP_EQ_INT(a, b, name)                                                     \
 	do {                                                                       \

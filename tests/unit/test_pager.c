@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CLEVER "https://api.clever.com/v3.0/users?limit=2"
 
@@ -223,6 +224,33 @@ static void test_guards(void)
 	pager_free(&pg);
 }
 
+/* What pager_free leaves: every field zero, so that a second free frees
+ * nothing and a freed pager lets no link through as seen. */
+static int pager_empty(const struct pager *p)
+{
+	return !p->origin && !p->seen.slot && !p->seen.size && !p->seen.count && !p->pages &&
+	       !p->max_pages && !p->oom && !pager_pages(p) && !strset_has(&p->seen, CLEVER);
+}
+
+/* In a child (tap_child): a pager holding an origin and a grown set of
+ * links, freed twice. */
+static void free_twice(void *unused)
+{
+	struct pager pg;
+	struct rt_err e;
+	char link[128];
+	(void)unused;
+	err_clear(&e);
+	pager_init(&pg, CLEVER, 0);
+	for (int i = 1; i < 100; i++) {
+		snprintf(link, sizeof link, CLEVER "&starting_after=%d", i);
+		if (pager_next(&pg, link, &e))
+			_exit(3);
+	}
+	pager_free(&pg);
+	pager_free(&pg);
+}
+
 static void test_totals(void)
 {
 	struct pager pg;
@@ -240,8 +268,12 @@ static void test_totals(void)
 		       strstr(e.msg, "4400"),
 	       "more records than advertised: %s", e.msg);
 	pager_free(&pg);
+	tap_ok(pager_empty(&pg), "pager_free leaves the pager empty: no origin, no links, no pages");
 	pager_free(&pg);
-	tap_ok(1, "pager_free twice is harmless");
+	tap_ok(pager_empty(&pg), "pager_free twice is harmless: the pager is still empty after the second");
+	TAP_EQ_INT(tap_child(free_twice, NULL), 0,
+		   "pager_free twice on a pager that held links ends cleanly in a child (no double "
+		   "free, no sanitizer report)");
 }
 
 int main(void)
