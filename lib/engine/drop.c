@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/strset.h"
 #include "core/utf8.h"
+#include "core/vec.h"
 #include "format/jsonw.h"
 
 #include <cjson/cJSON.h>
@@ -1262,13 +1263,8 @@ static int cut_points(struct reader *r, const char *s, size_t n, size_t *count)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n;) {
-		if (k + 1 >= r->cpn) {
-			size_t nn = r->cpn ? r->cpn * 2 : 2048;
-			size_t *p = realloc(r->cp, nn * sizeof *p);
-			if (!p)
-				return -1;
-			r->cp = p, r->cpn = nn;
-		}
+		if (VEC_RESERVE(r->cp, r->cpn, k + 2, 2048))
+			return -1;
 		r->cp[k++] = i;
 		unsigned char c = (unsigned char)s[i];
 		size_t l = c < 0xc0 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;

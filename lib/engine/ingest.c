@@ -11,6 +11,7 @@
 #include "core/lines.h"
 #include "core/log.h"
 #include "core/strset.h"
+#include "core/vec.h"
 #include "core/wordlist.h"
 #include "format/jsonw.h"
 #include "net/fetch.h"
@@ -311,15 +312,9 @@ int ledger_put(struct ledger *l, const struct ledger_entry *x)
 	if (!name)
 		return -1;
 	if (!d) {
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-			struct ledger_entry *v = realloc(l->v, cap * sizeof *v);
-			if (!v) {
-				free(name);
-				return -1;
-			}
-			l->v = v;
-			l->cap = cap;
+		if (VEC_RESERVE(l->v, l->cap, l->n + 1, 16)) {
+			free(name);
+			return -1;
 		}
 		d = &l->v[l->n++];
 	} else {
@@ -445,14 +440,8 @@ static size_t *fold_slot(const struct fold *f, const char *key)
 
 static int fold_grow(struct fold *f)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 64;
-		struct fold_item *v = realloc(f->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		f->v = v;
-		f->cap = cap;
-	}
+	if (VEC_RESERVE(f->v, f->cap, f->n + 1, 64))
+		return -1;
 	if ((f->n + 1) * 2 > f->nslot) { /* keep the table at most half full */
 		size_t nslot = f->nslot ? f->nslot * 2 : 128;
 		size_t *slot = calloc(nslot, sizeof *slot);
@@ -791,15 +780,10 @@ static int isrc_list(struct isrc *s, struct sftp_entry **out, size_t *n, struct 
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 32;
-			struct sftp_entry *v = realloc(*out, cap * sizeof *v);
-			if (!v) {
-				err_set(e, ERR_IO, "out of memory");
-				rc = -1;
-				break;
-			}
-			*out = v;
+		if (VEC_RESERVE(*out, cap, *n + 1, 32)) {
+			err_set(e, ERR_IO, "out of memory");
+			rc = -1;
+			break;
 		}
 		remote_path(s, de->d_name, path, sizeof path);
 		int got = local_entry(path, de->d_name, 0, &(*out)[*n], e);
@@ -999,14 +983,8 @@ struct run {
 
 static int add_pick(struct run *r, const struct drop_file *f, const struct sftp_entry *x)
 {
-	if (r->npicks == r->cappicks) {
-		size_t cap = r->cappicks ? r->cappicks * 2 : 16;
-		struct pick *v = realloc(r->picks, cap * sizeof *v);
-		if (!v)
-			return -1;
-		r->picks = v;
-		r->cappicks = cap;
-	}
+	if (VEC_RESERVE(r->picks, r->cappicks, r->npicks + 1, 16))
+		return -1;
 	struct pick *p = &r->picks[r->npicks++];
 	memset(p, 0, sizeof *p);
 	p->f = f;
@@ -1256,14 +1234,8 @@ static int sink_record(void *ctx, const struct drop_file *f, const char *key, si
 			goto oom;
 		return 0;
 	case TO_OPS:
-		if (s->nops == s->capops) {
-			size_t cap = s->capops ? s->capops * 2 : 256;
-			struct op *v = realloc(s->ops, cap * sizeof *v);
-			if (!v)
-				goto oom;
-			s->ops = v;
-			s->capops = cap;
-		}
+		if (VEC_RESERVE(s->ops, s->capops, s->nops + 1, 256))
+			goto oom;
 		struct op *o = &s->ops[s->nops];
 		o->cancel = cancel;
 		o->key = key ? strndup(key, keylen) : NULL;
