@@ -6,8 +6,8 @@
 #include "engine/drop.h"
 #include "core/buf.h"
 #include "core/civil.h"
+#include "core/htab.h"
 #include "core/log.h"
-#include "core/strset.h"
 #include "core/utf8.h"
 #include "core/vec.h"
 #include "format/jsonw.h"
@@ -586,10 +586,9 @@ static char *json_put(char *o, const char *s, size_t n)
 /* ---- keys seen in one file (replacements are counted for the note) ---- */
 
 struct seen {
-	char *key; /* NULL: a free slot */
-	size_t keylen;
+	struct htab_key k;
 	long line;
-	int live;  /* 0 once a later row cancelled it */
+	int live; /* 0 once a later row cancelled it */
 };
 
 
@@ -646,8 +645,9 @@ struct reader {
 	int flat;          /* flat_file: records written without cJSON */
 	size_t *koff;      /* per profile column: its value's text in txt */
 	unsigned char *has; /* per profile column: whether the record has it */
-	struct seen *seen; /* the keys of this file so far (open addressing) */
+	struct seen *seen; /* the keys of this file so far */
 	size_t nseen, capseen;
+	struct htab seen_index;
 	long replaced;     /* rows whose key an earlier row of the file had */
 	long unmatched;    /* cancellations with no identifying key part */
 	long expanded, expanded_days; /* multi-day rows, the day records they gave */
@@ -748,34 +748,22 @@ static void ident_names(const struct reader *r, char *out, size_t n)
  * the key. 0, or -1 (out of memory). */
 static int note_key(struct reader *r, const char *key, size_t n, int cancel, long line)
 {
-	if (2 * (r->nseen + 1) > r->capseen) {
-		size_t cap = r->capseen ? r->capseen * 2 : 1024;
-		struct seen *v = calloc(cap, sizeof *v);
-		if (!v)
+	if (HTAB_RESERVE(&r->seen_index, r->seen, r->nseen))
+		return -1;
+	struct htab_pos at;
+	size_t i = HTAB_LOOKUP(&r->seen_index, r->seen, key, n, &at);
+	struct seen *e = i ? &r->seen[i - 1] : NULL;
+	if (!e) {
+		char *copy = malloc(n + 1);
+		if (!copy || VEC_RESERVE(r->seen, r->capseen, r->nseen + 1, 1024)) {
+			free(copy);
 			return -1;
-		for (size_t i = 0; i < r->capseen; i++) {
-			if (!r->seen[i].key)
-				continue;
-			size_t h = strset_hash(r->seen[i].key, r->seen[i].keylen) & (cap - 1);
-			while (v[h].key)
-				h = (h + 1) & (cap - 1);
-			v[h] = r->seen[i];
 		}
-		free(r->seen);
-		r->seen = v;
-		r->capseen = cap;
-	}
-	size_t h = strset_hash(key, n) & (r->capseen - 1);
-	while (r->seen[h].key && (r->seen[h].keylen != n || memcmp(r->seen[h].key, key, n)))
-		h = (h + 1) & (r->capseen - 1);
-	struct seen *e = &r->seen[h];
-	if (!e->key) {
-		if (!(e->key = malloc(n + 1)))
-			return -1;
-		memcpy(e->key, key, n);
-		e->key[n] = 0;
-		e->keylen = n;
-		r->nseen++;
+		memcpy(copy, key, n);
+		copy[n] = 0;
+		e = &r->seen[r->nseen];
+		*e = (struct seen){{copy, n}, 0, 0};
+		htab_set(&r->seen_index, &at, r->nseen++);
 	} else if (e->live && !cancel) {
 		r->replaced++;
 		log_info("%s:%ld: the same key as line %ld: this row replaces that one", r->shown,
@@ -1497,9 +1485,10 @@ out:
 	buf_free(&r.unknown);
 	buf_free(&r.sens);
 	buf_free(&r.json);
-	for (size_t i = 0; i < r.capseen; i++)
-		free(r.seen[i].key);
+	for (size_t i = 0; i < r.nseen; i++)
+		free(r.seen[i].k.key);
 	free(r.seen);
+	htab_free(&r.seen_index);
 	return rc;
 }
 

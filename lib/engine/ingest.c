@@ -8,9 +8,9 @@
 #include "core/clock.h"
 #include "core/exitcode.h"
 #include "core/gunzip.h"
+#include "core/htab.h"
 #include "core/lines.h"
 #include "core/log.h"
-#include "core/strset.h"
 #include "core/vec.h"
 #include "core/wordlist.h"
 #include "format/jsonw.h"
@@ -428,47 +428,19 @@ int ledger_save(const struct ledger *l, const char *path, struct rt_err *e)
 /* ---- fold ---- */
 
 
-static size_t *fold_slot(const struct fold *f, const char *key)
-{
-	size_t mask = f->nslot - 1;
-	for (size_t i = strset_hash(key, strlen(key)) & mask;; i = (i + 1) & mask) {
-		size_t *s = &f->slot[i];
-		if (!*s || !strcmp(f->v[*s - 1].key, key))
-			return s;
-	}
-}
-
-static int fold_grow(struct fold *f)
-{
-	if (VEC_RESERVE(f->v, f->cap, f->n + 1, 64))
-		return -1;
-	if ((f->n + 1) * 2 > f->nslot) { /* keep the table at most half full */
-		size_t nslot = f->nslot ? f->nslot * 2 : 128;
-		size_t *slot = calloc(nslot, sizeof *slot);
-		if (!slot)
-			return -1;
-		free(f->slot);
-		f->slot = slot;
-		f->nslot = nslot;
-		for (size_t i = 0; i < f->n; i++)
-			if (f->v[i].key)
-				*fold_slot(f, f->v[i].key) = i + 1;
-	}
-	return 0;
-}
-
 int fold_apply(struct fold *f, const char *key, size_t keylen, int cancel, const char *json,
 	       size_t len)
 {
-	if (fold_grow(f))
-		return -1;
-	char *k = NULL;
-	if (key && !(k = strndup(key, keylen)))
-		return -1;
-	size_t *s = k ? fold_slot(f, k) : NULL;
-	if (s && *s) { /* a key we hold (or held): replace or remove in place */
-		struct fold_item *it = &f->v[*s - 1];
-		free(k);
+	size_t klen = key ? strnlen(key, keylen) : 0; /* a key ends at a NUL */
+	struct htab_pos at;
+	size_t i = 0;
+	if (key) {
+		if (HTAB_RESERVE(&f->index, f->v, f->n))
+			return -1;
+		i = HTAB_LOOKUP(&f->index, f->v, key, klen, &at);
+	}
+	if (i) { /* a key we hold (or held): replace or remove in place */
+		struct fold_item *it = &f->v[i - 1];
 		if (it->json)
 			f->removed++;
 		free(it->json);
@@ -480,18 +452,18 @@ int fold_apply(struct fold *f, const char *key, size_t keylen, int cancel, const
 		f->removed--;
 		return 0;
 	}
-	if (cancel) { /* nothing to remove */
-		free(k);
+	if (cancel) /* nothing to remove */
 		return 0;
-	}
-	char *j = strndup(json, len);
-	if (!j) {
-		free(k);
+	if (VEC_RESERVE(f->v, f->cap, f->n + 1, 64))
+		return -1;
+	char *k = NULL, *j = strndup(json, len);
+	if (!j || (key && !(k = strndup(key, klen)))) {
+		free(j);
 		return -1;
 	}
-	f->v[f->n] = (struct fold_item){k, j};
-	if (s)
-		*s = f->n + 1;
+	f->v[f->n] = (struct fold_item){{k, klen}, j};
+	if (key)
+		htab_set(&f->index, &at, f->n);
 	f->n++;
 	return 0;
 }
@@ -504,11 +476,11 @@ size_t fold_count(const struct fold *f)
 void fold_free(struct fold *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
-		free(f->v[i].key);
+		free(f->v[i].k.key);
 		free(f->v[i].json);
 	}
 	free(f->v);
-	free(f->slot);
+	htab_free(&f->index);
 	memset(f, 0, sizeof *f);
 }
 
@@ -626,8 +598,8 @@ int fold_save(const struct fold *f, const char *path, struct rt_err *e)
 		if (!it->json)
 			continue;
 		buf_reset(&b);
-		bad = buf_adds(&b, "{\"key\":") || (it->key ? jsonw_str(&b, it->key)
-							      : buf_adds(&b, "null")) ||
+		bad = buf_adds(&b, "{\"key\":") ||
+		      (it->k.key ? jsonw_str(&b, it->k.key) : buf_adds(&b, "null")) ||
 		      buf_adds(&b, ",\"record\":") || buf_adds(&b, it->json) || buf_adds(&b, "}\n") ||
 		      fwrite(b.data, 1, b.len, fp) != b.len;
 	}

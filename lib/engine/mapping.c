@@ -1,5 +1,6 @@
 #include "engine/mapping.h"
-#include "core/strset.h"
+#include "core/htab.h"
+#include "core/vec.h"
 #include "format/jsonw.h"
 
 #include <stdint.h>
@@ -39,37 +40,8 @@ static int caseeq(const char *a, size_t an, const char *b, size_t bn)
 
 static struct map_entry *table_find(const struct map_table *t, const char *key, size_t klen)
 {
-	if (!t->size)
-		return NULL;
-	for (size_t i = strset_hash(key, klen) & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
-		struct map_entry *e = &t->slot[i];
-		if (!e->key)
-			return NULL;
-		if (e->klen == klen && !memcmp(e->key, key, klen))
-			return e;
-	}
-}
-
-/* Doubles the slots (kept at most half full). 0, or -1 out of memory. */
-static int table_grow(struct map_table *t)
-{
-	size_t size = t->size ? t->size * 2 : 64;
-	struct map_entry *slot = calloc(size, sizeof *slot);
-	if (!slot)
-		return -1;
-	for (size_t k = 0; k < t->size; k++) {
-		struct map_entry *e = &t->slot[k];
-		if (!e->key)
-			continue;
-		size_t i = strset_hash(e->key, e->klen) & (size - 1);
-		while (slot[i].key)
-			i = (i + 1) & (size - 1);
-		slot[i] = *e;
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->size = size;
-	return 0;
+	size_t i = HTAB_FIND(&t->index, t->v, key, klen);
+	return i ? &t->v[i - 1] : NULL;
 }
 
 /* The entry of key, added (val NULL, n NO_RULE) when new; NULL out of memory. */
@@ -78,32 +50,29 @@ static struct map_entry *table_put(struct map_table *t, const char *key, size_t 
 	struct map_entry *e = table_find(t, key, klen);
 	if (e)
 		return e;
-	if ((t->count + 1) * 2 > t->size && table_grow(t))
+	if (HTAB_RESERVE(&t->index, t->v, t->count) || VEC_RESERVE(t->v, t->cap, t->count + 1, 64))
 		return NULL;
 	char *copy = malloc(klen + 1);
 	if (!copy)
 		return NULL;
 	memcpy(copy, key, klen);
 	copy[klen] = 0;
-	size_t i = strset_hash(key, klen) & (t->size - 1);
-	while (t->slot[i].key)
-		i = (i + 1) & (t->size - 1);
-	e = &t->slot[i];
-	e->key = copy;
-	e->klen = klen;
-	e->val = NULL;
-	e->n = NO_RULE;
-	t->count++;
+	struct htab_pos at;
+	HTAB_LOOKUP(&t->index, t->v, key, klen, &at);
+	e = &t->v[t->count];
+	*e = (struct map_entry){{copy, klen}, NULL, NO_RULE};
+	htab_set(&t->index, &at, t->count++);
 	return e;
 }
 
 static void table_free(struct map_table *t)
 {
-	for (size_t i = 0; i < t->size; i++) {
-		free(t->slot[i].key);
-		free(t->slot[i].val);
+	for (size_t i = 0; i < t->count; i++) {
+		free(t->v[i].k.key);
+		free(t->v[i].val);
 	}
-	free(t->slot);
+	free(t->v);
+	htab_free(&t->index);
 	memset(t, 0, sizeof *t);
 }
 

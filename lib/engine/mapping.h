@@ -2,6 +2,7 @@
 #define ROSTER_MAPPING_H
 
 #include "core/buf.h"
+#include "core/htab.h"
 #include "format/jscan.h"
 
 #include <stddef.h>
@@ -110,18 +111,19 @@ struct map_rule {
 	long hits;        /* people who got their role from this rule */
 };
 
-/* A string -> (string, int) hash table (open addressing, FNV-1a). Keys
- * are byte strings with a length (an escaped NUL stays in them). The
- * table owns copies of its keys and values. */
+/* A string -> (string, int) table (core/htab.h). Keys are byte strings
+ * with a length (an escaped NUL stays in them). The table owns copies of
+ * its keys and values. */
 struct map_entry {
-	char *key, *val; /* key NULL: an empty slot */
-	size_t klen;
+	struct htab_key k;
+	char *val;
 	int n;
 };
 
 struct map_table {
-	struct map_entry *slot;
-	size_t size, count; /* size: a power of two, or 0 before the first insert */
+	struct map_entry *v; /* in the order added */
+	size_t count, cap;
+	struct htab index;
 };
 
 /* Per-run state of one directory source. */
