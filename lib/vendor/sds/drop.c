@@ -12,18 +12,18 @@
 
 #include <stddef.h>
 
-#define COL(h, p, t, fl) {h, p, t, fl, 0, 0}
-#define STR(h) COL(h, h, DT_STR, 0)
-#define REQ(h) COL(h, h, DT_STR, DC_REQUIRED)
+/* A column whose field is named as its header: STR, REQ (required), KEY
+ * (required, a key). */
+#define STR(h) COL_STR(h, h)
+#define REQ(h) COL_REQ(h, h)
 #define KEY(h) COL(h, h, DT_STR, DC_REQUIRED | DC_KEY)
-#define END COL(NULL, NULL, DT_STR, 0)
 
 static const char *const k_sourced[] = {"sourcedId", NULL};
 static const char *const k_roles[] = {"userSourcedId", "orgSourcedId", "role", NULL};
 static const char *const k_enroll[] = {"classSourcedId", "userSourcedId", NULL};
 
 static const struct drop_col orgs[] = {
-	KEY("sourcedId"), REQ("name"), REQ("type"), STR("parentSourcedId"), END,
+	KEY("sourcedId"), REQ("name"), REQ("type"), STR("parentSourcedId"), COL_END,
 };
 
 static const struct drop_col users[] = {
@@ -36,7 +36,7 @@ static const struct drop_col users[] = {
 	STR("email"),
 	STR("phone"),
 	STR("sms"),
-	END,
+	COL_END,
 };
 
 /* A user may have several rows (one per org and role); isPrimary marks
@@ -50,7 +50,7 @@ static const struct drop_col roles[] = {
 	COL("isPrimary", "isPrimary", DT_BOOL, 0),
 	COL("roleStartDate", "roleStartDate", DT_DATE, 0),
 	COL("roleEndDate", "roleEndDate", DT_DATE, 0),
-	END,
+	COL_END,
 };
 
 static const struct drop_col academic_sessions[] = {
@@ -60,7 +60,7 @@ static const struct drop_col academic_sessions[] = {
 	STR("schoolYear"),
 	COL("startDate", "startDate", DT_DATE, 0),
 	COL("endDate", "endDate", DT_DATE, 0),
-	END,
+	COL_END,
 };
 
 static const struct drop_col courses[] = {
@@ -71,7 +71,7 @@ static const struct drop_col courses[] = {
 	STR("schoolYearSourcedId"),
 	STR("subject"),
 	STR("grade"),
-	END,
+	COL_END,
 };
 
 static const struct drop_col classes[] = {
@@ -80,16 +80,14 @@ static const struct drop_col classes[] = {
 	REQ("title"),
 	COL("sessionSourcedIds", "sessionSourcedIds", DT_LIST, 0),
 	STR("courseSourcedId"),
-	END,
+	COL_END,
 };
 
 static const struct drop_col enrollments[] = {
-	KEY("classSourcedId"), KEY("userSourcedId"), REQ("role"), END,
+	KEY("classSourcedId"), KEY("userSourcedId"), REQ("role"), COL_END,
 };
 
-/* opt: SDS needs orgs, users and roles; a bundle may leave the others out. */
-#define DFILE(n, s, k, c, opt) {.name = n, .stream = s, .keys = k, .cols = c, .optional = opt}
-
+/* SDS needs orgs, users and roles; a bundle may leave the others out. */
 static const struct drop_file files[] = {
 	DFILE("orgs.csv", "sds_orgs", k_sourced, orgs, 0),
 	DFILE("roles.csv", "sds_roles", k_roles, roles, 0),
@@ -98,7 +96,7 @@ static const struct drop_file files[] = {
 	DFILE("courses.csv", "sds_courses", k_sourced, courses, 1),
 	DFILE("classes.csv", "sds_classes", k_sourced, classes, 1),
 	DFILE("enrollments.csv", "sds_enrollments", k_enroll, enrollments, 1),
-	{.name = NULL},
+	DFILE_END,
 };
 
 const struct drop_profile drop_sds = {
