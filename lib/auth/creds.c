@@ -3,6 +3,7 @@
 #include "core/b64.h"
 #include "core/buf.h"
 #include "core/secfile.h"
+#include "core/vec.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -103,14 +104,8 @@ static int altered(const struct creds *c, struct rt_err *e, const char *why)
 static int add_entry(struct creds *c, const char *name, size_t nlen, const char *tok,
 		     size_t tlen)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 8;
-		struct creds_entry *v = realloc(c->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (VEC_RESERVE(c->v, c->cap, c->n + 1, 8))
+		return -1;
 	struct creds_entry *x = &c->v[c->n];
 	memset(x, 0, sizeof *x);
 	memcpy(x->name, name, nlen);

@@ -1,4 +1,6 @@
 #include "core/strset.h"
+#include "core/htab.h"
+#include "core/vec.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,33 +15,6 @@ uint64_t strset_hash(const void *p, size_t n)
 	return h;
 }
 
-/* The slot that holds key, or the empty slot where it would go. */
-static char **slot(const struct strset *s, const char *key)
-{
-	size_t i = strset_hash(key, strlen(key)) & (s->size - 1);
-	while (s->slot[i] && strcmp(s->slot[i], key))
-		i = (i + 1) & (s->size - 1);
-	return &s->slot[i];
-}
-
-/* Doubles the table once it is half full, so probes stay short. */
-static int grow(struct strset *s)
-{
-	if (s->size && (s->count + 1) * 2 <= s->size)
-		return 0;
-	struct strset bigger = *s;
-	bigger.size = s->size ? s->size * 2 : 64;
-	bigger.slot = calloc(bigger.size, sizeof *bigger.slot);
-	if (!bigger.slot)
-		return -1;
-	for (size_t i = 0; i < s->size; i++)
-		if (s->slot[i])
-			*slot(&bigger, s->slot[i]) = s->slot[i];
-	free(s->slot);
-	*s = bigger;
-	return 0;
-}
-
 void strset_init(struct strset *s)
 {
 	memset(s, 0, sizeof *s);
@@ -47,27 +22,32 @@ void strset_init(struct strset *s)
 
 void strset_free(struct strset *s)
 {
-	for (size_t i = 0; i < s->size; i++)
-		free(s->slot[i]);
-	free(s->slot);
+	for (size_t i = 0; i < s->count; i++)
+		free(s->v[i].key);
+	free(s->v);
+	htab_free(&s->index);
 	memset(s, 0, sizeof *s);
 }
 
 int strset_has(const struct strset *s, const char *key)
 {
-	return s->size && *slot(s, key);
+	return HTAB_FIND(&s->index, s->v, key, strlen(key)) != 0;
 }
 
 int strset_add(struct strset *s, const char *key)
 {
-	if (strset_has(s, key))
+	size_t len = strlen(key);
+	if (HTAB_FIND(&s->index, s->v, key, len))
 		return 1;
+	struct htab_pos at;
 	char *copy = strdup(key);
-	if (!copy || grow(s)) {
+	if (!copy || HTAB_RESERVE(&s->index, s->v, s->count) ||
+	    VEC_RESERVE(s->v, s->cap, s->count + 1, 64)) {
 		free(copy);
 		return -1;
 	}
-	*slot(s, key) = copy;
-	s->count++;
+	HTAB_LOOKUP(&s->index, s->v, key, len, &at);
+	s->v[s->count] = (struct htab_key){copy, len};
+	htab_set(&s->index, &at, s->count++);
 	return 0;
 }

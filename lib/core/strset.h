@@ -1,21 +1,23 @@
 #ifndef ROSTER_STRSET_H
 #define ROSTER_STRSET_H
 
+#include "core/htab.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-/* A set of strings (open addressing, FNV-1a). The set owns copies of its
- * strings; strset_free releases them. Used for links already followed
- * (pager.h) and ids already written (a user in several role queries). */
+/* A set of strings (core/htab.h). The set owns copies of its strings;
+ * strset_free releases them. Used for links already followed (pager.h)
+ * and ids already written (a user in several role queries). */
 struct strset {
-	char **slot; /* size slots, NULL = empty */
-	size_t size; /* a power of two, or 0 before the first insert */
-	size_t count;
+	struct htab_key *v; /* the strings, in the order added */
+	size_t count, cap;
+	struct htab index;
 };
 
-/* The project's one string hash (64-bit FNV-1a) over n bytes, for every
- * open-addressing table (this set, the snapshot map, normalize's tables,
- * the drop folds). */
+/* The project's one string hash (64-bit FNV-1a) over n bytes, for the
+ * one hash table (core/htab.h) and so every table built on it (this set,
+ * the snapshot map, normalize's tables, the drop folds). */
 uint64_t strset_hash(const void *p, size_t n);
 void strset_init(struct strset *s);
 void strset_free(struct strset *s);

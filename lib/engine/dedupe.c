@@ -2,6 +2,7 @@
 #include "core/buf.h"
 #include "core/lines.h"
 #include "core/log.h"
+#include "core/vec.h"
 #include "format/canon.h"
 #include "format/jsonw.h"
 #include "format/singer.h"
@@ -73,6 +74,7 @@ struct dedupe {
 		int bad;
 	} *activated;
 	int ninputs;
+	size_t capactivated;
 	/* kept from dedupe_finish for dedupe_reconcile */
 	struct dsrc *srcs;
 	int nsrcs;
@@ -266,14 +268,8 @@ static int add_person(struct dedupe *d, const cJSON *rec, const char *src, const
 	}
 	if (rc || d->nrecs >= INT_MAX) /* records are counted in int */
 		return -1;
-	if (d->nrecs == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 1024;
-		struct prec *p = realloc(d->recs, cap * sizeof *p);
-		if (!p)
-			return -1;
-		d->recs = p;
-		d->cap = cap;
-	}
+	if (VEC_RESERVE(d->recs, d->cap, d->nrecs + 1, 1024))
+		return -1;
 	struct prec *p = &d->recs[d->nrecs];
 	memset(p, 0, sizeof *p);
 	if (!(p->key = malloc(b->len))) /* not buf_steal: exact size, scratch reused */
@@ -367,15 +363,12 @@ int dedupe_read(struct dedupe *d, FILE *in, const char *name, struct rt_err *e)
 {
 	struct lines r;
 	int rc = 0, got = 0;
-	struct in_people *a = d->ninputs < INT_MAX
-				      ? realloc(d->activated, ((size_t)d->ninputs + 1) * sizeof *a)
-				      : NULL;
-	if (!a) {
+	if (d->ninputs == INT_MAX ||
+	    VEC_RESERVE(d->activated, d->capactivated, (size_t)d->ninputs + 1, 4)) {
 		err_set(e, ERR_IO, "%s: out of memory", name);
 		return -1;
 	}
-	d->activated = a;
-	memset(&d->activated[d->ninputs++], 0, sizeof *a);
+	memset(&d->activated[d->ninputs++], 0, sizeof *d->activated);
 	lines_init(&r, in, name, 0);
 	while (!rc && (got = lines_next(&r, e)) == 1)
 		if (!blank(r.line.data)) /* blank lines carry nothing */
@@ -615,13 +608,9 @@ static int put_orgs(const struct dedupe *d, const int *m, int n, struct buf *b)
 		const struct prec *r = &d->recs[m[j]];
 		const char *s = r->val[d->f_orgs];
 		for (int k = 0; k < r->norgs; k++, s += strlen(s) + 1) {
-			if (nv == cap) {
-				const char **p = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
-				if (!p) {
-					free(v);
-					return -1;
-				}
-				v = p;
+			if (VEC_RESERVE(v, cap, nv + 1, 16)) {
+				free(v);
+				return -1;
 			}
 			v[nv++] = s;
 		}

@@ -6,9 +6,10 @@
 #include "engine/drop.h"
 #include "core/buf.h"
 #include "core/civil.h"
+#include "core/htab.h"
 #include "core/log.h"
-#include "core/strset.h"
 #include "core/utf8.h"
+#include "core/vec.h"
 #include "format/jsonw.h"
 
 #include <cjson/cJSON.h>
@@ -569,10 +570,9 @@ static char *json_put(char *o, const char *s, size_t n)
 /* ---- keys seen in one file (replacements are counted for the note) ---- */
 
 struct seen {
-	char *key; /* NULL: a free slot */
-	size_t keylen;
+	struct htab_key k;
 	long line;
-	int live;  /* 0 once a later row cancelled it */
+	int live; /* 0 once a later row cancelled it */
 };
 
 
@@ -601,6 +601,8 @@ static cJSON *item_at(cJSON *root, const char *path, cJSON **parent, char seg[12
 
 /* ---- reading ---- */
 
+struct writer;
+
 enum { COL_USED, COL_UNKNOWN, COL_SENSITIVE, COL_EXTRA };
 
 struct reader {
@@ -627,10 +629,15 @@ struct reader {
 	size_t *fvlen;
 	unsigned char *fraw; /* flat, per profile column: the value is JSON as it is */
 	int flat;          /* flat_file: records written without cJSON */
+	const struct writer *w; /* how this file's records are written */
+	cJSON *obj;        /* the tree writer: this row's record */
+	cJSON *item;       /* the tree writer: the value just converted */
+	char *printed;     /* the tree writer: the record's text */
 	size_t *koff;      /* per profile column: its value's text in txt */
 	unsigned char *has; /* per profile column: whether the record has it */
-	struct seen *seen; /* the keys of this file so far (open addressing) */
+	struct seen *seen; /* the keys of this file so far */
 	size_t nseen, capseen;
+	struct htab seen_index;
 	long replaced;     /* rows whose key an earlier row of the file had */
 	long unmatched;    /* cancellations with no identifying key part */
 	long expanded, expanded_days; /* multi-day rows, the day records they gave */
@@ -731,34 +738,22 @@ static void ident_names(const struct reader *r, char *out, size_t n)
  * the key. 0, or -1 (out of memory). */
 static int note_key(struct reader *r, const char *key, size_t n, int cancel, long line)
 {
-	if (2 * (r->nseen + 1) > r->capseen) {
-		size_t cap = r->capseen ? r->capseen * 2 : 1024;
-		struct seen *v = calloc(cap, sizeof *v);
-		if (!v)
+	if (HTAB_RESERVE(&r->seen_index, r->seen, r->nseen))
+		return -1;
+	struct htab_pos at;
+	size_t i = HTAB_LOOKUP(&r->seen_index, r->seen, key, n, &at);
+	struct seen *e = i ? &r->seen[i - 1] : NULL;
+	if (!e) {
+		char *copy = malloc(n + 1);
+		if (!copy || VEC_RESERVE(r->seen, r->capseen, r->nseen + 1, 1024)) {
+			free(copy);
 			return -1;
-		for (size_t i = 0; i < r->capseen; i++) {
-			if (!r->seen[i].key)
-				continue;
-			size_t h = strset_hash(r->seen[i].key, r->seen[i].keylen) & (cap - 1);
-			while (v[h].key)
-				h = (h + 1) & (cap - 1);
-			v[h] = r->seen[i];
 		}
-		free(r->seen);
-		r->seen = v;
-		r->capseen = cap;
-	}
-	size_t h = strset_hash(key, n) & (r->capseen - 1);
-	while (r->seen[h].key && (r->seen[h].keylen != n || memcmp(r->seen[h].key, key, n)))
-		h = (h + 1) & (r->capseen - 1);
-	struct seen *e = &r->seen[h];
-	if (!e->key) {
-		if (!(e->key = malloc(n + 1)))
-			return -1;
-		memcpy(e->key, key, n);
-		e->key[n] = 0;
-		e->keylen = n;
-		r->nseen++;
+		memcpy(copy, key, n);
+		copy[n] = 0;
+		e = &r->seen[r->nseen];
+		*e = (struct seen){{copy, n}, 0, 0};
+		htab_set(&r->seen_index, &at, r->nseen++);
 	} else if (e->live && !cancel) {
 		r->replaced++;
 		log_info("%s:%ld: the same key as line %ld: this row replaces that one", r->shown,
@@ -907,24 +902,17 @@ static int flat_json(struct reader *r, const char *day, const char *days)
 	return 0;
 }
 
-/* One record of the row (a day of it when it spans several) to the sink:
- * obj's text, or r->json's when obj is NULL (a flat record). */
-static int hand_over(struct reader *r, cJSON *obj, const char *key, size_t keylen, int cancel,
-		     long line)
+/* One record of the row (a day of it when it spans several), its text
+ * json[0..len), to the sink. */
+static int hand_over(struct reader *r, const char *json, size_t len, const char *key,
+		     size_t keylen, int cancel, long line)
 {
-	char *json = obj ? cJSON_PrintUnformatted(obj) : NULL;
-	if (obj && !json)
-		return oom(r);
 	/* Counting repeated keys holds every key of the file: done for daily
 	 * increments (a day's absences), not for whole snapshots, whose
 	 * reading must not grow with the file. */
-	if (key && r->p->increments && note_key(r, key, keylen, cancel, line)) {
-		free(json);
+	if (key && r->p->increments && note_key(r, key, keylen, cancel, line))
 		return oom(r);
-	}
-	int rc = r->s->record(r->s->ctx, r->f, key, keylen, cancel, json ? json : r->json.data,
-			      json ? strlen(json) : r->json.len, r->e);
-	free(json);
+	int rc = r->s->record(r->s->ctx, r->f, key, keylen, cancel, json, len, r->e);
 	if (!rc) {
 		r->st->records++;
 		r->st->cancels += cancel;
@@ -945,34 +933,190 @@ static int replace_at(cJSON *obj, const char *path, cJSON *v)
 	return 0;
 }
 
-/* One data row, its values in r->val: to a record, a dropped row or a
- * dropped field. 0, or -1 (out of memory, the sink stopped). */
-static int emit_row(struct reader *r, long line)
+/* ---- the two writers of a file's records ----
+ *
+ * A flat file's records (flat_file) are written as text straight into
+ * r->json, in column order; any other file's go through a cJSON tree.
+ * Which one is chosen once per file (r->w); emit_row does the rest. */
+
+struct writer {
+	/* Starts the row's record. 0, or -1 out of memory. */
+	int (*begin)(struct reader *r);
+	/* Converts column i's value (trimmed, not empty): what convert says. */
+	int (*convert)(struct reader *r, int i, const char *v, size_t n, const char **why);
+	/* Puts the value of column i just converted into the record. 0 or -1. */
+	int (*put)(struct reader *r, int i);
+	/* After the columns: the rest of the record. 0 or -1. */
+	int (*finish)(struct reader *r);
+	/* How many school days the record spans (span_of). */
+	int (*span)(struct reader *r, long line, long *z0, char full[32], char last[32]);
+	/* The record's text in *text, *len (valid until the next call); day and
+	 * days, when given, stand for its date and Days (a day of a record
+	 * that spans several). 0, or -1 out of memory. */
+	int (*text)(struct reader *r, const char *day, const char *days, const char **text,
+		    size_t *len);
+	/* Frees what the row's record held. */
+	void (*end)(struct reader *r);
+};
+
+/* -- flat: text in column order -- */
+
+/* A record begins and ends in flat_json: nothing to do before or after. */
+static int flat_nothing(struct reader *r)
+{
+	(void)r;
+	return 0;
+}
+
+static int flat_convert(struct reader *r, int i, const char *v, size_t n, const char **why)
+{
+	return convert(r->f->cols[i].type, v, n, NULL, &r->txt, why);
+}
+
+static int flat_put(struct reader *r, int i)
+{
+	(void)r, (void)i; /* flat_json writes the values kept in r->txt */
+	return 0;
+}
+
+static int flat_span(struct reader *r, long line, long *z0, char full[32], char last[32])
 {
 	const struct drop_file *f = r->f;
-	cJSON *obj = r->flat ? NULL : cJSON_CreateObject();
-	size_t *koff = r->koff;
-	unsigned char *has = r->has;
-	int cancel = 0, rc = -1;
+	return span_of(r, flat_text(r, f->days_path, 1u << DT_NUM),
+		       flat_text(r, f->date_path, 1u << DT_STR | 1u << DT_DATE | 1u << DT_TIME),
+		       line, z0, full, last);
+}
+
+static int flat_record(struct reader *r, const char *day, const char *days, const char **text,
+		       size_t *len)
+{
+	if (flat_json(r, day, days))
+		return -1;
+	*text = r->json.data;
+	*len = r->json.len;
+	return 0;
+}
+
+static void flat_end(struct reader *r)
+{
+	(void)r;
+}
+
+static const struct writer flat_writer = {
+	.begin = flat_nothing,
+	.convert = flat_convert,
+	.put = flat_put,
+	.finish = flat_nothing,
+	.span = flat_span,
+	.text = flat_record,
+	.end = flat_end,
+};
+
+/* -- tree: a cJSON object per row -- */
+
+static int tree_begin(struct reader *r)
+{
+	return (r->obj = cJSON_CreateObject()) ? 0 : -1;
+}
+
+static int tree_convert(struct reader *r, int i, const char *v, size_t n, const char **why)
+{
+	cJSON_Delete(r->item);
+	r->item = NULL;
+	return convert(r->f->cols[i].type, v, n, &r->item, &r->txt, why);
+}
+
+static int tree_put(struct reader *r, int i)
+{
+	const char *path = r->f->cols[i].path;
+	cJSON *item = r->item;
+	r->item = NULL;
+	if (!path) {
+		cJSON_Delete(item);
+		return 0;
+	}
+	return set_path(r->obj, path, item);
+}
+
+/* Columns kept under extra_prefix, as given, then the profile's consts. */
+static int tree_finish(struct reader *r)
+{
+	for (int j = 0; r->kind && j < r->nf; j++) {
+		if (r->kind[j] != COL_EXTRA)
+			continue;
+		const char *v = r->val[r->ncols + j];
+		size_t n = r->vlen[r->ncols + j];
+		trim(&v, &n);
+		cJSON *item = n ? str_item(v, n) : NULL;
+		if (n && (!item || set_path(r->obj, r->hdr[j], item)))
+			return -1;
+	}
+	for (const struct drop_const *k = r->f->consts; k && k->path; k++) {
+		cJSON *item = cJSON_Parse(k->json);
+		if (!item || set_path(r->obj, k->path, item))
+			return -1;
+	}
+	return 0;
+}
+
+static int tree_span(struct reader *r, long line, long *z0, char full[32], char last[32])
+{
+	return span_of_obj(r, r->obj, line, z0, full, last);
+}
+
+static int tree_record(struct reader *r, const char *day, const char *days, const char **text,
+		       size_t *len)
+{
+	if (day && (replace_at(r->obj, r->f->date_path, cJSON_CreateString(day)) ||
+		    replace_at(r->obj, r->f->days_path, cJSON_CreateRaw(days))))
+		return -1;
+	free(r->printed);
+	if (!(r->printed = cJSON_PrintUnformatted(r->obj)))
+		return -1;
+	*text = r->printed;
+	*len = strlen(r->printed);
+	return 0;
+}
+
+static void tree_end(struct reader *r)
+{
+	cJSON_Delete(r->obj);
+	cJSON_Delete(r->item);
+	free(r->printed);
+	r->obj = r->item = NULL;
+	r->printed = NULL;
+}
+
+static const struct writer tree_writer = {
+	.begin = tree_begin,
+	.convert = tree_convert,
+	.put = tree_put,
+	.finish = tree_finish,
+	.span = tree_span,
+	.text = tree_record,
+	.end = tree_end,
+};
+
+/* The row's values in r->val into the record (r->w), their texts into
+ * r->txt (r->koff, r->has); *cancel when a DC_CANCEL column is true. 0;
+ * 1 when the row is dropped (logged, counted); -1 out of memory. */
+static int put_values(struct reader *r, long line, int *cancel)
+{
+	const struct drop_file *f = r->f;
 	char name[128], shown[48];
-	if (!r->flat && !obj)
-		goto nomem;
-	memset(has, 0, (size_t)r->ncols);
+	memset(r->has, 0, (size_t)r->ncols);
 	buf_reset(&r->txt);
 	for (int i = 0; i < r->ncols; i++) {
 		const struct drop_col *c = &f->cols[i];
 		const char *v = r->val[i], *why = "";
 		size_t n = r->vlen[i];
-		cJSON *item = NULL;
-		koff[i] = r->txt.len;
+		r->koff[i] = r->txt.len;
 		if (c->flags & DC_SENSITIVE)
 			continue; /* never looked at */
 		trim(&v, &n);
-		int cv = n ? convert(c->type, v, n, r->flat ? NULL : &item, &r->txt, &why) : 1;
-		if (cv == -2)
-			goto nomem;
-		if (buf_addc(&r->txt, 0))
-			goto nomem;
+		int cv = n ? r->w->convert(r, i, v, n, &why) : 1;
+		if (cv == -2 || buf_addc(&r->txt, 0))
+			return -1;
 		if (cv == -1) {
 			col_name(r, i, name, sizeof name);
 			shown_value(v, n, shown);
@@ -980,13 +1124,12 @@ static int emit_row(struct reader *r, long line)
 				log_msg(LOG_ERROR, "%s:%ld: column '%s': '%s' %s; row dropped", r->shown,
 					line, name, shown, why);
 				r->st->rows_dropped++;
-				rc = 0;
-				goto out;
+				return 1;
 			}
 			log_warn("%s:%ld: column '%s': '%s' %s; field dropped", r->shown, line, name,
 				 shown, why);
 			r->st->fields_dropped++;
-			r->txt.data[koff[i]] = 0; /* no key part from a dropped value */
+			r->txt.data[r->koff[i]] = 0; /* no key part from a dropped value */
 			continue;
 		}
 		if (cv == 1) {
@@ -995,45 +1138,37 @@ static int emit_row(struct reader *r, long line)
 				log_msg(LOG_ERROR, "%s:%ld: required column '%s' is empty; row dropped",
 					r->shown, line, name);
 				r->st->rows_dropped++;
-				rc = 0;
-				goto out;
+				return 1;
 			}
 			continue;
 		}
-		has[i] = 1;
-		if ((c->flags & DC_CANCEL) &&
-		    (r->flat ? c->type == DT_BOOL && !strcmp(r->txt.data + koff[i], "true")
-			     : cJSON_IsTrue(item)))
-			cancel = 1;
-		if (r->flat)
-			continue;
-		if (!c->path)
-			cJSON_Delete(item);
-		else if (set_path(obj, c->path, item))
-			goto nomem;
+		r->has[i] = 1;
+		/* a yes/no value's text is "true" or "false" */
+		if ((c->flags & DC_CANCEL) && c->type == DT_BOOL &&
+		    !strcmp(r->txt.data + r->koff[i], "true"))
+			*cancel = 1;
+		if (r->w->put(r, i))
+			return -1;
 	}
-	/* columns kept under extra_prefix, as given */
-	for (int j = 0; !r->flat && r->kind && j < r->nf; j++) {
-		if (r->kind[j] != COL_EXTRA)
-			continue;
-		const char *v = r->val[r->ncols + j];
-		size_t n = r->vlen[r->ncols + j];
-		trim(&v, &n);
-		cJSON *item = n ? str_item(v, n) : NULL;
-		if (n && (!item || set_path(obj, r->hdr[j], item)))
-			goto nomem;
-	}
-	for (const struct drop_const *k = r->flat ? NULL : f->consts; k && k->path; k++) {
-		cJSON *item = cJSON_Parse(k->json);
-		if (!item || set_path(obj, k->path, item))
-			goto nomem;
+	return r->w->finish(r) ? -1 : 0;
+}
+
+/* One data row, its values in r->val: to a record, a dropped row or a
+ * dropped field. 0, or -1 (out of memory, the sink stopped). */
+static int emit_row(struct reader *r, long line)
+{
+	const struct drop_file *f = r->f;
+	const struct writer *w = r->w;
+	int cancel = 0, ident, nkey = 0, rc = w->begin(r) ? -1 : put_values(r, line, &cancel);
+	if (!rc)
+		nkey = make_key(r, r->koff, r->has, NULL, &ident);
+	if (rc || nkey < 0) {
+		w->end(r);
+		return rc > 0 ? 0 : oom(r);
 	}
 	/* A cancellation must name whose record it removes: with no
 	 * identifying key part (an Aesop vacancy: no staff id) it would
 	 * match nothing or, worse, every vacancy of the day. */
-	int ident, nkey = make_key(r, koff, has, NULL, &ident);
-	if (nkey < 0)
-		goto nomem;
 	if (cancel && !ident) {
 		char names[256];
 		ident_names(r, names, sizeof names);
@@ -1041,8 +1176,8 @@ static int emit_row(struct reader *r, long line)
 			 "record; ignored",
 			 r->shown, line, names[0] ? names : "key");
 		r->unmatched++;
-		rc = 0;
-		goto out;
+		w->end(r);
+		return 0;
 	}
 	/* A record with no identifying key part is no one's record to
 	 * replace: it goes on with no key (appended, never folded), so the
@@ -1053,43 +1188,31 @@ static int emit_row(struct reader *r, long line)
 	 * with its own date, Days and key, so that a later cancellation of
 	 * one day removes that day only. */
 	long z = 0;
-	char full[32], last[32];
-	int ndays = !f->days_path || !f->date_path ? 1
-		    : r->flat ? span_of(r, flat_text(r, f->days_path, 1u << DT_NUM),
-					flat_text(r, f->date_path,
-						  1u << DT_STR | 1u << DT_DATE | 1u << DT_TIME),
-					line, &z, full, last)
-			      : span_of_obj(r, obj, line, &z, full, last);
+	char full[32], last[32], day[32];
+	int ndays = !f->days_path || !f->date_path ? 1 : w->span(r, line, &z, full, last);
 	if (ndays > 1) {
 		r->expanded++;
 		r->expanded_days += ndays;
 	}
-	for (int d = 0; d < ndays; d++) {
-		char day[32];
+	for (int d = 0; !rc && d < ndays; d++) {
+		const char *text, *dt = NULL;
+		size_t len;
 		if (ndays > 1) {
 			/* the first day is the date given, even a weekend's */
 			while (d && (z++, civil_weekend(z)))
 				;
 			civil_format(z, day);
-			const char *dt = d == ndays - 1 && last[0] ? last : full;
-			if (r->flat ? flat_json(r, day, dt)
-				    : replace_at(obj, f->date_path, cJSON_CreateString(day)) ||
-					      replace_at(obj, f->days_path, cJSON_CreateRaw(dt)))
-				goto nomem;
-			if (nkey && make_key(r, koff, has, day, &ident) < 0)
-				goto nomem;
+			dt = d == ndays - 1 && last[0] ? last : full;
 		}
-		if (ndays == 1 && r->flat && flat_json(r, NULL, NULL))
-			goto nomem;
+		if (w->text(r, ndays > 1 ? day : NULL, dt, &text, &len) ||
+		    (ndays > 1 && nkey && make_key(r, r->koff, r->has, day, &ident) < 0)) {
+			rc = oom(r);
+			break;
+		}
 		const char *key = nkey ? (r->key.data ? r->key.data : "") : NULL;
-		if ((rc = hand_over(r, obj, key, nkey ? r->key.len : 0, cancel, line)))
-			goto out;
+		rc = hand_over(r, text, len, key, nkey ? r->key.len : 0, cancel, line);
 	}
-	goto out;
-nomem:
-	rc = oom(r);
-out:
-	cJSON_Delete(obj);
+	w->end(r);
 	return rc;
 }
 
@@ -1246,13 +1369,8 @@ static int cut_points(struct reader *r, const char *s, size_t n, size_t *count)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n;) {
-		if (k + 1 >= r->cpn) {
-			size_t nn = r->cpn ? r->cpn * 2 : 2048;
-			size_t *p = realloc(r->cp, nn * sizeof *p);
-			if (!p)
-				return -1;
-			r->cp = p, r->cpn = nn;
-		}
+		if (VEC_RESERVE(r->cp, r->cpn, k + 2, 2048))
+			return -1;
 		r->cp[k++] = i;
 		unsigned char c = (unsigned char)s[i];
 		size_t l = c < 0xc0 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
@@ -1391,6 +1509,7 @@ int drop_read(const struct drop_profile *p, const struct drop_file *f, const cha
 	buf_init(&r.json, (size_t)-1 / 4); /* no cap but memory, as cJSON's printing */
 	buf_init(&r.fkeys, 1 << 20);
 	r.flat = flat_file(f);
+	r.w = r.flat ? &flat_writer : &tree_writer;
 	r.at = calloc((size_t)r.ncols + 1, sizeof *r.at);
 	r.koff = calloc((size_t)r.ncols + 1, sizeof *r.koff);
 	r.has = calloc((size_t)r.ncols + 1, 1);
@@ -1485,9 +1604,10 @@ out:
 	buf_free(&r.unknown);
 	buf_free(&r.sens);
 	buf_free(&r.json);
-	for (size_t i = 0; i < r.capseen; i++)
-		free(r.seen[i].key);
+	for (size_t i = 0; i < r.nseen; i++)
+		free(r.seen[i].k.key);
 	free(r.seen);
+	htab_free(&r.seen_index);
 	return rc;
 }
 

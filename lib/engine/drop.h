@@ -82,6 +82,19 @@ struct drop_file {
 	 * later cancellation of one day removes that day only. NULL: no. */
 	const char *days_path, *date_path;
 };
+/* Rows of the profiles' tables, for every vendor's drop.c: a column by
+ * its headers, path, type and flags (COL); a string column (COL_STR), a
+ * required one (COL_REQ), one never read (COL_GONE: personal data); the
+ * end of a table (COL_END). A file of a bundle: its name, stream, keys,
+ * columns and whether the bundle may lack it (DFILE); the end (DFILE_END). */
+#define COL(h, p, t, fl) {h, p, t, fl, 0, 0}
+#define COL_STR(h, p) COL(h, p, DT_STR, 0)
+#define COL_REQ(h, p) COL(h, p, DT_STR, DC_REQUIRED)
+#define COL_GONE(h) COL(h, NULL, DT_STR, DC_SENSITIVE)
+#define COL_END COL(NULL, NULL, DT_STR, 0)
+#define DFILE(n, s, k, c, opt) {.name = n, .stream = s, .keys = k, .cols = c, .optional = opt}
+#define DFILE_END {.name = NULL}
+
 struct drop_profile {
 	const char *name;  /* "munis", "munis-fixed", "frontline", "aesop", "clever", "oneroster", "sds" */
 	const char *about; /* one line for --help */

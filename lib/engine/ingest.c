@@ -8,9 +8,10 @@
 #include "core/clock.h"
 #include "core/exitcode.h"
 #include "core/gunzip.h"
+#include "core/htab.h"
 #include "core/lines.h"
 #include "core/log.h"
-#include "core/strset.h"
+#include "core/vec.h"
 #include "core/wordlist.h"
 #include "format/jsonw.h"
 #include "net/fetch.h"
@@ -311,15 +312,9 @@ int ledger_put(struct ledger *l, const struct ledger_entry *x)
 	if (!name)
 		return -1;
 	if (!d) {
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-			struct ledger_entry *v = realloc(l->v, cap * sizeof *v);
-			if (!v) {
-				free(name);
-				return -1;
-			}
-			l->v = v;
-			l->cap = cap;
+		if (VEC_RESERVE(l->v, l->cap, l->n + 1, 16)) {
+			free(name);
+			return -1;
 		}
 		d = &l->v[l->n++];
 	} else {
@@ -433,53 +428,19 @@ int ledger_save(const struct ledger *l, const char *path, struct rt_err *e)
 /* ---- fold ---- */
 
 
-static size_t *fold_slot(const struct fold *f, const char *key)
-{
-	size_t mask = f->nslot - 1;
-	for (size_t i = strset_hash(key, strlen(key)) & mask;; i = (i + 1) & mask) {
-		size_t *s = &f->slot[i];
-		if (!*s || !strcmp(f->v[*s - 1].key, key))
-			return s;
-	}
-}
-
-static int fold_grow(struct fold *f)
-{
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 64;
-		struct fold_item *v = realloc(f->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		f->v = v;
-		f->cap = cap;
-	}
-	if ((f->n + 1) * 2 > f->nslot) { /* keep the table at most half full */
-		size_t nslot = f->nslot ? f->nslot * 2 : 128;
-		size_t *slot = calloc(nslot, sizeof *slot);
-		if (!slot)
-			return -1;
-		free(f->slot);
-		f->slot = slot;
-		f->nslot = nslot;
-		for (size_t i = 0; i < f->n; i++)
-			if (f->v[i].key)
-				*fold_slot(f, f->v[i].key) = i + 1;
-	}
-	return 0;
-}
-
 int fold_apply(struct fold *f, const char *key, size_t keylen, int cancel, const char *json,
 	       size_t len)
 {
-	if (fold_grow(f))
-		return -1;
-	char *k = NULL;
-	if (key && !(k = strndup(key, keylen)))
-		return -1;
-	size_t *s = k ? fold_slot(f, k) : NULL;
-	if (s && *s) { /* a key we hold (or held): replace or remove in place */
-		struct fold_item *it = &f->v[*s - 1];
-		free(k);
+	size_t klen = key ? strnlen(key, keylen) : 0; /* a key ends at a NUL */
+	struct htab_pos at;
+	size_t i = 0;
+	if (key) {
+		if (HTAB_RESERVE(&f->index, f->v, f->n))
+			return -1;
+		i = HTAB_LOOKUP(&f->index, f->v, key, klen, &at);
+	}
+	if (i) { /* a key we hold (or held): replace or remove in place */
+		struct fold_item *it = &f->v[i - 1];
 		if (it->json)
 			f->removed++;
 		free(it->json);
@@ -491,18 +452,18 @@ int fold_apply(struct fold *f, const char *key, size_t keylen, int cancel, const
 		f->removed--;
 		return 0;
 	}
-	if (cancel) { /* nothing to remove */
-		free(k);
+	if (cancel) /* nothing to remove */
 		return 0;
-	}
-	char *j = strndup(json, len);
-	if (!j) {
-		free(k);
+	if (VEC_RESERVE(f->v, f->cap, f->n + 1, 64))
+		return -1;
+	char *k = NULL, *j = strndup(json, len);
+	if (!j || (key && !(k = strndup(key, klen)))) {
+		free(j);
 		return -1;
 	}
-	f->v[f->n] = (struct fold_item){k, j};
-	if (s)
-		*s = f->n + 1;
+	f->v[f->n] = (struct fold_item){{k, klen}, j};
+	if (key)
+		htab_set(&f->index, &at, f->n);
 	f->n++;
 	return 0;
 }
@@ -515,11 +476,11 @@ size_t fold_count(const struct fold *f)
 void fold_free(struct fold *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
-		free(f->v[i].key);
+		free(f->v[i].k.key);
 		free(f->v[i].json);
 	}
 	free(f->v);
-	free(f->slot);
+	htab_free(&f->index);
 	memset(f, 0, sizeof *f);
 }
 
@@ -637,8 +598,8 @@ int fold_save(const struct fold *f, const char *path, struct rt_err *e)
 		if (!it->json)
 			continue;
 		buf_reset(&b);
-		bad = buf_adds(&b, "{\"key\":") || (it->key ? jsonw_str(&b, it->key)
-							      : buf_adds(&b, "null")) ||
+		bad = buf_adds(&b, "{\"key\":") ||
+		      (it->k.key ? jsonw_str(&b, it->k.key) : buf_adds(&b, "null")) ||
 		      buf_adds(&b, ",\"record\":") || buf_adds(&b, it->json) || buf_adds(&b, "}\n") ||
 		      fwrite(b.data, 1, b.len, fp) != b.len;
 	}
@@ -791,15 +752,10 @@ static int isrc_list(struct isrc *s, struct sftp_entry **out, size_t *n, struct 
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 32;
-			struct sftp_entry *v = realloc(*out, cap * sizeof *v);
-			if (!v) {
-				err_set(e, ERR_IO, "out of memory");
-				rc = -1;
-				break;
-			}
-			*out = v;
+		if (VEC_RESERVE(*out, cap, *n + 1, 32)) {
+			err_set(e, ERR_IO, "out of memory");
+			rc = -1;
+			break;
 		}
 		remote_path(s, de->d_name, path, sizeof path);
 		int got = local_entry(path, de->d_name, 0, &(*out)[*n], e);
@@ -999,14 +955,8 @@ struct run {
 
 static int add_pick(struct run *r, const struct drop_file *f, const struct sftp_entry *x)
 {
-	if (r->npicks == r->cappicks) {
-		size_t cap = r->cappicks ? r->cappicks * 2 : 16;
-		struct pick *v = realloc(r->picks, cap * sizeof *v);
-		if (!v)
-			return -1;
-		r->picks = v;
-		r->cappicks = cap;
-	}
+	if (VEC_RESERVE(r->picks, r->cappicks, r->npicks + 1, 16))
+		return -1;
 	struct pick *p = &r->picks[r->npicks++];
 	memset(p, 0, sizeof *p);
 	p->f = f;
@@ -1256,14 +1206,8 @@ static int sink_record(void *ctx, const struct drop_file *f, const char *key, si
 			goto oom;
 		return 0;
 	case TO_OPS:
-		if (s->nops == s->capops) {
-			size_t cap = s->capops ? s->capops * 2 : 256;
-			struct op *v = realloc(s->ops, cap * sizeof *v);
-			if (!v)
-				goto oom;
-			s->ops = v;
-			s->capops = cap;
-		}
+		if (VEC_RESERVE(s->ops, s->capops, s->nops + 1, 256))
+			goto oom;
 		struct op *o = &s->ops[s->nops];
 		o->cancel = cancel;
 		o->key = key ? strndup(key, keylen) : NULL;

@@ -2,6 +2,7 @@
 #define ROSTER_INGEST_H
 
 #include "core/err.h"
+#include "core/htab.h"
 #include "format/jobfile.h"
 #include "engine/drop.h"
 #include "engine/extract.h"
@@ -101,15 +102,14 @@ void ledger_free(struct ledger *l);
  * record reloaded as the text it was saved as (numbers as the file wrote
  * them). */
 struct fold_item {
-	char *key;  /* NULL: a record without a key */
+	struct htab_key k; /* k.key NULL: a record without a key */
 	char *json;
 };
 struct fold {
 	struct fold_item *v;
 	size_t n, cap;
-	size_t *slot; /* hash of keys -> index + 1 */
-	size_t nslot;
-	size_t removed; /* items with json == NULL */
+	struct htab index; /* the keys of v (core/htab.h) */
+	size_t removed;    /* items with json == NULL */
 };
 int fold_load(struct fold *f, const char *path, struct rt_err *e);
 int fold_apply(struct fold *f, const char *key, size_t keylen, int cancel, const char *json,

@@ -7,6 +7,7 @@
 #include "core/exitcode.h"
 #include "core/lines.h"
 #include "core/log.h"
+#include "core/vec.h"
 #include "format/canon.h"
 #include "format/csvw.h"
 #include "format/jsonw.h"
@@ -37,6 +38,7 @@ struct stream {
 struct load {
 	struct stream *s; /* canon_streams' order first, then others as seen */
 	int n;
+	size_t cap;
 	struct buf scratch;
 };
 
@@ -44,9 +46,11 @@ static int load_init(struct load *L)
 {
 	buf_init(&L->scratch, 0);
 	L->n = 0;
+	L->cap = 0;
 	if (!(L->s = calloc((size_t)canon_nstreams, sizeof *L->s)))
 		return -1;
 	L->n = canon_nstreams;
+	L->cap = (size_t)canon_nstreams;
 	for (int i = 0; i < L->n; i++) {
 		struct stream *s = &L->s[i];
 		s->cs = &canon_streams[i];
@@ -77,11 +81,9 @@ static struct stream *stream_get(struct load *L, const char *name)
 	for (int i = 0; i < L->n; i++)
 		if (!strcmp(L->s[i].name, name))
 			return &L->s[i];
-	struct stream *p = realloc(L->s, (size_t)(L->n + 1) * sizeof *p);
-	if (!p)
+	if (VEC_RESERVE(L->s, L->cap, (size_t)L->n + 1, 16))
 		return NULL;
-	L->s = p;
-	p = &L->s[L->n];
+	struct stream *p = &L->s[L->n];
 	memset(p, 0, sizeof *p);
 	if (!(p->name = strdup(name)))
 		return NULL;
@@ -153,14 +155,8 @@ static char **row_from_record(struct stream *s, const cJSON *rec, struct buf *sc
 
 static int add_record(struct load *L, struct stream *s, const cJSON *rec)
 {
-	if (s->nrows == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		char ***p = realloc(s->rows, cap * sizeof *p);
-		if (!p)
-			return -1;
-		s->rows = p;
-		s->cap = cap;
-	}
+	if (VEC_RESERVE(s->rows, s->cap, s->nrows + 1, 256))
+		return -1;
 	char **row = row_from_record(s, rec, &L->scratch);
 	if (!row)
 		return -1;

@@ -1,5 +1,6 @@
 #include "engine/mapping.h"
-#include "core/strset.h"
+#include "core/htab.h"
+#include "core/vec.h"
 #include "format/jsonw.h"
 
 #include <stdint.h>
@@ -39,37 +40,8 @@ static int caseeq(const char *a, size_t an, const char *b, size_t bn)
 
 static struct map_entry *table_find(const struct map_table *t, const char *key, size_t klen)
 {
-	if (!t->size)
-		return NULL;
-	for (size_t i = strset_hash(key, klen) & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
-		struct map_entry *e = &t->slot[i];
-		if (!e->key)
-			return NULL;
-		if (e->klen == klen && !memcmp(e->key, key, klen))
-			return e;
-	}
-}
-
-/* Doubles the slots (kept at most half full). 0, or -1 out of memory. */
-static int table_grow(struct map_table *t)
-{
-	size_t size = t->size ? t->size * 2 : 64;
-	struct map_entry *slot = calloc(size, sizeof *slot);
-	if (!slot)
-		return -1;
-	for (size_t k = 0; k < t->size; k++) {
-		struct map_entry *e = &t->slot[k];
-		if (!e->key)
-			continue;
-		size_t i = strset_hash(e->key, e->klen) & (size - 1);
-		while (slot[i].key)
-			i = (i + 1) & (size - 1);
-		slot[i] = *e;
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->size = size;
-	return 0;
+	size_t i = HTAB_FIND(&t->index, t->v, key, klen);
+	return i ? &t->v[i - 1] : NULL;
 }
 
 /* The entry of key, added (val NULL, n NO_RULE) when new; NULL out of memory. */
@@ -78,32 +50,29 @@ static struct map_entry *table_put(struct map_table *t, const char *key, size_t 
 	struct map_entry *e = table_find(t, key, klen);
 	if (e)
 		return e;
-	if ((t->count + 1) * 2 > t->size && table_grow(t))
+	if (HTAB_RESERVE(&t->index, t->v, t->count) || VEC_RESERVE(t->v, t->cap, t->count + 1, 64))
 		return NULL;
 	char *copy = malloc(klen + 1);
 	if (!copy)
 		return NULL;
 	memcpy(copy, key, klen);
 	copy[klen] = 0;
-	size_t i = strset_hash(key, klen) & (t->size - 1);
-	while (t->slot[i].key)
-		i = (i + 1) & (t->size - 1);
-	e = &t->slot[i];
-	e->key = copy;
-	e->klen = klen;
-	e->val = NULL;
-	e->n = NO_RULE;
-	t->count++;
+	struct htab_pos at;
+	HTAB_LOOKUP(&t->index, t->v, key, klen, &at);
+	e = &t->v[t->count];
+	*e = (struct map_entry){{copy, klen}, NULL, NO_RULE};
+	htab_set(&t->index, &at, t->count++);
 	return e;
 }
 
 static void table_free(struct map_table *t)
 {
-	for (size_t i = 0; i < t->size; i++) {
-		free(t->slot[i].key);
-		free(t->slot[i].val);
+	for (size_t i = 0; i < t->count; i++) {
+		free(t->v[i].k.key);
+		free(t->v[i].val);
 	}
-	free(t->slot);
+	free(t->v);
+	htab_free(&t->index);
 	memset(t, 0, sizeof *t);
 }
 
@@ -395,6 +364,21 @@ int map_group_seen(struct map_ctx *c, struct jscan *js, int id, const int *names
 	return 0;
 }
 
+int map_dir_group(struct map_ctx *c, struct jscan *js, int rec, struct map_sink *out, char *why,
+		  size_t whylen, const char *source, const char *name1, const char *name2,
+		  const char *type, const struct map_field *rows)
+{
+	int id = map_id(js, rec, "id", why, whylen);
+	if (id < 0)
+		return MAP_BAD;
+	int names[2], nn = 0;
+	for (const char *k = name1; k; k = k == name1 ? name2 : NULL)
+		names[nn++] = jscan_get(js, rec, k, strlen(k));
+	if (map_group_seen(c, js, id, names, nn))
+		return MAP_FAIL;
+	return map_end(out, map_begin(c, js, out, 0, source, id, type, rows, MAP_AT(rec, 0)));
+}
+
 int map_member_seen(struct map_ctx *c, const struct map_dir_info *d, struct map_sink *out,
 		    struct jscan *js, int group, int person)
 {
@@ -508,7 +492,9 @@ static int select_in(struct jscan *js, int a, const char *sel, size_t n)
 int map_path(struct jscan *js, int tok, const char *path)
 {
 	while (tok >= 0 && *path) {
-		size_t n = strcspn(path, ".[");
+		size_t n = 0; /* the key: up to a . or a [ */
+		while (path[n] && path[n] != '.' && path[n] != '[')
+			n++;
 		tok = jscan_get(js, tok, path, n);
 		path += n;
 		if (*path == '[') {
@@ -524,49 +510,158 @@ int map_path(struct jscan *js, int tok, const char *path)
 	return tok;
 }
 
-int map_put_fields(struct map_ctx *c, struct jscan *js, struct map_sink *out, struct buf *b,
-		   const struct map_field *rows, int rec, unsigned flags)
+/* ,"field": (a table's field names need no escaping) */
+static int put_key(struct buf *b, const char *field)
 {
+	size_t n = strlen(field);
+	if (buf_reserve(b, n + 4))
+		return -1;
+	b->data[b->len++] = ',';
+	b->data[b->len++] = '"';
+	memcpy(b->data + b->len, field, n);
+	b->len += n;
+	b->data[b->len++] = '"';
+	b->data[b->len++] = ':';
+	b->data[b->len] = 0;
+	return 0;
+}
+
+static void roll_back(struct buf *b, size_t mark)
+{
+	b->len = mark;
+	b->data[mark] = 0;
+}
+
+/* Writes value token v as kind. 0; 1 when v has a type the kind cannot
+ * take, 2 for an org unit that is not known (nothing useful written, the
+ * caller rolls back); -1 buf full. */
+static int put_value(struct map_ctx *c, struct jscan *js, struct map_sink *out,
+		     enum map_kind kind, int v, struct buf *b, const char *wrong_type)
+{
+	const struct jtok *t = &js->tok[v];
+	if (kind == MK_STR)
+		return jscan_put_string(js, v, b);
+	if (kind == MK_ORGUNIT) {
+		if (t->type != JSCAN_STRING)
+			return 1;
+		const char *id = map_orgunit_id(c, js, v);
+		if (!id)
+			return 2;
+		return buf_addc(b, '[') || jsonw_str(b, id) || buf_addc(b, ']') ? -1 : 0;
+	}
+	if (kind == MK_ONE) {
+		if (t->type == JSCAN_STRING && t->start == t->end)
+			return buf_adds(b, "[]");
+		if (buf_addc(b, '['))
+			return -1;
+		int rc = jscan_put_string(js, v, b);
+		return rc ? rc : buf_addc(b, ']');
+	}
+	if (t->type != JSCAN_ARRAY) /* MK_LIST */
+		return 1;
+	int first = 1, rc = buf_addc(b, '[');
+	for (int k = 0, e = v + 1; k < t->size && !rc; k++, e = js->tok[e].next) {
+		if (js->tok[e].type == JSCAN_NULL)
+			continue;
+		size_t mark = b->len;
+		if (!first && buf_addc(b, ','))
+			return -1;
+		int r = jscan_put_string(js, e, b);
+		if (r > 0) {
+			roll_back(b, mark);
+			out->left_out(out, wrong_type, 1);
+			continue;
+		}
+		rc = r;
+		first = 0;
+	}
+	return rc ? rc : buf_addc(b, ']');
+}
+
+int map_put_fields(struct map_ctx *c, struct jscan *js, struct map_sink *out, struct buf *b,
+		   const struct map_field *rows, const struct map_at *at)
+{
+	const char *wrong_type = at->wrong_type ? at->wrong_type : map_wrong_type;
 	const char *done = NULL; /* the field last written: its alternatives are skipped */
 	for (const struct map_field *r = rows; r->field; r++) {
-		if ((done && !strcmp(done, r->field)) || (r->when & flags) != r->when)
+		if ((done && !strcmp(done, r->field)) || (r->when & at->flags) != r->when)
 			continue;
 		if (r->kind == MK_CONST) {
-			if (jsonw_key(b, r->field, 0) || jsonw_str(b, r->path))
+			if (put_key(b, r->field) || jsonw_str(b, r->path))
 				return -1;
 			done = r->field;
 			continue;
 		}
-		int v = map_path(js, rec, r->path);
+		int v = map_path(js, r->from == MF_BASE ? at->base : at->rec, r->path);
 		if (v < 0 || js->tok[v].type == JSCAN_NULL)
 			continue;
 		size_t mark = b->len;
-		if (jsonw_key(b, r->field, 0))
+		if (put_key(b, r->field))
 			return -1;
-		int rc = 1; /* the wrong type */
-		if (r->kind == MK_STR) {
-			rc = jscan_put_string(js, v, b);
-		} else if (js->tok[v].type == JSCAN_STRING) { /* MK_ORGUNIT */
-			const char *id = map_orgunit_id(c, js, v);
-			if (!id) {
-				b->len = mark;
-				b->data[mark] = 0;
-				out->left_out(out, no_orgunit, 0);
-				continue;
-			}
-			rc = buf_addc(b, '[') || jsonw_str(b, id) || buf_addc(b, ']') ? -1 : 0;
-		}
+		int rc = put_value(c, js, out, r->kind, v, b, wrong_type);
 		if (rc < 0)
 			return -1;
 		if (rc > 0) {
-			b->len = mark;
-			b->data[mark] = 0;
-			out->left_out(out, map_wrong_type, 1);
+			roll_back(b, mark);
+			out->left_out(out, rc == 2 ? no_orgunit : wrong_type, rc != 2);
 			continue;
 		}
 		done = r->field;
 	}
 	return 0;
+}
+
+struct buf *map_begin(struct map_ctx *c, struct jscan *js, struct map_sink *out, int feed,
+		      const char *source, int id, const char *type, const struct map_field *rows,
+		      const struct map_at *at)
+{
+	struct buf *b = out->begin(out, feed);
+	if (!b || map_head(js, b, source, id) || map_put_const(b, "type", type) ||
+	    map_put_fields(c, js, out, b, rows, at))
+		return NULL;
+	return b;
+}
+
+int map_end(struct map_sink *out, struct buf *b)
+{
+	return !b || buf_addc(b, '}') || out->end(out) ? MAP_FAIL : MAP_OK;
+}
+
+int map_put_member(struct jscan *js, struct map_sink *out, int feed, const char *source, int group,
+		   int person, const char *role)
+{
+	struct buf *b = out->begin(out, feed);
+	if (!b || buf_adds(b, "{\"source\":") || jsonw_str(b, source) ||
+	    buf_adds(b, ",\"group_id\":") || jscan_put_string(js, group, b) ||
+	    buf_adds(b, ",\"person_id\":") || jscan_put_string(js, person, b) ||
+	    map_put_const(b, "role", role))
+		return MAP_FAIL;
+	return map_end(out, b);
+}
+
+unsigned map_role_flags(const char *role)
+{
+	return role && !strcmp(role, "student") ? MW_STUDENT : MW_NOT_STUDENT;
+}
+
+int map_put_person(struct map_ctx *c, struct jscan *js, struct map_sink *out, const char *source,
+		   int id, const char *role, const struct map_status *st,
+		   const struct map_field *rows, const struct map_at *at)
+{
+	struct buf *b = out->begin(out, 0);
+	if (!b || map_head(js, b, source, id) || map_put_const(b, "role", role) ||
+	    map_put_const(b, "status", st->status) || map_put_fields(c, js, out, b, rows, at) ||
+	    map_put_const(b, "status_reason", st->reason) ||
+	    (st->prefix &&
+	     map_put_text(c, js, b, "status_reason", st->prefix, st->tok, st->suffix)))
+		return MAP_FAIL;
+	return map_end(out, b);
+}
+
+int map_is_true(struct jscan *js, int obj, const char *key)
+{
+	int v = jscan_get(js, obj, key, strlen(key));
+	return v >= 0 && js->tok[v].type == JSCAN_TRUE;
 }
 
 int map_id(struct jscan *js, int rec, const char *key, char *why, size_t n)
@@ -592,7 +687,8 @@ int map_put_text(struct map_ctx *c, struct jscan *js, struct buf *b, const char 
 
 /* ---- Helpers of the flat-record mappers ---- */
 
-const struct map_name map_org_types[] = {
+/* district, school and department: the org types both keep as given. */
+static const struct map_name org_types[] = {
 	{"district", "district"}, {"school", "school"}, {"department", "department"}, {NULL, NULL},
 };
 
@@ -662,6 +758,24 @@ int map_lookup(struct map_ctx *c, struct jscan *js, int rec, const char *key,
 	return 0;
 }
 
+int map_put_org(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out, char *why,
+		size_t whylen, const char *source, const struct map_field *rows,
+		const char *null_type, const char *status)
+{
+	int id = map_id(js, rec, "sourcedId", why, whylen);
+	if (id < 0)
+		return MAP_BAD;
+	const struct map_name *t = NULL;
+	int found = map_lookup(ctx, js, rec, "type", org_types, &t);
+	const char *type = found > 0 ? t->canon : found == 0 ? "orgunit" : NULL;
+	if (found < 0 && jscan_get(js, rec, "type", 4) >= 0)
+		type = null_type; /* "type": null */
+	struct buf *b = map_begin(ctx, js, out, 0, source, id, type, rows, MAP_AT(rec, 0));
+	if (b && map_put_const(b, "status", status))
+		return MAP_FAIL;
+	return map_end(out, b);
+}
+
 int map_courses_left_out(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
 			 char *why, size_t n)
 {
@@ -671,18 +785,22 @@ int map_courses_left_out(struct jscan *js, int rec, struct map_ctx *ctx, struct 
 }
 
 int map_put_session(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		    const char *source, int id, const struct map_field *rows)
+		    char *why, size_t whylen, const char *source, const struct map_field *rows,
+		    const char *skip)
 {
+	int id = map_id(js, rec, "sourcedId", why, whylen);
+	if (id < 0)
+		return MAP_BAD;
+	if (skip) {
+		out->left_out(out, skip, 0);
+		return MAP_OK;
+	}
 	const struct map_name *t = NULL;
 	int found = map_lookup(ctx, js, rec, "type", session_types, &t);
 	if (found == 0)
 		out->left_out(out, odd_session, 1);
-	struct buf *b = out->begin(out, 0);
-	if (!b || map_head(js, b, source, id) ||
-	    map_put_const(b, "type", found > 0 ? t->canon : NULL) ||
-	    map_put_fields(ctx, js, out, b, rows, rec, 0) || buf_addc(b, '}') || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_end(out, map_begin(ctx, js, out, 0, source, id, found > 0 ? t->canon : NULL,
+				      rows, MAP_AT(rec, 0)));
 }
 
 int map_put_membership(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
@@ -693,11 +811,5 @@ int map_put_membership(struct jscan *js, int rec, struct map_ctx *ctx, struct ma
 		out->left_out(out, odd_member, 1);
 		return MAP_OK;
 	}
-	struct buf *b = out->begin(out, 0);
-	if (!b || buf_adds(b, "{\"source\":") || jsonw_str(b, source) ||
-	    buf_adds(b, ",\"group_id\":") || jscan_put_string(js, cls, b) ||
-	    buf_adds(b, ",\"person_id\":") || jscan_put_string(js, user, b) ||
-	    map_put_const(b, "role", r->canon) || buf_addc(b, '}') || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_put_member(js, out, 0, source, cls, user, r->canon);
 }

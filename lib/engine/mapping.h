@@ -2,6 +2,7 @@
 #define ROSTER_MAPPING_H
 
 #include "core/buf.h"
+#include "core/htab.h"
 #include "format/jscan.h"
 
 #include <stddef.h>
@@ -79,18 +80,19 @@ struct map_rule {
 	long hits;        /* people who got their role from this rule */
 };
 
-/* A string -> (string, int) hash table (open addressing, FNV-1a). Keys
- * are byte strings with a length (an escaped NUL stays in them). The
- * table owns copies of its keys and values. */
+/* A string -> (string, int) table (core/htab.h). Keys are byte strings
+ * with a length (an escaped NUL stays in them). The table owns copies of
+ * its keys and values. */
 struct map_entry {
-	char *key, *val; /* key NULL: an empty slot */
-	size_t klen;
+	struct htab_key k;
+	char *val;
 	int n;
 };
 
 struct map_table {
-	struct map_entry *slot;
-	size_t size, count; /* size: a power of two, or 0 before the first insert */
+	struct map_entry *v; /* in the order added */
+	size_t count, cap;
+	struct htab index;
 };
 
 /* Per-run state of one directory source. */
@@ -184,6 +186,15 @@ struct map_dir_info {
 /* A group record went by: token id and the tokens that name it (-1 for
  * none). Remembers it when a group rule matches. 0, or -1 out of memory. */
 int map_group_seen(struct map_ctx *c, struct jscan *js, int id, const int *names, int nnames);
+struct map_field; /* a table row: see "Field tables" below */
+
+/* A group record of a directory: its id at "id" (MAP_BAD with why when
+ * it has none), remembered when a group rule names it by id or by the
+ * value at name1 or name2 (NULL: none), then written to feed 0 as
+ * map_begin does with type and rows. MAP_OK, MAP_BAD or MAP_FAIL. */
+int map_dir_group(struct map_ctx *c, struct jscan *js, int rec, struct map_sink *out, char *why,
+		  size_t whylen, const char *source, const char *name1, const char *name2,
+		  const char *type, const struct map_field *rows);
 /* A member record went by (person token, group id token). 0, or -1. */
 int map_member_seen(struct map_ctx *c, const struct map_dir_info *d, struct map_sink *out,
 		    struct jscan *js, int group, int person);
@@ -197,7 +208,7 @@ const char *map_orgunit_id(struct map_ctx *c, struct jscan *js, int path);
 const char *map_role(struct map_ctx *c, const struct map_dir_info *d, struct map_sink *out,
 		     struct jscan *js, int person, int orgunit);
 
-/* ---- Field tables for the directory mappers ----
+/* ---- Field tables: every mapper's one way from raw fields to canonical ones ----
  *
  * One row per canonical field, in output order. Consecutive rows for the
  * same field are alternatives: the first that applies and has a value
@@ -207,14 +218,23 @@ const char *map_role(struct map_ctx *c, const struct map_dir_info *d, struct map
  *   externalIds[type=organization].value  the first element whose type is
  *                                         "organization"
  *   organizations[primary].title          the first element whose primary is
- *                                         true, else the first element */
+ *                                         true, else the first element
+ * A path starts at the record, or (MF_BASE) at a second token the mapper
+ * names: Clever's user rows read the user's chosen role object. */
 enum map_kind {
 	MK_CONST,   /* the path is the value itself */
 	MK_STR,     /* a string (a number or boolean becomes its text) */
 	MK_ORGUNIT, /* an org unit path, written as [its id] when known */
+	MK_LIST,    /* an array of strings (nulls skipped; another value left out, counted) */
+	MK_ONE,     /* one string, written as a list of it ("" gives []) */
 };
 
-/* Conditions a row needs (all of them); 0: always. */
+/* Where a row's path starts. */
+enum { MF_RECORD, MF_BASE };
+
+/* A row's "when": bits that the mapper defines, all of which must be in
+ * the flags it passes for the row to apply; 0: always. The directory
+ * mappers' (Graph, Google, OneRoster) bits: */
 enum {
 	MW_STUDENT = 1,     /* the role is student */
 	MW_NOT_STUDENT = 2, /* any other role, or none */
@@ -225,16 +245,83 @@ enum {
 struct map_field {
 	const char *field;
 	enum map_kind kind;
+	unsigned char from; /* MF_RECORD or MF_BASE */
 	unsigned when;
 	const char *path;
 };
 
+/* Rows of a table, for every vendor's map.c: */
+#define F(f, p, w) {f, MK_STR, MF_RECORD, w, p}    /* a string, when w */
+#define STR(f, p) F(f, p, 0)                       /* a string */
+#define CONST(f, v) {f, MK_CONST, MF_RECORD, 0, v} /* the value v itself */
+#define ONE(f, p) {f, MK_ONE, MF_RECORD, 0, p}     /* one string as a list */
+#define ROLE(f, k, w, p) {f, k, MF_BASE, w, p}     /* kind k from the base token, when w */
+#define END {NULL, MK_CONST, MF_RECORD, 0, NULL}
+
+/* What a table's rows read and which of them apply. */
+struct map_at {
+	int rec;                /* the record: where MF_RECORD paths start */
+	int base;               /* where MF_BASE paths start; -1: none */
+	unsigned flags;         /* the "when" bits that hold for this record */
+	const char *wrong_type; /* the left-out reason for a value of the wrong type;
+				 * NULL: map_wrong_type */
+};
+/* The rows of record rec with flags: no base token, map_wrong_type. */
+#define MAP_AT(rec, flags) (&(const struct map_at){(rec), -1, (flags), NULL})
+
 /* The value at path from tok (selectors above), or -1. */
 int map_path(struct jscan *js, int tok, const char *path);
-/* Appends ,"field":value for each row whose conditions are all in flags
- * and that has a value. 0, or -1 when b is over its cap. */
+/* Appends ,"field":value for each row that applies (its when bits all in
+ * at->flags) and has a value. 0, or -1 when b is over its cap. */
 int map_put_fields(struct map_ctx *c, struct jscan *js, struct map_sink *out, struct buf *b,
-		   const struct map_field *rows, int rec, unsigned flags);
+		   const struct map_field *rows, const struct map_at *at);
+/* Begins a record of feed: {"source":SOURCE,"source_id":<token id's
+ * text>, then ,"type":TYPE unless type is NULL, then the rows. The buf
+ * to append the rest to (map_end closes it), or NULL when output failed. */
+struct buf *map_begin(struct map_ctx *c, struct jscan *js, struct map_sink *out, int feed,
+		      const char *source, int id, const char *type, const struct map_field *rows,
+		      const struct map_at *at);
+/* Closes the record map_begin gave (b NULL: it failed). MAP_OK or MAP_FAIL. */
+int map_end(struct map_sink *out, struct buf *b);
+/* Writes {"source":SOURCE,"group_id":<token group>,"person_id":<token
+ * person>,"role":ROLE} to feed. MAP_OK or MAP_FAIL. */
+int map_put_member(struct jscan *js, struct map_sink *out, int feed, const char *source, int group,
+		   int person, const char *role);
+/* MW_STUDENT when role is "student", else MW_NOT_STUDENT (no role too). */
+unsigned map_role_flags(const char *role);
+/* A person's status as a directory says it. */
+struct map_status {
+	const char *status;         /* "active" or "inactive"; NULL: left out */
+	const char *reason;         /* status_reason as it is; NULL: none */
+	const char *prefix, *suffix; /* else, prefix set: status_reason is
+				      * prefix<string token tok's text>suffix */
+	int tok;                    /* -1: prefix and suffix alone */
+};
+/* Writes a directory's person to feed 0: {"source":SOURCE,"source_id":<id>,
+ * its role (NULL: left out), its status, the rows, its status_reason.
+ * MAP_OK or MAP_FAIL. */
+int map_put_person(struct map_ctx *c, struct jscan *js, struct map_sink *out, const char *source,
+		   int id, const char *role, const struct map_status *st,
+		   const struct map_field *rows, const struct map_at *at);
+/* 1 when the value at key of obj is true. */
+int map_is_true(struct jscan *js, int obj, const char *key);
+/* Defines the mapper name (struct mapper's map) of a vendor's map.c, with
+ * the parameters every mapper has, named as they all name them. */
+#define MAPPER(name)                                                                         \
+	static int name(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,   \
+			char *why, size_t whylen)
+/* Two mappers of one function, say a directory's users and its deleted
+ * users: MAPPER_OF_VARIANT defines the function fn, with a mapper's
+ * parameters and int variant; MAP_VARIANT the mapper name, fn with
+ * variant v. */
+#define MAPPER_OF_VARIANT(fn, variant)                                                       \
+	static int fn(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,     \
+		      char *why, size_t whylen, int variant)
+#define MAP_VARIANT(name, fn, v)                                                             \
+	MAPPER(name)                                                                         \
+	{                                                                                    \
+		return fn(js, rec, ctx, out, why, whylen, v);                                \
+	}
 /* The record's non-empty string id at key, or -1 with why. */
 int map_id(struct jscan *js, int rec, const char *key, char *why, size_t whylen);
 /* Appends ,"field":"prefix<token's text>suffix" (tok -1: no text). 0 or -1. */
@@ -269,21 +356,30 @@ struct map_name {
 int map_lookup(struct map_ctx *c, struct jscan *js, int rec, const char *key,
 	       const struct map_name *table, const struct map_name **hit);
 
-/* OneRoster and SDS share a model: their org types are the same, and
- * their courses, sessions and enrollments map the same way. */
+/* OneRoster and SDS share a model: their orgs, courses, sessions and
+ * enrollments map the same way. */
 
-/* district, school and department: the org types both keep as given. */
-extern const struct map_name map_org_types[];
+/* A mapper's whole work for an org: its id at "sourcedId" (MAP_BAD with
+ * why when it has none), then {"source":SOURCE,"source_id":ID, its type
+ * (district, school and department as given, any case; another string is
+ * "orgunit"; absent: left out; null: null_type, which may be NULL), the
+ * rows and ,"status":STATUS (NULL: left out). MAP_OK, MAP_BAD or MAP_FAIL. */
+int map_put_org(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out, char *why,
+		size_t whylen, const char *source, const struct map_field *rows,
+		const char *null_type, const char *status);
 
 /* A mapper for a courses stream: there is no canonical one, so each
  * record is left out (counted). */
 int map_courses_left_out(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
 			 char *why, size_t whylen);
-/* Writes the session whose id is token id: its type (schoolYear, term,
- * semester or gradingPeriod, any case; another is left out, counted),
- * then rows. MAP_OK or MAP_FAIL. */
+/* A mapper's whole work for a session: its id at "sourcedId" (MAP_BAD
+ * with why when it has none); then, when skip is not NULL, the record is
+ * left out for that reason (counted); else it is written: its type
+ * (schoolYear, term, semester or gradingPeriod, any case; another is left
+ * out, counted), then rows. MAP_OK, MAP_BAD or MAP_FAIL. */
 int map_put_session(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		    const char *source, int id, const struct map_field *rows);
+		    char *why, size_t whylen, const char *source, const struct map_field *rows,
+		    const char *skip);
 /* Writes the membership of person token user in group token cls, its role
  * from the record's role (student and teacher as given; aide,
  * administrator and proctor are members; another is left out, counted).

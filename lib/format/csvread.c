@@ -1,5 +1,6 @@
 #include "format/csvread.h"
 #include "core/buf.h"
+#include "core/vec.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -228,22 +229,15 @@ static void on_field(void *s, size_t len, void *data)
 			r->overflow = OV_FIELDS;
 			return;
 		}
-		int cap = r->cap ? 2 * r->cap : 32;
-		if (cap > MAX_FIELDS)
-			cap = MAX_FIELDS;
-		size_t *off = realloc(r->off, (size_t)cap * sizeof *off);
-		if (off)
-			r->off = off;
-		size_t *lens = off ? realloc(r->lens, (size_t)cap * sizeof *lens) : NULL;
-		if (lens)
-			r->lens = lens;
-		char **f = lens ? realloc(r->f, (size_t)cap * sizeof *f) : NULL;
-		if (!f) {
+		/* three arrays of one capacity: each grows the same way */
+		size_t need = (size_t)r->n + 1, c_off = (size_t)r->cap, c_lens = c_off, c_f = c_off;
+		if (vec_reserve(&r->off, &c_off, need, sizeof *r->off, 32, MAX_FIELDS) ||
+		    vec_reserve(&r->lens, &c_lens, need, sizeof *r->lens, 32, MAX_FIELDS) ||
+		    vec_reserve(&r->f, &c_f, need, sizeof *r->f, 32, MAX_FIELDS)) {
 			r->overflow = OV_MEM;
 			return;
 		}
-		r->f = f;
-		r->cap = cap;
+		r->cap = (int)c_off;
 	}
 	r->off[r->n] = r->data.len;
 	r->lens[r->n] = len;

@@ -1,4 +1,5 @@
 #include "format/jobfile.h"
+#include "core/vec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -31,10 +32,8 @@ static void strip_comment(char *s)
 
 static int add_section(struct job *j, const char *kind, const char *name, int line)
 {
-	struct job_section *n = realloc(j->sec, (j->nsec + 1) * sizeof *n);
-	if (!n)
+	if (VEC_RESERVE(j->sec, j->capsec, (size_t)j->nsec + 1, 8))
 		return -1;
-	j->sec = n;
 	struct job_section *s = &j->sec[j->nsec++];
 	memset(s, 0, sizeof *s);
 	s->kind = strdup(kind);
@@ -45,10 +44,8 @@ static int add_section(struct job *j, const char *kind, const char *name, int li
 
 static int add_kv(struct job_section *s, const char *k, const char *v, int line)
 {
-	struct job_kv *n = realloc(s->kv, (s->nkv + 1) * sizeof *n);
-	if (!n)
+	if (VEC_RESERVE(s->kv, s->capkv, (size_t)s->nkv + 1, 8))
 		return -1;
-	s->kv = n;
 	struct job_kv *kv = &s->kv[s->nkv++];
 	kv->key = strdup(k);
 	kv->value = strdup(v);

@@ -29,6 +29,7 @@ struct job_section {
 	int line;
 	struct job_kv *kv;
 	int nkv;
+	size_t capkv;
 };
 
 struct job {
@@ -36,6 +37,7 @@ struct job {
 	char *dir; /* the job file's folder, for relative paths */
 	struct job_section *sec;
 	int nsec;
+	size_t capsec;
 };
 
 /* 0, or -1 with e naming file:line. */

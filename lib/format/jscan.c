@@ -1,5 +1,6 @@
 #include "format/jscan.h"
 #include "format/jsonw.h"
+#include "core/vec.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -34,14 +35,11 @@ static int new_tok(struct jscan *s, int type, const char *at)
 	if (s->ntok == s->cap) {
 		if (s->cap >= s->max_tokens)
 			return fail(s, at, "too many values");
-		int n = s->cap ? s->cap * 2 : 256;
-		if (n > s->max_tokens)
-			n = s->max_tokens;
-		struct jtok *t = realloc(s->tok, (size_t)n * sizeof *t);
-		if (!t)
+		size_t cap = (size_t)s->cap;
+		if (vec_reserve(&s->tok, &cap, (size_t)s->ntok + 1, sizeof *s->tok, 256,
+				(size_t)s->max_tokens))
 			return fail(s, at, "out of memory");
-		s->tok = t;
-		s->cap = n;
+		s->cap = (int)cap;
 	}
 	struct jtok *t = &s->tok[s->ntok];
 	t->type = (unsigned char)type;

@@ -1,8 +1,9 @@
 #include "format/snapshot.h"
 #include "core/atomic.h"
 #include "core/buf.h"
+#include "core/htab.h"
 #include "core/lines.h"
-#include "core/strset.h"
+#include "core/vec.h"
 #include "format/jsonw.h"
 
 #include <errno.h>
@@ -10,12 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the map: open addressing, linear probing, backward-shift removal ---- */
-
-static unsigned long long hash(const char *s)
-{
-	return strset_hash(s, strlen(s));
-}
+/* ---- the map: a core/htab.h index over an array of entries ---- */
 
 void snapmap_init(struct snapmap *m)
 {
@@ -24,20 +20,19 @@ void snapmap_init(struct snapmap *m)
 
 void snapmap_clear(struct snapmap *m)
 {
-	for (size_t i = 0; i < m->size; i++)
-		if (m->slot[i].key) {
-			free(m->slot[i].key);
-			cJSON_Delete(m->slot[i].obj);
-			m->slot[i].key = NULL;
-			m->slot[i].obj = NULL;
-		}
+	for (size_t i = 0; i < m->count; i++) {
+		free(m->v[i].k.key);
+		cJSON_Delete(m->v[i].obj);
+	}
 	m->count = 0;
+	htab_clear(&m->index);
 }
 
 void snapmap_free(struct snapmap *m)
 {
 	snapmap_clear(m);
-	free(m->slot);
+	free(m->v);
+	htab_free(&m->index);
 	memset(m, 0, sizeof *m);
 }
 
@@ -46,64 +41,31 @@ size_t snapmap_count(const struct snapmap *m)
 	return m->count;
 }
 
-/* The slot holding key, or the empty slot where it would go (size > 0). */
-static size_t find(const struct snapmap *m, const char *key, unsigned long long h)
-{
-	size_t mask = m->size - 1, i = (size_t)h & mask;
-	while (m->slot[i].key && (m->slot[i].hash != h || strcmp(m->slot[i].key, key)))
-		i = (i + 1) & mask;
-	return i;
-}
-
-/* Doubles the table once it is half full, so probes stay short. */
-static int grow(struct snapmap *m)
-{
-	if (m->size && (m->count + 1) * 2 <= m->size)
-		return 0;
-	struct snapmap bigger = {0};
-	bigger.size = m->size ? m->size * 2 : 64;
-	bigger.slot = calloc(bigger.size, sizeof *bigger.slot);
-	if (!bigger.slot)
-		return -1;
-	for (size_t i = 0; i < m->size; i++)
-		if (m->slot[i].key)
-			bigger.slot[find(&bigger, m->slot[i].key, m->slot[i].hash)] = m->slot[i];
-	bigger.count = m->count;
-	free(m->slot);
-	*m = bigger;
-	return 0;
-}
-
 cJSON *snapmap_get(const struct snapmap *m, const char *key)
 {
-	if (!m->size)
-		return NULL;
-	size_t i = find(m, key, hash(key));
-	return m->slot[i].key ? m->slot[i].obj : NULL;
+	size_t i = HTAB_FIND(&m->index, m->v, key, strlen(key));
+	return i ? m->v[i - 1].obj : NULL;
 }
 
 int snapmap_put(struct snapmap *m, const char *key, cJSON *obj)
 {
-	unsigned long long h = hash(key);
-	if (m->size) {
-		size_t i = find(m, key, h);
-		if (m->slot[i].key) {
-			cJSON_Delete(m->slot[i].obj);
-			m->slot[i].obj = obj;
-			return 0;
-		}
+	size_t len = strlen(key), i = HTAB_FIND(&m->index, m->v, key, len);
+	if (i) {
+		cJSON_Delete(m->v[i - 1].obj);
+		m->v[i - 1].obj = obj;
+		return 0;
 	}
+	struct htab_pos at;
 	char *k = strdup(key);
-	if (!k || grow(m)) {
+	if (!k || HTAB_RESERVE(&m->index, m->v, m->count) ||
+	    VEC_RESERVE(m->v, m->cap, m->count + 1, 64)) {
 		free(k);
 		cJSON_Delete(obj);
 		return -1;
 	}
-	size_t i = find(m, key, h);
-	m->slot[i].key = k;
-	m->slot[i].hash = h;
-	m->slot[i].obj = obj;
-	m->count++;
+	HTAB_LOOKUP(&m->index, m->v, key, len, &at);
+	m->v[m->count] = (struct snapmap_ent){{k, len}, obj};
+	htab_set(&m->index, &at, m->count++);
 	return 0;
 }
 
@@ -144,45 +106,35 @@ int snapmap_merge(struct snapmap *m, const char *key, const cJSON *changes,
 	return 0;
 }
 
-/* Empties slot i, then moves later entries of its probe run back so that
- * every key stays reachable from its home slot without tombstones. */
+/* Removes entry i: the last entry takes its place. */
 static void remove_at(struct snapmap *m, size_t i)
 {
-	size_t mask = m->size - 1;
-	free(m->slot[i].key);
-	cJSON_Delete(m->slot[i].obj);
-	memset(&m->slot[i], 0, sizeof m->slot[i]);
-	m->count--;
-	for (size_t j = (i + 1) & mask; m->slot[j].key; j = (j + 1) & mask) {
-		size_t home = (size_t)m->slot[j].hash & mask;
-		/* the entry at j may move to i unless its home lies in (i, j] */
-		int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-		if (!stays) {
-			m->slot[i] = m->slot[j];
-			memset(&m->slot[j], 0, sizeof m->slot[j]);
-			i = j;
-		}
+	HTAB_REMOVE(&m->index, m->v, i);
+	free(m->v[i].k.key);
+	cJSON_Delete(m->v[i].obj);
+	size_t last = --m->count;
+	if (i != last) {
+		m->v[i] = m->v[last];
+		HTAB_MOVED(&m->index, m->v, last, i);
 	}
 }
 
 int snapmap_remove(struct snapmap *m, const char *key)
 {
-	if (!m->size)
+	size_t i = HTAB_FIND(&m->index, m->v, key, strlen(key));
+	if (!i)
 		return 0;
-	size_t i = find(m, key, hash(key));
-	if (!m->slot[i].key)
-		return 0;
-	remove_at(m, i);
+	remove_at(m, i - 1);
 	return 1;
 }
 
 size_t snapmap_remove_prefix(struct snapmap *m, const char *prefix)
 {
 	size_t n = 0, pl = strlen(prefix);
-	/* a removal may move a later entry into the slot just emptied: look at it
-	 * again. Entries moved to slots before i were looked at already. */
-	for (size_t i = 0; i < m->size;) {
-		if (m->slot[i].key && !strncmp(m->slot[i].key, prefix, pl)) {
+	/* a removal moves the last entry into the place just emptied: look at
+	 * that place again */
+	for (size_t i = 0; i < m->count;) {
+		if (!strncmp(m->v[i].k.key, prefix, pl)) {
 			remove_at(m, i);
 			n++;
 		} else {
@@ -207,9 +159,8 @@ const char **snapmap_keys(const struct snapmap *m, size_t *n)
 		*n = (size_t)-1;
 		return NULL;
 	}
-	for (size_t i = 0; i < m->size; i++)
-		if (m->slot[i].key)
-			k[(*n)++] = m->slot[i].key;
+	for (size_t i = 0; i < m->count; i++)
+		k[(*n)++] = m->v[i].k.key;
 	qsort(k, *n, sizeof *k, by_bytes);
 	return k;
 }

@@ -2,6 +2,7 @@
 #define ROSTER_SNAPSHOT_H
 
 #include "core/err.h"
+#include "core/htab.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -19,15 +20,14 @@
  * holds directory data), so a failed save leaves the previous file whole. */
 
 struct snapmap_ent {
-	char *key; /* NULL: an empty slot */
-	unsigned long long hash;
+	struct htab_key k;
 	cJSON *obj;
 };
 
 struct snapmap {
-	struct snapmap_ent *slot; /* size slots */
-	size_t size;              /* a power of two, or 0 before the first insert */
-	size_t count;
+	struct snapmap_ent *v; /* count entries, in no particular order */
+	size_t count, cap;
+	struct htab index; /* core/htab.h */
 };
 
 void snapmap_init(struct snapmap *m);

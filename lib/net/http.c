@@ -1,4 +1,5 @@
 #include "net/http.h"
+#include "core/vec.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
@@ -96,7 +97,7 @@ static void clear_headers(struct http_resp *r)
 	}
 	free(r->headers);
 	r->headers = NULL;
-	r->nheaders = 0;
+	r->nheaders = r->capheaders = 0;
 }
 
 void http_resp_free(struct http_resp *r)
@@ -156,10 +157,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		v++, vl--;
 	while (vl && isspace((unsigned char)v[vl - 1]))
 		vl--;
-	struct http_header *h = realloc(r->headers, (r->nheaders + 1) * sizeof *h);
-	if (!h)
+	if (VEC_RESERVE(r->headers, r->capheaders, r->nheaders + 1, 16))
 		return 0;
-	r->headers = h;
+	struct http_header *h = r->headers;
 	h[r->nheaders].name = strndup(p, nl);
 	h[r->nheaders].value = strndup(v, vl);
 	if (!h[r->nheaders].name || !h[r->nheaders].value) {

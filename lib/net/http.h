@@ -30,7 +30,7 @@ struct http_resp {
 	char transport_msg[256];
 	struct buf body;
 	struct http_header *headers;
-	size_t nheaders;
+	size_t nheaders, capheaders;
 	double elapsed;
 };
 

@@ -2,6 +2,7 @@
 #include "net/sftp_int.h"
 #include "core/b64.h"
 #include "core/buf.h"
+#include "core/vec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -574,16 +575,10 @@ int sftp_list(struct sftp_conn *s, const char *dir, struct sftp_entry **out, siz
 			rc = -1;
 			break;
 		}
-		if (nv == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct sftp_entry *nvp = realloc(v, nc * sizeof *v);
-			if (!nvp) {
-				err_set(e, ERR_IO, "out of memory listing %s:%s", s->where, dir);
-				rc = -1;
-				break;
-			}
-			v = nvp;
-			cap = nc;
+		if (VEC_RESERVE(v, cap, nv + 1, 64)) {
+			err_set(e, ERR_IO, "out of memory listing %s:%s", s->where, dir);
+			rc = -1;
+			break;
 		}
 		fill_entry(&v[nv++], name, (size_t)len, &a);
 	}

@@ -4,6 +4,7 @@
  * references, {type:id} user ids, booleans, dates; sensitive columns never
  * in the output; the Clever extra-field defect fails naming its line; the
  * header-only OneRoster bundle of tests/vectors reads with no records. */
+#include "core/vec.h"
 #include "engine/drop.h"
 #include "engine/vendor.h"
 #include "tap.h"
@@ -15,22 +16,21 @@
 /* What one file gave: its records one a line, keys one a line. */
 struct got {
 	char *out, *keys;
-	size_t len, klen;
+	size_t len, klen, cap, kcap;
 	long n;
 	int rc;
 	struct drop_stats st;
 	struct rt_err e;
 };
 
-static int append(char **s, size_t *len, const char *p, size_t n)
+static int append(char **s, size_t *len, size_t *cap, const char *p, size_t n)
 {
-	char *t = realloc(*s, *len + n + 2);
-	if (!t)
+	if (VEC_RESERVE(*s, *cap, *len + n + 2, 256))
 		return -1;
+	char *t = *s;
 	memcpy(t + *len, p, n);
 	t[*len + n] = '\n';
 	t[*len + n + 1] = 0;
-	*s = t;
 	*len += n + 1;
 	return 0;
 }
@@ -43,8 +43,8 @@ static int on_record(void *ctx, const struct drop_file *f, const char *key, size
 	g->n++;
 	if (cancel)
 		return -1; /* no bundle column cancels anything */
-	return append(&g->out, &g->len, json, len) ||
-	       append(&g->keys, &g->klen, key ? key : "(none)", key ? keylen : 6);
+	return append(&g->out, &g->len, &g->cap, json, len) ||
+	       append(&g->keys, &g->klen, &g->kcap, key ? key : "(none)", key ? keylen : 6);
 }
 
 static const char *fixtures(void)
@@ -67,6 +67,7 @@ static void read_one(struct got *g, const char *profile, const char *dir, const 
 	memset(g, 0, sizeof *g);
 	g->out = calloc(1, 1);
 	g->keys = calloc(1, 1);
+	g->cap = g->kcap = 1;
 	const struct drop_profile *p = vendor_drop_profile(profile, NULL);
 	const struct drop_file *f = p ? drop_file_for(p, name) : NULL;
 	if (!f || !g->out || !g->keys) {

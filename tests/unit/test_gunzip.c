@@ -1,6 +1,7 @@
 /* Streaming gunzip: round trips fed whole and a byte at a time, several
  * members, zlib data, the expansion cap, truncated and corrupt input. */
 #include "core/gunzip.h"
+#include "core/vec.h"
 #include "tap.h"
 
 #include <stdio.h>
@@ -45,9 +46,9 @@ static int collect(void *ctx, const void *d, size_t n, struct rt_err *e)
 		err_set(e, ERR_IO, "disk full");
 		return -1;
 	}
-	if (g->len + n > g->cap) {
-		g->cap = (g->len + n) * 2;
-		g->data = realloc(g->data, g->cap);
+	if (VEC_RESERVE(g->data, g->cap, g->len + n, 256)) {
+		err_set(e, ERR_IO, "out of memory");
+		return -1;
 	}
 	memcpy(g->data + g->len, d, n);
 	g->len += n;

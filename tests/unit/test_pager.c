@@ -228,7 +228,8 @@ static void test_guards(void)
  * nothing and a freed pager lets no link through as seen. */
 static int pager_empty(const struct pager *p)
 {
-	return !p->origin && !p->seen.slot && !p->seen.size && !p->seen.count && !p->pages &&
+	return !p->origin && !p->seen.v && !p->seen.cap && !p->seen.count && !p->seen.index.slot &&
+	       !p->seen.index.size && !p->pages &&
 	       !p->max_pages && !p->oom && !pager_pages(p) && !strset_has(&p->seen, CLEVER);
 }
 

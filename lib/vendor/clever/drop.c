@@ -20,103 +20,97 @@
 
 #include <stddef.h>
 
-#define COL(h, p, t, fl) {h, p, t, fl, 0, 0}
-#define STR(h, p) COL(h, p, DT_STR, 0)
-#define REQ(h, p) COL(h, p, DT_STR, DC_REQUIRED)
-#define GONE(h) COL(h, NULL, DT_STR, DC_SENSITIVE)
-#define END COL(NULL, NULL, DT_STR, 0)
-
 static const char *const k_id[] = {"id", NULL};
 static const char *const k_enroll[] = {"section", "student", NULL};
 
 static const struct drop_col schools[] = {
 	COL("School_id", "id", DT_STR, DC_REQUIRED | DC_KEY),
-	REQ("School_name", "name"),
-	REQ("School_number", "school_number"),
-	STR("School_id", "sis_id"),
-	STR("State_id", "state_id"),
-	STR("Low_grade", "low_grade"),
-	STR("High_grade", "high_grade"),
-	STR("Principal", "principal.name"),
-	STR("Principal_email", "principal.email"),
-	STR("School_address", "location.address"),
-	STR("School_city", "location.city"),
-	STR("School_state", "location.state"),
-	STR("School_zip", "location.zip"),
-	STR("School_phone", "phone"),
-	END,
+	COL_REQ("School_name", "name"),
+	COL_REQ("School_number", "school_number"),
+	COL_STR("School_id", "sis_id"),
+	COL_STR("State_id", "state_id"),
+	COL_STR("Low_grade", "low_grade"),
+	COL_STR("High_grade", "high_grade"),
+	COL_STR("Principal", "principal.name"),
+	COL_STR("Principal_email", "principal.email"),
+	COL_STR("School_address", "location.address"),
+	COL_STR("School_city", "location.city"),
+	COL_STR("School_state", "location.state"),
+	COL_STR("School_zip", "location.zip"),
+	COL_STR("School_phone", "phone"),
+	COL_END,
 };
 
 /* Columns are in the order of the record's fields, each object's fields
  * together, so the engine can write them in one pass. */
 static const struct drop_col students[] = {
 	COL("Student_id", "id", DT_STR, DC_REQUIRED | DC_KEY),
-	REQ("First_name", "name.first"),
-	STR("Middle_name", "name.middle"),
-	REQ("Last_name", "name.last"),
-	STR("Student_email", "email"),
-	REQ("School_id", "roles.student.school"),
+	COL_REQ("First_name", "name.first"),
+	COL_STR("Middle_name", "name.middle"),
+	COL_REQ("Last_name", "name.last"),
+	COL_STR("Student_email", "email"),
+	COL_REQ("School_id", "roles.student.school"),
 	COL("School_id", "roles.student.schools", DT_ONE, DC_REQUIRED),
-	STR("Student_id", "roles.student.sis_id"),
-	STR("Student_number", "roles.student.student_number"),
-	STR("State_id", "roles.student.state_id"),
-	STR("Grade", "roles.student.grade"),
-	STR("Graduation_year", "roles.student.graduation_year"),
-	STR("Username", "roles.student.credentials.district_username"),
-	GONE("Password"),
-	GONE("DOB"),
-	GONE("Gender"),
-	GONE("Race"),
-	GONE("Hispanic_Latino"),
-	GONE("Home_language"),
-	GONE("Ell_status"),
-	GONE("Frl_status"),
-	GONE("IEP_status"),
-	GONE("Student_street"),
-	GONE("Student_city"),
-	GONE("Student_state"),
-	GONE("Student_zip"),
-	GONE("Contact_name"),
-	GONE("Contact_relationship"),
-	GONE("Contact_type"),
-	GONE("Contact_email"),
-	GONE("Contact_phone"),
-	GONE("Contact_sis_id"),
-	END,
+	COL_STR("Student_id", "roles.student.sis_id"),
+	COL_STR("Student_number", "roles.student.student_number"),
+	COL_STR("State_id", "roles.student.state_id"),
+	COL_STR("Grade", "roles.student.grade"),
+	COL_STR("Graduation_year", "roles.student.graduation_year"),
+	COL_STR("Username", "roles.student.credentials.district_username"),
+	COL_GONE("Password"),
+	COL_GONE("DOB"),
+	COL_GONE("Gender"),
+	COL_GONE("Race"),
+	COL_GONE("Hispanic_Latino"),
+	COL_GONE("Home_language"),
+	COL_GONE("Ell_status"),
+	COL_GONE("Frl_status"),
+	COL_GONE("IEP_status"),
+	COL_GONE("Student_street"),
+	COL_GONE("Student_city"),
+	COL_GONE("Student_state"),
+	COL_GONE("Student_zip"),
+	COL_GONE("Contact_name"),
+	COL_GONE("Contact_relationship"),
+	COL_GONE("Contact_type"),
+	COL_GONE("Contact_email"),
+	COL_GONE("Contact_phone"),
+	COL_GONE("Contact_sis_id"),
+	COL_END,
 };
 
 static const struct drop_col teachers[] = {
 	COL("Teacher_id", "id", DT_STR, DC_REQUIRED | DC_KEY),
-	REQ("First_name", "name.first"),
-	STR("Middle_name", "name.middle"),
-	REQ("Last_name", "name.last"),
-	STR("Teacher_email", "email"),
-	REQ("School_id", "roles.teacher.school"),
+	COL_REQ("First_name", "name.first"),
+	COL_STR("Middle_name", "name.middle"),
+	COL_REQ("Last_name", "name.last"),
+	COL_STR("Teacher_email", "email"),
+	COL_REQ("School_id", "roles.teacher.school"),
 	COL("School_id", "roles.teacher.schools", DT_ONE, DC_REQUIRED),
-	STR("Teacher_id", "roles.teacher.sis_id"),
-	STR("Teacher_number", "roles.teacher.teacher_number"),
-	STR("State_teacher_id", "roles.teacher.state_id"),
-	STR("Title", "roles.teacher.title"),
-	STR("Username", "roles.teacher.credentials.district_username"),
-	GONE("Password"),
-	END,
+	COL_STR("Teacher_id", "roles.teacher.sis_id"),
+	COL_STR("Teacher_number", "roles.teacher.teacher_number"),
+	COL_STR("State_teacher_id", "roles.teacher.state_id"),
+	COL_STR("Title", "roles.teacher.title"),
+	COL_STR("Username", "roles.teacher.credentials.district_username"),
+	COL_GONE("Password"),
+	COL_END,
 };
 
 /* Clever's API puts the district's staff id in staff_id (and has no
  * sis_id or single school for staff). */
 static const struct drop_col staff[] = {
 	COL("Staff_id", "id", DT_STR, DC_REQUIRED | DC_KEY),
-	STR("First_name", "name.first"),
-	STR("Last_name", "name.last"),
-	REQ("Staff_email", "email"),
+	COL_STR("First_name", "name.first"),
+	COL_STR("Last_name", "name.last"),
+	COL_REQ("Staff_email", "email"),
 	COL("School_id", "roles.staff.schools", DT_ONE, DC_REQUIRED),
-	STR("Staff_id", "roles.staff.staff_id"),
-	STR("Department", "roles.staff.department"),
-	STR("Title", "roles.staff.title"),
+	COL_STR("Staff_id", "roles.staff.staff_id"),
+	COL_STR("Department", "roles.staff.department"),
+	COL_STR("Title", "roles.staff.title"),
 	COL("Role", "roles.staff.roles", DT_ONE, 0),
-	STR("Username", "roles.staff.credentials.district_username"),
-	GONE("Password"),
-	END,
+	COL_STR("Username", "roles.staff.credentials.district_username"),
+	COL_GONE("Password"),
+	COL_END,
 };
 
 /* Teacher_id is the primary teacher and the first of teachers[]; the
@@ -124,20 +118,20 @@ static const struct drop_col staff[] = {
  * nothing). */
 static const struct drop_col sections[] = {
 	COL("Section_id", "id", DT_STR, DC_REQUIRED | DC_KEY),
-	STR("Section_id", "sis_id"),
-	REQ("School_id", "school"),
-	STR("Name", "name"),
-	STR("Section_number", "section_number"),
-	STR("Course_number", "course"),
-	STR("Course_name", "course_name"),
-	STR("Course_description", "course_description"),
-	STR("Subject", "subject"),
-	STR("Grade", "grade"),
-	STR("Period", "period"),
-	STR("Term_name", "term.name"),
+	COL_STR("Section_id", "sis_id"),
+	COL_REQ("School_id", "school"),
+	COL_STR("Name", "name"),
+	COL_STR("Section_number", "section_number"),
+	COL_STR("Course_number", "course"),
+	COL_STR("Course_name", "course_name"),
+	COL_STR("Course_description", "course_description"),
+	COL_STR("Subject", "subject"),
+	COL_STR("Grade", "grade"),
+	COL_STR("Period", "period"),
+	COL_STR("Term_name", "term.name"),
 	COL("Term_start", "term.start_date", DT_DATE, 0),
 	COL("Term_end", "term.end_date", DT_DATE, 0),
-	REQ("Teacher_id", "teacher"),
+	COL_REQ("Teacher_id", "teacher"),
 	COL("Teacher_id", "teachers", DT_ONE, DC_REQUIRED),
 	COL("Teacher_2_id", "teachers", DT_ONE, 0),
 	COL("Teacher_3_id", "teachers", DT_ONE, 0),
@@ -148,21 +142,19 @@ static const struct drop_col sections[] = {
 	COL("Teacher_8_id", "teachers", DT_ONE, 0),
 	COL("Teacher_9_id", "teachers", DT_ONE, 0),
 	COL("Teacher_10_id", "teachers", DT_ONE, 0),
-	END,
+	COL_END,
 };
 
 static const struct drop_col enrollments[] = {
 	COL("Section_id", "section", DT_STR, DC_REQUIRED | DC_KEY),
 	COL("Student_id", "student", DT_STR, DC_REQUIRED | DC_KEY),
-	REQ("School_id", "school"),
-	END,
+	COL_REQ("School_id", "school"),
+	COL_END,
 };
 
 /* (School_id is required, so every user has its role object.) */
-/* opt: the bundle may lack the file (staff.csv: districts without staff
- * accounts leave it out); the others are required. */
-#define DFILE(n, s, k, c, opt) {.name = n, .stream = s, .keys = k, .cols = c, .optional = opt}
-
+/* The bundle may lack staff.csv (districts without staff accounts leave
+ * it out); the others are required. */
 static const struct drop_file files[] = {
 	DFILE("schools.csv", "clever_schools", k_id, schools, 0),
 	DFILE("students.csv", "clever_users", k_id, students, 0),
@@ -170,7 +162,7 @@ static const struct drop_file files[] = {
 	DFILE("staff.csv", "clever_users", k_id, staff, 1),
 	DFILE("sections.csv", "clever_sections", k_id, sections, 0),
 	DFILE("enrollments.csv", "clever_enrollments", k_enroll, enrollments, 0),
-	{.name = NULL},
+	DFILE_END,
 };
 
 const struct drop_profile drop_clever = {

@@ -3,66 +3,49 @@
  * holds only what a table cannot say (a user's role, a section's
  * memberships). Record shapes: the vendor reference, section 3.4, and
  * tests/vectors/clever. Every RECORD's record is Clever's inner "data". */
-#include "format/jsonw.h"
 #include "engine/mapping.h"
 #include "vendor/clever/clever.h"
 
-#include <stdio.h>
 #include <string.h>
 
-enum kind {
-	K_CONST, /* the path is the value itself */
-	K_STR,   /* a string (a number or boolean becomes its text) */
-	K_LIST,  /* an array of strings */
-	K_ONE,   /* one string, written as a list of it ("" gives []) */
+/* A user's role, as the tables' "when" bits (engine/mapping.h). */
+enum {
+	CW_STUDENT = 1,
+	CW_TEACHER = 2,
+	CW_STAFF = 4,
+	CW_STAFF_SIDE = 8, /* any role but student: teacher, staff, district admin */
 };
 
-/* Where a path starts: the record, or a user's chosen role object
- * (roles.<role>, where Clever keeps ids, credentials and schools). */
-enum { FROM_RECORD, FROM_ROLE };
+/* The reason for a value of the wrong JSON type: Clever's own, counted
+ * apart from the other sources' (the same text). */
+static const char wrong_type[] = "field values of an unexpected JSON type (ignored)";
 
-/* User roles, as bits for the tables' roles column. */
-enum { R_STUDENT = 1, R_TEACHER = 2, R_STAFF = 4, R_ADMIN = 8, R_ANY = 15 };
+/* A Clever record's rows; a user's read its role object (roles.<role>,
+ * where Clever keeps ids, credentials and schools) as the base token. */
+#define AT(rec, role_tok, flags) (&(const struct map_at){(rec), (role_tok), (flags), wrong_type})
 
-/* One canonical field. Consecutive rows for the same field are
- * alternatives: the first that has a value wins. A value that is absent
- * or null leaves the field out (unknown); "" stays "" (empty). */
-struct field_map {
-	const char *field;
-	enum kind kind;
-	unsigned char from;
-	unsigned char roles; /* users only: the roles the row applies to; 0 = any */
-	const char *path;
-};
-
-#define CONST(f, v) {f, K_CONST, FROM_RECORD, 0, v}
-#define STR(f, p) {f, K_STR, FROM_RECORD, 0, p}
-#define ONE(f, p) {f, K_ONE, FROM_RECORD, 0, p}
-#define ROLE(f, k, r, p) {f, k, FROM_ROLE, r, p}
-#define END {NULL, K_CONST, 0, 0, NULL}
-
-static const struct field_map people_map[] = {
+static const struct map_field people_map[] = {
 	CONST("status", "active"), /* Clever lists only active users */
 	STR("given_name", "name.first"),
 	STR("middle_name", "name.middle"),
 	STR("family_name", "name.last"),
 	STR("email", "email"),
-	ROLE("username", K_STR, R_ANY, "credentials.district_username"),
-	ROLE("employee_id", K_STR, R_TEACHER, "teacher_number"),
-	ROLE("employee_id", K_STR, R_STAFF, "staff_id"),
-	ROLE("sis_id", K_STR, R_ANY, "sis_id"),
-	ROLE("state_id", K_STR, R_ANY, "state_id"),
-	ROLE("student_number", K_STR, R_STUDENT, "student_number"),
-	ROLE("grade", K_STR, R_STUDENT, "grade"),
-	ROLE("org_ids", K_LIST, R_ANY, "schools"),
-	ROLE("org_ids", K_ONE, R_ANY, "school"), /* records that predate schools[] */
-	ROLE("job_title", K_STR, R_TEACHER | R_STAFF | R_ADMIN, "title"),
-	ROLE("department", K_STR, R_STAFF, "department"),
+	ROLE("username", MK_STR, 0, "credentials.district_username"),
+	ROLE("employee_id", MK_STR, CW_TEACHER, "teacher_number"),
+	ROLE("employee_id", MK_STR, CW_STAFF, "staff_id"),
+	ROLE("sis_id", MK_STR, 0, "sis_id"),
+	ROLE("state_id", MK_STR, 0, "state_id"),
+	ROLE("student_number", MK_STR, CW_STUDENT, "student_number"),
+	ROLE("grade", MK_STR, CW_STUDENT, "grade"),
+	ROLE("org_ids", MK_LIST, 0, "schools"),
+	ROLE("org_ids", MK_ONE, 0, "school"), /* records that predate schools[] */
+	ROLE("job_title", MK_STR, CW_STAFF_SIDE, "title"),
+	ROLE("department", MK_STR, CW_STAFF, "department"),
 	STR("updated_at", "last_modified"),
 	END,
 };
 
-static const struct field_map orgs_map[] = {
+static const struct map_field orgs_map[] = {
 	CONST("type", "school"),
 	STR("name", "name"),
 	STR("identifier", "school_number"),
@@ -70,7 +53,7 @@ static const struct field_map orgs_map[] = {
 	END,
 };
 
-static const struct field_map groups_map[] = {
+static const struct map_field groups_map[] = {
 	CONST("type", "section"),
 	STR("name", "name"),
 	STR("org_id", "school"),
@@ -81,7 +64,7 @@ static const struct field_map groups_map[] = {
 	END,
 };
 
-static const struct field_map sessions_map[] = {
+static const struct map_field sessions_map[] = {
 	CONST("type", "term"),
 	STR("name", "name"),
 	STR("start_date", "start_date"),
@@ -97,137 +80,27 @@ static const struct field_map sessions_map[] = {
  * the canonical roles. */
 static const struct {
 	const char *key, *role;
-	unsigned char bit;
+	unsigned flags; /* the when bits of the role */
 } user_roles[] = {
-	{"district_admin", "administrator", R_ADMIN},
-	{"staff", "staff", R_STAFF},
-	{"teacher", "teacher", R_TEACHER},
-	{"student", "student", R_STUDENT},
+	{"district_admin", "administrator", CW_STAFF_SIDE},
+	{"staff", "staff", CW_STAFF | CW_STAFF_SIDE},
+	{"teacher", "teacher", CW_TEACHER | CW_STAFF_SIDE},
+	{"student", "student", CW_STUDENT},
 };
 
-static const char wrong_type[] = "field values of an unexpected JSON type (ignored)";
-
-static int put_key(struct buf *b, const char *field)
+static int map_simple(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
+		      char *why, size_t whylen, int feed, const struct map_field *rows)
 {
-	size_t n = strlen(field);
-	if (buf_reserve(b, n + 4))
-		return -1;
-	b->data[b->len++] = ',';
-	b->data[b->len++] = '"';
-	memcpy(b->data + b->len, field, n);
-	b->len += n;
-	b->data[b->len++] = '"';
-	b->data[b->len++] = ':';
-	b->data[b->len] = 0;
-	return 0;
-}
-
-/* Writes value token v as kind. 0; 1 when v has a type the kind cannot
- * take (nothing useful written, the caller rolls back); -1 buf full. */
-static int put_value(struct jscan *js, struct map_sink *out, enum kind kind, int v, struct buf *b)
-{
-	const struct jtok *t = &js->tok[v];
-	if (kind == K_STR)
-		return jscan_put_string(js, v, b);
-	if (kind == K_ONE) {
-		if (t->type == JSCAN_STRING && t->start == t->end)
-			return buf_adds(b, "[]");
-		if (buf_addc(b, '['))
-			return -1;
-		int rc = jscan_put_string(js, v, b);
-		return rc ? rc : buf_addc(b, ']');
-	}
-	if (t->type != JSCAN_ARRAY)
-		return 1;
-	int first = 1, rc = buf_addc(b, '[');
-	for (int k = 0, e = v + 1; k < t->size && !rc; k++, e = js->tok[e].next) {
-		if (js->tok[e].type == JSCAN_NULL)
-			continue;
-		size_t mark = b->len;
-		if (!first && buf_addc(b, ','))
-			return -1;
-		int r = jscan_put_string(js, e, b);
-		if (r > 0) {
-			b->len = mark;
-			b->data[mark] = 0;
-			out->left_out(out, wrong_type, 1);
-			continue;
-		}
-		rc = r;
-		first = 0;
-	}
-	return rc ? rc : buf_addc(b, ']');
-}
-
-/* Appends ,"field":value for every row that applies and has a value. */
-static int map_fields(struct jscan *js, struct map_sink *out, struct buf *b,
-		      const struct field_map *rows, int rec, int role_tok, unsigned role)
-{
-	const char *done = NULL; /* the field last written: its alternatives are skipped */
-	for (const struct field_map *r = rows; r->field; r++) {
-		if ((done && !strcmp(done, r->field)) || (r->roles && !(r->roles & role)))
-			continue;
-		if (r->kind == K_CONST) {
-			if (put_key(b, r->field) || jsonw_str(b, r->path))
-				return -1;
-			done = r->field;
-			continue;
-		}
-		int v = jscan_path(js, r->from == FROM_ROLE ? role_tok : rec, r->path);
-		if (v < 0 || js->tok[v].type == JSCAN_NULL)
-			continue;
-		size_t mark = b->len;
-		if (put_key(b, r->field))
-			return -1;
-		int rc = put_value(js, out, r->kind, v, b);
-		if (rc < 0)
-			return -1;
-		if (rc > 0) {
-			b->len = mark;
-			b->data[mark] = 0;
-			out->left_out(out, wrong_type, 1);
-			continue;
-		}
-		done = r->field;
-	}
-	return 0;
-}
-
-/* The record's id, which every canonical record needs as source_id. */
-static int record_id(struct jscan *js, int rec, char *why, size_t n)
-{
-	int id = jscan_get(js, rec, "id", 2);
-	if (id < 0 || js->tok[id].type != JSCAN_STRING || js->tok[id].start == js->tok[id].end) {
-		snprintf(why, n, "%s", id < 0 ? "it has no \"id\"" : "its \"id\" is not a non-empty string");
-		return -1;
-	}
-	return id;
-}
-
-/* {"source":"clever","source_id":ID  (the caller closes the object) */
-static int head(struct jscan *js, struct buf *b, int id)
-{
-	return buf_adds(b, "{\"source\":\"clever\",\"source_id\":") || jscan_put_string(js, id, b);
-}
-
-static int map_simple(struct jscan *js, int rec, struct map_sink *out, char *why, size_t n,
-		      const struct field_map *rows)
-{
-	int id = record_id(js, rec, why, n);
+	int id = map_id(js, rec, "id", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
-	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) || map_fields(js, out, b, rows, rec, -1, 0) || buf_addc(b, '}') ||
-	    out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_end(out, map_begin(ctx, js, out, feed, "clever", id, NULL, rows, AT(rec, -1, 0)));
 }
 
-static int map_user(struct jscan *js, int rec, struct map_ctx *ctx,
-		    struct map_sink *out, char *why, size_t n)
+MAPPER(map_user)
 {
-	(void)ctx; /* Clever needs no state from one record to the next */
-	int id = record_id(js, rec, why, n);
+	/* Clever needs no state from one record to the next */
+	int id = map_id(js, rec, "id", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
 	int roles = jscan_get(js, rec, "roles", 5);
@@ -236,12 +109,11 @@ static int map_user(struct jscan *js, int rec, struct map_ctx *ctx,
 		if (r < 0 || js->tok[r].type != JSCAN_OBJECT)
 			continue;
 		struct buf *b = out->begin(out, 0);
-		if (!b || head(js, b, id) || buf_adds(b, ",\"role\":") ||
-		    jsonw_str(b, user_roles[i].role) ||
-		    map_fields(js, out, b, people_map, rec, r, user_roles[i].bit) ||
-		    buf_addc(b, '}') || out->end(out))
+		if (!b || map_head(js, b, "clever", id) ||
+		    map_put_const(b, "role", user_roles[i].role) ||
+		    map_put_fields(ctx, js, out, b, people_map, AT(rec, r, user_roles[i].flags)))
 			return MAP_FAIL;
-		return MAP_OK;
+		return map_end(out, b);
 	}
 	if (jscan_get(js, roles, "contact", 7) >= 0)
 		out->left_out(out, "contact-only users (guardians have no canonical role)", 0);
@@ -260,13 +132,7 @@ static int membership(struct jscan *js, struct map_sink *out, int group, int per
 		out->left_out(out, "section members whose id is not a non-empty string", 1);
 		return 0;
 	}
-	struct buf *b = out->begin(out, MEMBERSHIPS);
-	if (!b || buf_adds(b, "{\"source\":\"clever\",\"group_id\":") ||
-	    jscan_put_string(js, group, b) || buf_adds(b, ",\"person_id\":") ||
-	    jscan_put_string(js, person, b) || buf_adds(b, ",\"role\":") || jsonw_str(b, role) ||
-	    buf_addc(b, '}'))
-		return -1;
-	return out->end(out);
+	return map_put_member(js, out, MEMBERSHIPS, "clever", group, person, role);
 }
 
 /* The members of an array field, or -1 with a note when it is not one. */
@@ -283,16 +149,13 @@ static int member_array(struct jscan *js, struct map_sink *out, int rec, const c
 
 /* A section is a group; its teachers[] (co-teachers included), its primary
  * teacher when teachers[] lacks it, and its students[] are memberships. */
-static int map_section(struct jscan *js, int rec, struct map_ctx *ctx,
-		       struct map_sink *out, char *why, size_t n)
+MAPPER(map_section)
 {
-	(void)ctx;
-	int id = record_id(js, rec, why, n);
+	int id = map_id(js, rec, "id", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
-	struct buf *b = out->begin(out, GROUPS);
-	if (!b || head(js, b, id) || map_fields(js, out, b, groups_map, rec, -1, 0) ||
-	    buf_addc(b, '}') || out->end(out))
+	if (map_end(out, map_begin(ctx, js, out, GROUPS, "clever", id, NULL, groups_map,
+				   AT(rec, -1, 0))))
 		return MAP_FAIL;
 
 	int primary = jscan_get(js, rec, "teacher", 7);
@@ -318,37 +181,26 @@ static int map_section(struct jscan *js, int rec, struct map_ctx *ctx,
 	return MAP_OK;
 }
 
-static int map_school(struct jscan *js, int rec, struct map_ctx *ctx,
-		      struct map_sink *out, char *why, size_t n)
+MAPPER(map_school)
 {
-	(void)ctx;
-	return map_simple(js, rec, out, why, n, orgs_map);
+	return map_simple(js, rec, ctx, out, why, whylen, 0, orgs_map);
 }
 
-static int map_term(struct jscan *js, int rec, struct map_ctx *ctx,
-		    struct map_sink *out, char *why, size_t n)
+MAPPER(map_term)
 {
-	(void)ctx;
-	return map_simple(js, rec, out, why, n, sessions_map);
+	return map_simple(js, rec, ctx, out, why, whylen, 0, sessions_map);
 }
 
 /* An enrollments.csv row of a Clever SFTP drop (lib/vendor/clever/drop.c): one
  * student in one section. The API gives the same as a section's students[]. */
-static int map_enrollment(struct jscan *js, int rec, struct map_ctx *ctx,
-			  struct map_sink *out, char *why, size_t n)
+MAPPER(map_enrollment)
 {
 	(void)ctx;
-	int section = map_id(js, rec, "section", why, n);
-	int student = section < 0 ? -1 : map_id(js, rec, "student", why, n);
+	int section = map_id(js, rec, "section", why, whylen);
+	int student = section < 0 ? -1 : map_id(js, rec, "student", why, whylen);
 	if (student < 0)
 		return MAP_BAD;
-	struct buf *b = out->begin(out, 0);
-	if (!b || buf_adds(b, "{\"source\":\"clever\",\"group_id\":") ||
-	    jscan_put_string(js, section, b) || buf_adds(b, ",\"person_id\":") ||
-	    jscan_put_string(js, student, b) || buf_adds(b, ",\"role\":\"student\"}") ||
-	    out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_put_member(js, out, 0, "clever", section, student, "student");
 }
 
 const struct mapper map_clever[] = {

@@ -198,8 +198,7 @@ static int day_reason(struct jscan *js, struct buf *r, int reason, int note, int
 	return 0;
 }
 
-static int map_absence(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		       char *why, size_t n)
+MAPPER(map_absence)
 {
 	int del = map_get(js, rec, "Deleted");
 	if (del >= 0 && js->tok[del].type == JSCAN_TRUE) {
@@ -209,8 +208,8 @@ static int map_absence(struct jscan *js, int rec, struct map_ctx *ctx, struct ma
 	int ok, dtok = map_get(js, rec, "AbsenceDate");
 	long day = parse_date(js, dtok, &ok);
 	if (!ok) {
-		snprintf(why, n, dtok < 0 ? "it has no \"AbsenceDate\""
-					  : "its \"AbsenceDate\" is not a date (YYYY-MM-DD)");
+		snprintf(why, whylen, dtok < 0 ? "it has no \"AbsenceDate\""
+					       : "its \"AbsenceDate\" is not a date (YYYY-MM-DD)");
 		return MAP_BAD;
 	}
 
@@ -222,7 +221,7 @@ static int map_absence(struct jscan *js, int rec, struct map_ctx *ctx, struct ma
 		out->left_out(out, map_wrong_type, 1);
 	int ndays = days > 1 ? (int)fmin(ceil(days), MAX_DAYS + 1) : 1;
 	if (ndays > MAX_DAYS) {
-		snprintf(why, n, "its \"Days\" is over %d (more than a school year)", MAX_DAYS);
+		snprintf(why, whylen, "its \"Days\" is over %d (more than a school year)", MAX_DAYS);
 		return MAP_BAD;
 	}
 

@@ -6,11 +6,9 @@
  * members (each with the "group_id" it added), users and deleted users, in
  * that order: users find their org unit's id, and role rules by group
  * their members, in what came before. */
-#include "format/jsonw.h"
 #include "engine/mapping.h"
 #include "vendor/google/google.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static const struct map_dir_info google = {
@@ -23,10 +21,6 @@ static const struct map_dir_info google = {
 	"may miss their groups)",
 };
 
-#define F(f, p, w) {f, MK_STR, w, p}
-#define CONST(f, v) {f, MK_CONST, 0, v}
-#define END {NULL, MK_CONST, 0, NULL}
-
 /* the conventional slot of a staff or student number */
 #define NUMBER "externalIds[type=organization].value"
 
@@ -38,7 +32,7 @@ static const struct map_field people_map[] = {
 	F("employee_id", NUMBER, MW_NOT_STUDENT),
 	F("sis_id", NUMBER, MW_STUDENT),
 	F("student_number", NUMBER, MW_STUDENT),
-	{"org_ids", MK_ORGUNIT, 0, "orgUnitPath"},
+	{"org_ids", MK_ORGUNIT, MF_RECORD, 0, "orgUnitPath"},
 	F("job_title", "organizations[primary].title", 0), /* the primary, else the first */
 	F("department", "organizations[primary].department", 0),
 	END,
@@ -68,18 +62,6 @@ static const struct {
 };
 static const char unknown_member[] = "group members of an unknown type";
 
-/* {"source":"google","source_id":ID  (the caller closes the object) */
-static int head(struct jscan *js, struct buf *b, int id)
-{
-	return buf_adds(b, "{\"source\":\"google\",\"source_id\":") || jscan_put_string(js, id, b);
-}
-
-static int is_true(struct jscan *js, int obj, const char *key)
-{
-	int v = jscan_get(js, obj, key, strlen(key));
-	return v >= 0 && js->tok[v].type == JSCAN_TRUE;
-}
-
 /* The non-empty string at key, or -1. */
 static int text_at(struct jscan *js, int obj, const char *key)
 {
@@ -89,10 +71,9 @@ static int text_at(struct jscan *js, int obj, const char *key)
 	return v;
 }
 
-static int map_user_or_deleted(struct jscan *js, int rec, struct map_ctx *ctx,
-			       struct map_sink *out, char *why, size_t n, int deleted)
+MAPPER_OF_VARIANT(map_user_or_deleted, deleted)
 {
-	int id = map_id(js, rec, "id", why, n);
+	int id = map_id(js, rec, "id", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
 	int path = jscan_get(js, rec, "orgUnitPath", 11);
@@ -105,76 +86,42 @@ static int map_user_or_deleted(struct jscan *js, int rec, struct map_ctx *ctx,
 	if (deleted) {
 		tok = text_at(js, rec, "deletionTime");
 		prefix = tok >= 0 ? "deleted in Google Workspace on " : "deleted in Google Workspace";
-	} else if (is_true(js, rec, "suspended")) {
+	} else if (map_is_true(js, rec, "suspended")) {
 		tok = text_at(js, rec, "suspensionReason");
 		prefix = tok >= 0 ? "suspended in Google Workspace (" : "suspended in Google Workspace";
-	} else if (is_true(js, rec, "archived")) {
+	} else if (map_is_true(js, rec, "archived")) {
 		reason = "archived in Google Workspace";
 	}
 
-	unsigned flags = role && !strcmp(role, "student") ? MW_STUDENT : MW_NOT_STUDENT;
-	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) ||
-	    (role && (buf_adds(b, ",\"role\":") || jsonw_str(b, role))) ||
-	    buf_adds(b, reason || prefix ? ",\"status\":\"inactive\"" : ",\"status\":\"active\"") ||
-	    map_put_fields(ctx, js, out, b, people_map, rec, flags) ||
-	    (reason && (buf_adds(b, ",\"status_reason\":") || jsonw_str(b, reason))) ||
-	    (prefix && map_put_text(ctx, js, b, "status_reason", prefix, tok,
-				    tok >= 0 && !deleted ? ")" : "")) ||
-	    buf_addc(b, '}') || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	const struct map_status st = {reason || prefix ? "inactive" : "active", reason, prefix,
+				      tok >= 0 && !deleted ? ")" : "", tok};
+	return map_put_person(ctx, js, out, "google", id, role, &st, people_map,
+			      MAP_AT(rec, map_role_flags(role)));
 }
 
-static int map_user(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		    char *why, size_t n)
-{
-	return map_user_or_deleted(js, rec, ctx, out, why, n, 0);
-}
-
-static int map_deleted(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		       char *why, size_t n)
-{
-	return map_user_or_deleted(js, rec, ctx, out, why, n, 1);
-}
+MAP_VARIANT(map_user, map_user_or_deleted, 0)
+MAP_VARIANT(map_deleted, map_user_or_deleted, 1)
 
 /* An org unit is an org; its path is remembered for the users' org_ids. */
-static int map_orgunit(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		       char *why, size_t n)
+MAPPER(map_orgunit)
 {
-	int id = map_id(js, rec, "orgUnitId", why, n);
+	int id = map_id(js, rec, "orgUnitId", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
 	if (map_orgunit_seen(ctx, js, jscan_get(js, rec, "orgUnitPath", 11), id))
 		return MAP_FAIL;
-	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) || map_put_fields(ctx, js, out, b, orgs_map, rec, 0) ||
-	    buf_addc(b, '}') || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_end(out, map_begin(ctx, js, out, 0, "google", id, NULL, orgs_map, MAP_AT(rec, 0)));
 }
 
-static int map_group(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		     char *why, size_t n)
+MAPPER(map_group)
 {
-	int id = map_id(js, rec, "id", why, n);
-	if (id < 0)
-		return MAP_BAD;
 	/* a group rule may name it by name, email or id */
-	int names[] = {jscan_get(js, rec, "name", 4), jscan_get(js, rec, "email", 5)};
-	if (map_group_seen(ctx, js, id, names, 2))
-		return MAP_FAIL;
-	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) || map_put_fields(ctx, js, out, b, groups_map, rec, 0) ||
-	    buf_addc(b, '}') || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_dir_group(ctx, js, rec, out, why, whylen, "google", "name", "email", NULL, groups_map);
 }
 
-static int map_member(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		      char *why, size_t n)
+MAPPER(map_member)
 {
-	int group = map_id(js, rec, "group_id", why, n);
+	int group = map_id(js, rec, "group_id", why, whylen);
 	if (group < 0)
 		return MAP_BAD;
 	int type = jscan_get(js, rec, "type", 4);
@@ -188,20 +135,14 @@ static int map_member(struct jscan *js, int rec, struct map_ctx *ctx, struct map
 		out->left_out(out, reason, reason == unknown_member);
 		return MAP_OK;
 	}
-	int id = map_id(js, rec, "id", why, n);
+	int id = map_id(js, rec, "id", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
 	if (map_member_seen(ctx, &google, out, js, group, id))
 		return MAP_FAIL;
 	int role = jscan_get(js, rec, "role", 4);
 	int owner = role >= 0 && jscan_streq(js, role, "OWNER", 5); /* MANAGER, MEMBER: member */
-	struct buf *b = out->begin(out, 0);
-	if (!b || buf_adds(b, "{\"source\":\"google\",\"group_id\":") ||
-	    jscan_put_string(js, group, b) || buf_adds(b, ",\"person_id\":") ||
-	    jscan_put_string(js, id, b) ||
-	    buf_adds(b, owner ? ",\"role\":\"owner\"}" : ",\"role\":\"member\"}") || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_put_member(js, out, 0, "google", group, id, owner ? "owner" : "member");
 }
 
 const struct mapper map_google[] = {

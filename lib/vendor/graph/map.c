@@ -5,11 +5,9 @@
  * sections 1.2 and 1.5. The extractor sends groups, group members (user
  * members only, each with the "group_id" it added), users and deleted
  * users, in that order: role rules by group need the members first. */
-#include "format/jsonw.h"
 #include "engine/mapping.h"
 #include "vendor/graph/graph.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static const struct map_dir_info graph = {
@@ -21,9 +19,6 @@ static const struct map_dir_info graph = {
 	"group members read before graph_groups was complete (group rules by name or email "
 	"may miss their groups)",
 };
-
-#define F(f, p, w) {f, MK_STR, w, p}
-#define END {NULL, MK_CONST, 0, NULL}
 
 static const struct map_field people_map[] = {
 	F("given_name", "givenName", 0),
@@ -51,22 +46,9 @@ static const char no_enabled[] =
 	"users without accountEnabled (status left out; the extractor must $select it)";
 static const char not_user[] = "group members that are not users";
 
-/* {"source":"graph","source_id":ID  (the caller closes the object) */
-static int head(struct jscan *js, struct buf *b, int id)
+MAPPER_OF_VARIANT(map_user_or_deleted, deleted)
 {
-	return buf_adds(b, "{\"source\":\"graph\",\"source_id\":") || jscan_put_string(js, id, b);
-}
-
-static int is_true(struct jscan *js, int obj, const char *key)
-{
-	int v = jscan_get(js, obj, key, strlen(key));
-	return v >= 0 && js->tok[v].type == JSCAN_TRUE;
-}
-
-static int map_user_or_deleted(struct jscan *js, int rec, struct map_ctx *ctx,
-			       struct map_sink *out, char *why, size_t n, int deleted)
-{
-	int id = map_id(js, rec, "id", why, n);
+	int id = map_id(js, rec, "id", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
 	int type = jscan_get(js, rec, "userType", 8);
@@ -97,33 +79,15 @@ static int map_user_or_deleted(struct jscan *js, int rec, struct map_ctx *ctx,
 		}
 	}
 
-	unsigned flags = (role && !strcmp(role, "student") ? MW_STUDENT : MW_NOT_STUDENT) |
-			 (deleted ? 0 : MW_LIVE) | (guest ? 0 : MW_NOT_GUEST);
-	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) ||
-	    (role && (buf_adds(b, ",\"role\":") || jsonw_str(b, role))) ||
-	    (status && (buf_adds(b, ",\"status\":") || jsonw_str(b, status))) ||
-	    map_put_fields(ctx, js, out, b, people_map, rec, flags) ||
-	    (reason && (buf_adds(b, ",\"status_reason\":") || jsonw_str(b, reason))) ||
-	    (deleted && map_put_text(ctx, js, b, "status_reason",
-				     when >= 0 ? "deleted in Entra ID on " : "deleted in Entra ID",
-				     when, "")) ||
-	    buf_addc(b, '}') || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	struct map_status st = {status, reason, NULL, "", when};
+	if (deleted)
+		st.prefix = when >= 0 ? "deleted in Entra ID on " : "deleted in Entra ID";
+	unsigned flags = map_role_flags(role) | (deleted ? 0 : MW_LIVE) | (guest ? 0 : MW_NOT_GUEST);
+	return map_put_person(ctx, js, out, "graph", id, role, &st, people_map, MAP_AT(rec, flags));
 }
 
-static int map_user(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		    char *why, size_t n)
-{
-	return map_user_or_deleted(js, rec, ctx, out, why, n, 0);
-}
-
-static int map_deleted(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		       char *why, size_t n)
-{
-	return map_user_or_deleted(js, rec, ctx, out, why, n, 1);
-}
+MAP_VARIANT(map_user, map_user_or_deleted, 0)
+MAP_VARIANT(map_deleted, map_user_or_deleted, 1)
 
 /* A Microsoft 365 group (groupTypes has "Unified") is for mail and
  * sharing; otherwise securityEnabled makes it a security group, even when
@@ -135,37 +99,24 @@ static const char *group_type(struct jscan *js, int rec)
 		for (int k = 0, v = types + 1; k < js->tok[types].size; k++, v = js->tok[v].next)
 			if (jscan_streq(js, v, "Unified", 7))
 				return "distribution";
-	if (is_true(js, rec, "securityEnabled"))
+	if (map_is_true(js, rec, "securityEnabled"))
 		return "security";
-	if (is_true(js, rec, "mailEnabled"))
+	if (map_is_true(js, rec, "mailEnabled"))
 		return "distribution";
 	return NULL;
 }
 
-static int map_group(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		     char *why, size_t n)
+MAPPER(map_group)
 {
-	int id = map_id(js, rec, "id", why, n);
-	if (id < 0)
-		return MAP_BAD;
 	/* a group rule may name it by displayName, mail or id */
-	int names[] = {jscan_get(js, rec, "displayName", 11), jscan_get(js, rec, "mail", 4)};
-	if (map_group_seen(ctx, js, id, names, 2))
-		return MAP_FAIL;
-	const char *type = group_type(js, rec);
-	struct buf *b = out->begin(out, 0);
-	if (!b || head(js, b, id) || (type && (buf_adds(b, ",\"type\":") || jsonw_str(b, type))) ||
-	    map_put_fields(ctx, js, out, b, groups_map, rec, 0) || buf_addc(b, '}') ||
-	    out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_dir_group(ctx, js, rec, out, why, whylen, "graph", "displayName", "mail",
+			     group_type(js, rec), groups_map);
 }
 
-static int map_member(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		      char *why, size_t n)
+MAPPER(map_member)
 {
-	int group = map_id(js, rec, "group_id", why, n);
-	int id = group < 0 ? -1 : map_id(js, rec, "id", why, n);
+	int group = map_id(js, rec, "group_id", why, whylen);
+	int id = group < 0 ? -1 : map_id(js, rec, "id", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
 	/* the extractor keeps users only; should another type come, it is no person */
@@ -177,12 +128,7 @@ static int map_member(struct jscan *js, int rec, struct map_ctx *ctx, struct map
 	}
 	if (map_member_seen(ctx, &graph, out, js, group, id))
 		return MAP_FAIL;
-	struct buf *b = out->begin(out, 0);
-	if (!b || buf_adds(b, "{\"source\":\"graph\",\"group_id\":") ||
-	    jscan_put_string(js, group, b) || buf_adds(b, ",\"person_id\":") ||
-	    jscan_put_string(js, id, b) || buf_adds(b, ",\"role\":\"member\"}") || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_put_member(js, out, 0, "graph", group, id, "member");
 }
 
 const struct mapper map_graph[] = {

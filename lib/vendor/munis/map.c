@@ -165,10 +165,9 @@ static int position(struct map_ctx *c, struct jscan *js, int rec, struct map_sin
 	return out->end(out);
 }
 
-static int map_employee(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-			char *why, size_t n)
+MAPPER(map_employee)
 {
-	int num = map_id(js, rec, "EmployeeNumber", why, n);
+	int num = map_id(js, rec, "EmployeeNumber", why, whylen);
 	if (num < 0)
 		return MAP_BAD;
 	/* a code is text ("A"); a district's numeric codes may come as numbers */

@@ -17,85 +17,81 @@
 
 #include <stddef.h>
 
-#define COL(h, p, t, fl) {h, p, t, fl, 0, 0}
-#define STR(h, p) COL(h, p, DT_STR, 0)
-#define REQ(h, p) COL(h, p, DT_STR, DC_REQUIRED)
-#define END COL(NULL, NULL, DT_STR, 0)
 /* Every file's first three columns. */
 #define BASE                                                       \
 	COL("sourcedId", "sourcedId", DT_STR, DC_REQUIRED | DC_KEY), \
-	STR("status", "status"),                                   \
-	STR("dateLastModified", "dateLastModified")
+	COL_STR("status", "status"),                                   \
+	COL_STR("dateLastModified", "dateLastModified")
 
 static const char *const k_sourced[] = {"sourcedId", NULL};
 
 /* metadata.* extension columns follow (kept under "metadata"). */
 static const struct drop_col orgs[] = {
 	BASE,
-	REQ("name", "name"),
-	REQ("type", "type"),
-	STR("identifier", "identifier"),
+	COL_REQ("name", "name"),
+	COL_REQ("type", "type"),
+	COL_STR("identifier", "identifier"),
 	COL("parentSourcedId", "parent", DT_REF, 0),
-	END,
+	COL_END,
 };
 
 static const struct drop_col academic_sessions[] = {
 	BASE,
-	REQ("title", "title"),
-	REQ("type", "type"),
+	COL_REQ("title", "title"),
+	COL_REQ("type", "type"),
 	COL("startDate", "startDate", DT_DATE, DC_REQUIRED),
 	COL("endDate", "endDate", DT_DATE, DC_REQUIRED),
 	COL("parentSourcedId", "parent", DT_REF, 0),
-	STR("schoolYear", "schoolYear"),
-	END,
+	COL_STR("schoolYear", "schoolYear"),
+	COL_END,
 };
 
 static const struct drop_col courses[] = {
 	BASE,
 	COL("schoolYearSourcedId", "schoolYear", DT_REF, 0),
-	REQ("title", "title"),
-	STR("courseCode", "courseCode"),
+	COL_REQ("title", "title"),
+	COL_STR("courseCode", "courseCode"),
 	COL("grades", "grades", DT_LIST, 0),
 	COL("orgSourcedId", "org", DT_REF, DC_REQUIRED),
 	COL("subjects", "subjects", DT_LIST, 0),
 	COL("subjectCodes", "subjectCodes", DT_LIST, 0),
-	END,
+	COL_END,
 };
 
 static const struct drop_col classes[] = {
 	BASE,
-	REQ("title", "title"),
+	COL_REQ("title", "title"),
 	COL("grades", "grades", DT_LIST, 0),
 	COL("courseSourcedId", "course", DT_REF, DC_REQUIRED),
-	STR("classCode", "classCode"),
-	STR("classType", "classType"),
-	STR("location", "location"),
+	COL_STR("classCode", "classCode"),
+	COL_STR("classType", "classType"),
+	COL_STR("location", "location"),
 	COL("schoolSourcedId", "school", DT_REF, DC_REQUIRED),
 	COL("termSourcedIds", "terms", DT_REFS, DC_REQUIRED),
 	COL("subjects", "subjects", DT_LIST, 0),
 	COL("subjectCodes", "subjectCodes", DT_LIST, 0),
 	COL("periods", "periods", DT_LIST, 0),
-	END,
+	COL_END,
 };
 
 static const struct drop_col users[] = {
 	BASE,
 	COL("enabledUser", "enabledUser", DT_BOOL, 0),
 	COL("orgSourcedIds", "orgs", DT_REFS, 0),
-	REQ("role", "role"),
-	STR("username", "username"),
+	COL_REQ("role", "role"),
+	COL_STR("username", "username"),
 	COL("userIds", "userIds", DT_USERIDS, 0),
-	STR("givenName", "givenName"),
-	STR("familyName", "familyName"),
-	STR("middleName", "middleName"),
-	STR("identifier", "identifier"),
-	STR("email", "email"),
-	STR("sms", "sms"),
-	STR("phone", "phone"),
+	COL_STR("givenName", "givenName"),
+	COL_STR("familyName", "familyName"),
+	COL_STR("middleName", "middleName"),
+	COL_STR("identifier", "identifier"),
+	COL_STR("email", "email"),
+	COL_STR("sms", "sms"),
+	COL_STR("phone", "phone"),
 	COL("agentSourcedIds", "agents", DT_REFS, 0),
 	COL("grades", "grades", DT_LIST, 0),
 	COL("password", NULL, DT_STR, DC_SENSITIVE),
-	END,
+	COL_END,
 };
 
 static const struct drop_col enrollments[] = {
@@ -103,28 +99,28 @@ static const struct drop_col enrollments[] = {
 	COL("classSourcedId", "class", DT_REF, DC_REQUIRED),
 	COL("schoolSourcedId", "school", DT_REF, DC_REQUIRED),
 	COL("userSourcedId", "user", DT_REF, DC_REQUIRED),
-	REQ("role", "role"),
+	COL_REQ("role", "role"),
 	COL("primary", "primary", DT_BOOL, 0),
 	COL("beginDate", "beginDate", DT_DATE, 0),
 	COL("endDate", "endDate", DT_DATE, 0),
-	END,
+	COL_END,
 };
 
 /* Every file is optional here: manifest.csv says which the bundle has
  * (absent: not read; bulk or delta: read, and missing fails its stream). */
-#define DFILE(n, s, c, x)                                                                  \
+#define OR_FILE(n, s, c, x)                                                                \
 	{.name = n, .stream = s, .keys = k_sourced, .cols = c, .extra_prefix = x, .optional = 1}
 
 /* Emitted with what others refer to first: orgs, sessions, courses,
  * classes, users, enrollments. */
 static const struct drop_file files[] = {
-	DFILE("orgs.csv", "oneroster_orgs", orgs, "metadata."),
-	DFILE("academicSessions.csv", "oneroster_academic_sessions", academic_sessions, NULL),
-	DFILE("courses.csv", "oneroster_courses", courses, NULL),
-	DFILE("classes.csv", "oneroster_classes", classes, NULL),
-	DFILE("users.csv", "oneroster_users", users, NULL),
-	DFILE("enrollments.csv", "oneroster_enrollments", enrollments, NULL),
-	{.name = NULL},
+	OR_FILE("orgs.csv", "oneroster_orgs", orgs, "metadata."),
+	OR_FILE("academicSessions.csv", "oneroster_academic_sessions", academic_sessions, NULL),
+	OR_FILE("courses.csv", "oneroster_courses", courses, NULL),
+	OR_FILE("classes.csv", "oneroster_classes", classes, NULL),
+	OR_FILE("users.csv", "oneroster_users", users, NULL),
+	OR_FILE("enrollments.csv", "oneroster_enrollments", enrollments, NULL),
+	DFILE_END,
 };
 
 const struct drop_profile drop_oneroster = {

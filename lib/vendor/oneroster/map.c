@@ -26,9 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define F(f, p, w) {f, MK_STR, w, p}
-#define END {NULL, MK_CONST, 0, NULL}
-
 static const struct map_field people_map[] = {
 	F("given_name", "givenName", 0),
 	F("middle_name", "middleName", 0),
@@ -112,10 +109,9 @@ static int put_org_ids(struct jscan *js, struct buf *b, int rec)
 	return buf_addc(b, ']');
 }
 
-static int map_user(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		    char *why, size_t n)
+MAPPER(map_user)
 {
-	int id = map_id(js, rec, "sourcedId", why, n);
+	int id = map_id(js, rec, "sourcedId", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
 	const struct map_name *r = NULL;
@@ -132,12 +128,12 @@ static int map_user(struct jscan *js, int rec, struct map_ctx *ctx, struct map_s
 		status = "inactive", reason = "to be deleted in OneRoster";
 	else if (en >= 0 && js->tok[en].type == JSCAN_FALSE)
 		status = "inactive", reason = "disabled in OneRoster";
-	unsigned flags = role && !strcmp(role, "student") ? MW_STUDENT : MW_NOT_STUDENT;
+	unsigned flags = map_role_flags(role);
 	int grade = first(js, rec, "grades");
 	struct buf *b = out->begin(out, 0);
 	if (!b || map_head(js, b, "oneroster", id) || map_put_const(b, "role", role) ||
 	    map_put_const(b, "status", status) ||
-	    map_put_fields(ctx, js, out, b, people_map, rec, flags) ||
+	    map_put_fields(ctx, js, out, b, people_map, MAP_AT(rec, flags)) ||
 	    (flags == MW_STUDENT && put_str(js, b, "grade", grade)) || put_org_ids(js, b, rec) ||
 	    put_str(js, b, "updated_at", jscan_get(js, rec, "dateLastModified", 16)) ||
 	    map_put_const(b, "status_reason", reason) || buf_addc(b, '}') || out->end(out))
@@ -145,30 +141,17 @@ static int map_user(struct jscan *js, int rec, struct map_ctx *ctx, struct map_s
 	return MAP_OK;
 }
 
-static int map_org(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		   char *why, size_t n)
+/* A null type is an org unit's; local, state, national and any other
+ * string too. */
+MAPPER(map_org)
 {
-	int id = map_id(js, rec, "sourcedId", why, n);
-	if (id < 0)
-		return MAP_BAD;
-	const struct map_name *t = NULL;
-	const char *type =
-		map_lookup(ctx, js, rec, "type", map_org_types, &t) > 0 ? t->canon : "orgunit";
-	if (jscan_get(js, rec, "type", 4) < 0)
-		type = NULL;
-	struct buf *b = out->begin(out, 0);
-	if (!b || map_head(js, b, "oneroster", id) || map_put_const(b, "type", type) ||
-	    map_put_fields(ctx, js, out, b, orgs_map, rec, 0) ||
-	    map_put_const(b, "status", is_deleted(js, rec) ? "inactive" : "active") ||
-	    buf_addc(b, '}') || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_put_org(js, rec, ctx, out, why, whylen, "oneroster", orgs_map, "orgunit",
+			   is_deleted(js, rec) ? "inactive" : "active");
 }
 
-static int map_class(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		     char *why, size_t n)
+MAPPER(map_class)
 {
-	int id = map_id(js, rec, "sourcedId", why, n);
+	int id = map_id(js, rec, "sourcedId", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
 	if (is_deleted(js, rec)) {
@@ -178,10 +161,9 @@ static int map_class(struct jscan *js, int rec, struct map_ctx *ctx, struct map_
 	int term = first(js, rec, "terms");
 	term = term < 0 ? -1 : jscan_get(js, term, "sourcedId", 9);
 	int grades = jscan_get(js, rec, "grades", 6);
-	struct buf *b = out->begin(out, 0);
-	if (!b || map_head(js, b, "oneroster", id) || map_put_const(b, "type", "section") ||
-	    map_put_fields(ctx, js, out, b, groups_map, rec, 0) || put_str(js, b, "term_id", term) ||
-	    put_str(js, b, "subject", first(js, rec, "subjects")))
+	struct buf *b =
+		map_begin(ctx, js, out, 0, "oneroster", id, "section", groups_map, MAP_AT(rec, 0));
+	if (!b || put_str(js, b, "term_id", term) || put_str(js, b, "subject", first(js, rec, "subjects")))
 		return MAP_FAIL;
 	if (grades >= 0 && js->tok[grades].type == JSCAN_ARRAY) {
 		if (jsonw_key(b, "grades", 0) || buf_addc(b, '['))
@@ -194,19 +176,16 @@ static int map_class(struct jscan *js, int rec, struct map_ctx *ctx, struct map_
 		if (buf_addc(b, ']'))
 			return MAP_FAIL;
 	}
-	if (buf_addc(b, '}') || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_end(out, b);
 }
 
-static int map_enrollment(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-			  char *why, size_t n)
+MAPPER(map_enrollment)
 {
 	int cls = map_path(js, rec, "class.sourcedId");
 	int user = map_path(js, rec, "user.sourcedId");
 	if (cls < 0 || user < 0 || js->tok[cls].type != JSCAN_STRING ||
 	    js->tok[user].type != JSCAN_STRING) {
-		snprintf(why, n, "it has no %s", cls < 0 || js->tok[cls].type != JSCAN_STRING
+		snprintf(why, whylen, "it has no %s", cls < 0 || js->tok[cls].type != JSCAN_STRING
 							 ? "class.sourcedId string"
 							 : "user.sourcedId string");
 		return MAP_BAD;
@@ -218,17 +197,10 @@ static int map_enrollment(struct jscan *js, int rec, struct map_ctx *ctx, struct
 	return map_put_membership(js, rec, ctx, out, "oneroster", cls, user);
 }
 
-static int map_session(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		       char *why, size_t n)
+MAPPER(map_session)
 {
-	int id = map_id(js, rec, "sourcedId", why, n);
-	if (id < 0)
-		return MAP_BAD;
-	if (is_deleted(js, rec)) {
-		out->left_out(out, deleted, 0);
-		return MAP_OK;
-	}
-	return map_put_session(js, rec, ctx, out, "oneroster", id, sessions_map);
+	return map_put_session(js, rec, ctx, out, why, whylen, "oneroster", sessions_map,
+			       is_deleted(js, rec) ? deleted : NULL);
 }
 
 const struct mapper map_oneroster[] = {

@@ -13,84 +13,82 @@
 
 #include <stddef.h>
 
-#define COL(h, p, t, fl) {h, p, t, fl, 0, 0}
-#define STR(h) COL(h, h, DT_STR, 0)
-#define REQ(h) COL(h, h, DT_STR, DC_REQUIRED)
-#define KEY(h) COL(h, h, DT_STR, DC_REQUIRED | DC_KEY)
-#define END COL(NULL, NULL, DT_STR, 0)
+/* A column whose field is named as its header: H_STR, H_REQ (required), H_KEY
+ * (required, a key). */
+#define H_STR(h) COL_STR(h, h)
+#define H_REQ(h) COL_REQ(h, h)
+#define H_KEY(h) COL(h, h, DT_STR, DC_REQUIRED | DC_KEY)
 
 static const char *const k_sourced[] = {"sourcedId", NULL};
 static const char *const k_roles[] = {"userSourcedId", "orgSourcedId", "role", NULL};
 static const char *const k_enroll[] = {"classSourcedId", "userSourcedId", NULL};
 
 static const struct drop_col orgs[] = {
-	KEY("sourcedId"), REQ("name"), REQ("type"), STR("parentSourcedId"), END,
+	H_KEY("sourcedId"), H_REQ("name"), H_REQ("type"), H_STR("parentSourcedId"), COL_END,
 };
 
 static const struct drop_col users[] = {
-	KEY("sourcedId"),
-	REQ("username"),
-	STR("givenName"),
-	STR("familyName"),
+	H_KEY("sourcedId"),
+	H_REQ("username"),
+	H_STR("givenName"),
+	H_STR("familyName"),
 	COL("password", NULL, DT_STR, DC_SENSITIVE),
-	STR("activeDirectoryMatchId"),
-	STR("email"),
-	STR("phone"),
-	STR("sms"),
-	END,
+	H_STR("activeDirectoryMatchId"),
+	H_STR("email"),
+	H_STR("phone"),
+	H_STR("sms"),
+	COL_END,
 };
 
 /* A user may have several rows (one per org and role); isPrimary marks
  * the main one. */
 static const struct drop_col roles[] = {
-	KEY("userSourcedId"),
-	KEY("orgSourcedId"),
-	KEY("role"),
-	STR("sessionSourcedId"),
-	STR("grade"),
+	H_KEY("userSourcedId"),
+	H_KEY("orgSourcedId"),
+	H_KEY("role"),
+	H_STR("sessionSourcedId"),
+	H_STR("grade"),
 	COL("isPrimary", "isPrimary", DT_BOOL, 0),
 	COL("roleStartDate", "roleStartDate", DT_DATE, 0),
 	COL("roleEndDate", "roleEndDate", DT_DATE, 0),
-	END,
+	COL_END,
 };
 
 static const struct drop_col academic_sessions[] = {
-	KEY("sourcedId"),
-	REQ("title"),
-	REQ("type"),
-	STR("schoolYear"),
+	H_KEY("sourcedId"),
+	H_REQ("title"),
+	H_REQ("type"),
+	H_STR("schoolYear"),
 	COL("startDate", "startDate", DT_DATE, 0),
 	COL("endDate", "endDate", DT_DATE, 0),
-	END,
+	COL_END,
 };
 
 static const struct drop_col courses[] = {
-	KEY("sourcedId"),
-	STR("orgSourcedId"),
-	REQ("title"),
-	STR("code"),
-	STR("schoolYearSourcedId"),
-	STR("subject"),
-	STR("grade"),
-	END,
+	H_KEY("sourcedId"),
+	H_STR("orgSourcedId"),
+	H_REQ("title"),
+	H_STR("code"),
+	H_STR("schoolYearSourcedId"),
+	H_STR("subject"),
+	H_STR("grade"),
+	COL_END,
 };
 
 static const struct drop_col classes[] = {
-	KEY("sourcedId"),
-	REQ("orgSourcedId"),
-	REQ("title"),
+	H_KEY("sourcedId"),
+	H_REQ("orgSourcedId"),
+	H_REQ("title"),
 	COL("sessionSourcedIds", "sessionSourcedIds", DT_LIST, 0),
-	STR("courseSourcedId"),
-	END,
+	H_STR("courseSourcedId"),
+	COL_END,
 };
 
 static const struct drop_col enrollments[] = {
-	KEY("classSourcedId"), KEY("userSourcedId"), REQ("role"), END,
+	H_KEY("classSourcedId"), H_KEY("userSourcedId"), H_REQ("role"), COL_END,
 };
 
-/* opt: SDS needs orgs, users and roles; a bundle may leave the others out. */
-#define DFILE(n, s, k, c, opt) {.name = n, .stream = s, .keys = k, .cols = c, .optional = opt}
-
+/* SDS needs orgs, users and roles; a bundle may leave the others out. */
 static const struct drop_file files[] = {
 	DFILE("orgs.csv", "sds_orgs", k_sourced, orgs, 0),
 	DFILE("roles.csv", "sds_roles", k_roles, roles, 0),
@@ -99,7 +97,7 @@ static const struct drop_file files[] = {
 	DFILE("courses.csv", "sds_courses", k_sourced, courses, 1),
 	DFILE("classes.csv", "sds_classes", k_sourced, classes, 1),
 	DFILE("enrollments.csv", "sds_enrollments", k_enroll, enrollments, 1),
-	{.name = NULL},
+	DFILE_END,
 };
 
 const struct drop_profile drop_sds = {

@@ -32,34 +32,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define F(f, p) {f, MK_STR, 0, p}
-#define END {NULL, MK_CONST, 0, NULL}
-
 static const struct map_field people_map[] = {
-	F("given_name", "givenName"),
-	F("family_name", "familyName"),
-	F("email", "email"),
-	F("username", "username"),
+	STR("given_name", "givenName"),
+	STR("family_name", "familyName"),
+	STR("email", "email"),
+	STR("username", "username"),
 	END,
 };
 
 static const struct map_field orgs_map[] = {
-	F("name", "name"),
-	F("parent_id", "parentSourcedId"),
+	STR("name", "name"),
+	STR("parent_id", "parentSourcedId"),
 	END,
 };
 
 static const struct map_field groups_map[] = {
-	F("name", "title"),
-	F("org_id", "orgSourcedId"),
-	F("course", "courseSourcedId"),
+	STR("name", "title"),
+	STR("org_id", "orgSourcedId"),
+	STR("course", "courseSourcedId"),
 	END,
 };
 
 static const struct map_field sessions_map[] = {
-	F("name", "title"),
-	F("start_date", "startDate"),
-	F("end_date", "endDate"),
+	STR("name", "title"),
+	STR("start_date", "startDate"),
+	STR("end_date", "endDate"),
 	END,
 };
 
@@ -139,10 +136,9 @@ static int has_org(const char *orgs, size_t ol, const char *org, size_t n)
 	return 0;
 }
 
-static int map_role_row(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-			char *why, size_t n)
+MAPPER(map_role_row)
 {
-	int user = map_id(js, rec, "userSourcedId", why, n);
+	int user = map_id(js, rec, "userSourcedId", why, whylen);
 	if (user < 0)
 		return MAP_BAD;
 	if (ctx->sds_users_seen) {
@@ -225,10 +221,9 @@ static int put_orgs(struct buf *b, const char *orgs, size_t ol)
 	return buf_addc(b, ']');
 }
 
-static int map_user(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		    char *why, size_t n)
+MAPPER(map_user)
 {
-	int id = map_id(js, rec, "sourcedId", why, n);
+	int id = map_id(js, rec, "sourcedId", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
 	if (!ctx->sds_users_seen) {
@@ -258,34 +253,22 @@ static int map_user(struct jscan *js, int rec, struct map_ctx *ctx, struct map_s
 	if (!b || map_head(js, b, "sds", id) ||
 	    (role && (jsonw_key(b, "role", 0) || jsonw_strn(b, role, rl))) ||
 	    map_put_const(b, "status", "active") ||
-	    map_put_fields(ctx, js, out, b, people_map, rec, 0) ||
+	    map_put_fields(ctx, js, out, b, people_map, MAP_AT(rec, 0)) ||
 	    (student && gl && (jsonw_key(b, "grade", 0) || jsonw_strn(b, grade, gl))) ||
 	    put_orgs(b, orgs, ol) || buf_addc(b, '}') || out->end(out))
 		return MAP_FAIL;
 	return MAP_OK;
 }
 
-static int map_org(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		   char *why, size_t n)
+/* A null type is no type. */
+MAPPER(map_org)
 {
-	int id = map_id(js, rec, "sourcedId", why, n);
-	if (id < 0)
-		return MAP_BAD;
-	const struct map_name *t = NULL;
-	int found = map_lookup(ctx, js, rec, "type", map_org_types, &t);
-	struct buf *b = out->begin(out, 0);
-	if (!b || map_head(js, b, "sds", id) ||
-	    map_put_const(b, "type", found > 0 ? t->canon : found == 0 ? "orgunit" : NULL) ||
-	    map_put_fields(ctx, js, out, b, orgs_map, rec, 0) ||
-	    map_put_const(b, "status", "active") || buf_addc(b, '}') || out->end(out))
-		return MAP_FAIL;
-	return MAP_OK;
+	return map_put_org(js, rec, ctx, out, why, whylen, "sds", orgs_map, NULL, "active");
 }
 
-static int map_class(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		     char *why, size_t n)
+MAPPER(map_class)
 {
-	int id = map_id(js, rec, "sourcedId", why, n);
+	int id = map_id(js, rec, "sourcedId", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
 	int terms = jscan_get(js, rec, "sessionSourcedIds", 17);
@@ -293,32 +276,24 @@ static int map_class(struct jscan *js, int rec, struct map_ctx *ctx, struct map_
 			   js->tok[terms + 1].type == JSCAN_STRING
 		       ? terms + 1
 		       : -1;
-	struct buf *b = out->begin(out, 0);
-	if (!b || map_head(js, b, "sds", id) || map_put_const(b, "type", "section") ||
-	    map_put_fields(ctx, js, out, b, groups_map, rec, 0) ||
-	    (term >= 0 && (jsonw_key(b, "term_id", 0) || jscan_put_string(js, term, b))) ||
-	    buf_addc(b, '}') || out->end(out))
+	struct buf *b = map_begin(ctx, js, out, 0, "sds", id, "section", groups_map, MAP_AT(rec, 0));
+	if (b && term >= 0 && (jsonw_key(b, "term_id", 0) || jscan_put_string(js, term, b)))
 		return MAP_FAIL;
-	return MAP_OK;
+	return map_end(out, b);
 }
 
-static int map_enrollment(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-			  char *why, size_t n)
+MAPPER(map_enrollment)
 {
-	int cls = map_id(js, rec, "classSourcedId", why, n);
-	int user = cls < 0 ? -1 : map_id(js, rec, "userSourcedId", why, n);
+	int cls = map_id(js, rec, "classSourcedId", why, whylen);
+	int user = cls < 0 ? -1 : map_id(js, rec, "userSourcedId", why, whylen);
 	if (user < 0)
 		return MAP_BAD;
 	return map_put_membership(js, rec, ctx, out, "sds", cls, user);
 }
 
-static int map_session(struct jscan *js, int rec, struct map_ctx *ctx, struct map_sink *out,
-		       char *why, size_t n)
+MAPPER(map_session)
 {
-	int id = map_id(js, rec, "sourcedId", why, n);
-	if (id < 0)
-		return MAP_BAD;
-	return map_put_session(js, rec, ctx, out, "sds", id, sessions_map);
+	return map_put_session(js, rec, ctx, out, why, whylen, "sds", sessions_map, NULL);
 }
 
 const struct mapper map_sds[] = {
