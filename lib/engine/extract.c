@@ -163,9 +163,15 @@ static void put_err(cJSON *o, const struct rt_err *in)
 /* Raw streams carry the vendor's records as they are: an open schema. */
 static const char raw_schema[] = "{\"type\":\"object\",\"additionalProperties\":true}";
 
-static const char *status_name(int done)
+static const char *status_name(enum extract_stream_state state)
 {
-	return done == 2 ? "changes" : done > 0 ? "complete" : done < 0 ? "failed" : "incomplete";
+	switch (state) {
+	case STREAM_COMPLETE: return "complete";
+	case STREAM_CHANGES: return "changes";
+	case STREAM_FAILED: return "failed";
+	case STREAM_OPEN: break;
+	}
+	return "incomplete";
 }
 
 static void write_state(struct extract_run *r)
@@ -176,9 +182,9 @@ static void write_state(struct extract_run *r)
 	for (int i = 0; i < r->nstreams; i++) {
 		struct extract_stream *s = &r->streams[i];
 		cJSON *o = cJSON_AddObjectToObject(streams, s->name);
-		cJSON_AddStringToObject(o, "status", status_name(s->done));
+		cJSON_AddStringToObject(o, "status", status_name(s->state));
 		cJSON_AddNumberToObject(o, "records", (double)s->records);
-		if (s->done < 0)
+		if (s->state == STREAM_FAILED)
 			put_err(o, &s->err);
 	}
 	cJSON_AddItemToObject(src, "bookmarks", cJSON_Duplicate(r->bookmarks, 1));
@@ -237,13 +243,13 @@ void extract_stream_end(struct extract_run *r, const struct rt_err *e)
 		return;
 	close_stats(r, s);
 	if (e) {
-		s->done = -1;
+		s->state = STREAM_FAILED;
 		s->err = *e;
 		log_err(LOG_ERROR, e);
 		log_warn("%s: %s failed after %ld records; it is not marked complete", r->source,
 			 s->name, s->records);
 	} else {
-		s->done = 1;
+		s->state = STREAM_COMPLETE;
 		if (singer_activate(r->out, s->name, r->version))
 			r->write_failed = 1;
 		log_info("%s: %s complete: %ld records, %ld requests", r->source, s->name,
@@ -259,7 +265,7 @@ void extract_stream_end_changes(struct extract_run *r, const char *why)
 	if (!s)
 		return;
 	close_stats(r, s);
-	s->done = 2;
+	s->state = STREAM_CHANGES;
 	log_info("%s: %s read: %ld records, not marked complete: %s", r->source, s->name,
 		 s->records, why);
 	write_state(r);
@@ -278,7 +284,7 @@ void extract_fail_all(struct extract_run *r, const char *prefix, const char *str
 			struct extract_stream *s = &r->streams[r->nstreams++];
 			memset(s, 0, sizeof *s);
 			snprintf(s->name, sizeof s->name, "%s%s", prefix, w);
-			s->done = -1;
+			s->state = STREAM_FAILED;
 			s->err = *e;
 			/* a SCHEMA without ACTIVATE_VERSION: downstream keeps last night's
 			 * files for what this stream feeds instead of publishing without it */
@@ -298,7 +304,7 @@ static int write_stats(struct extract_run *r, const char *path, struct rt_err *e
 	for (int i = 0; i < r->nstreams; i++) {
 		struct extract_stream *s = &r->streams[i];
 		cJSON *o = cJSON_AddObjectToObject(streams, s->name);
-		cJSON_AddStringToObject(o, "status", status_name(s->done));
+		cJSON_AddStringToObject(o, "status", status_name(s->state));
 		cJSON_AddNumberToObject(o, "records", (double)s->records);
 		cJSON_AddNumberToObject(o, "requests", (double)s->stats.requests);
 		cJSON_AddNumberToObject(o, "retries", (double)s->stats.retries);
@@ -309,7 +315,7 @@ static int write_stats(struct extract_run *r, const char *path, struct rt_err *e
 			cJSON_AddItemToArray(w, cJSON_CreateNumber(s->stats.waits[k]));
 		if (s->stats.waits_dropped)
 			cJSON_AddNumberToObject(o, "waits_not_listed", (double)s->stats.waits_dropped);
-		if (s->done < 0)
+		if (s->state == STREAM_FAILED)
 			put_err(o, &s->err);
 		else
 			cJSON_AddNullToObject(o, "error");
@@ -328,8 +334,10 @@ int extract_finish(struct extract_run *r, const struct extract_opts *o)
 	int ok = 0, failed = 0;
 	struct rt_err e;
 	err_clear(&e);
-	for (int i = 0; i < r->nstreams; i++)
-		r->streams[i].done > 0 ? ok++ : failed++;
+	for (int i = 0; i < r->nstreams; i++) {
+		enum extract_stream_state st = r->streams[i].state;
+		st == STREAM_COMPLETE || st == STREAM_CHANGES ? ok++ : failed++;
+	}
 	int stats_failed = o->stats_path && write_stats(r, o->stats_path, &e);
 	if (stats_failed)
 		log_err(LOG_ERROR, &e);

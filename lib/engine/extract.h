@@ -84,10 +84,18 @@ char *extract_secret(const struct extract_opts *o, const char *ref, const char *
 
 #define EXTRACT_MAX_STREAMS 32
 
+/* Where a stream stands: its "status" in STATE and --stats. */
+enum extract_stream_state {
+	STREAM_FAILED = -1,  /* ended on an error (err): "failed" */
+	STREAM_OPEN = 0,     /* begun, not ended: "incomplete" */
+	STREAM_COMPLETE = 1, /* read completely, ACTIVATE_VERSION sent: "complete" */
+	STREAM_CHANGES = 2,  /* read completely, but changes only, not a whole
+				snapshot (no ACTIVATE_VERSION): "changes" */
+};
+
 struct extract_stream {
 	char name[64];
-	int done;     /* 1 complete, 2 changes only (read completely, not a
-			 whole snapshot), -1 failed, 0 not finished */
+	enum extract_stream_state state;
 	long records;
 	struct fetch_stats before, stats;
 	struct rt_err err;

@@ -906,7 +906,7 @@ static void adjust_exit(struct extract_run *run)
 	int failed = 0, refused = 0;
 	for (int i = 0; i < run->nstreams; i++) {
 		const struct extract_stream *s = &run->streams[i];
-		if (s->done >= 0)
+		if (s->state != STREAM_FAILED)
 			continue;
 		failed++;
 		if (s->err.kind == ERR_AUTH || s->err.kind == ERR_CONFIG || s->err.kind == ERR_USAGE)

@@ -1369,7 +1369,7 @@ static void adjust_exit(struct extract_run *run)
 	/* every stream refused for want of a permission: the app's configuration */
 	int denied = 0;
 	for (int i = 0; i < run->nstreams; i++)
-		if (run->streams[i].done < 0 &&
+		if (run->streams[i].state == STREAM_FAILED &&
 		    !strcmp(run->streams[i].err.code, "Authorization_RequestDenied"))
 			denied++;
 	if (run->nstreams && denied == run->nstreams)
