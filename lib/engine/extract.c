@@ -174,6 +174,19 @@ static const char *status_name(enum extract_stream_state state)
 	return "incomplete";
 }
 
+/* Whether e, failing a stream, is the vendor refusing our configuration
+ * (exit 2, extract_finish): before any stream is read (extract_fail_all)
+ * an error of kind auth, config or usage; inside a stream, what the vendor
+ * set in refused_by_kind and refused_code. */
+static int refusal(const struct extract_run *r, const struct rt_err *e, int in_stream)
+{
+	int by_kind = e->kind == ERR_AUTH || e->kind == ERR_CONFIG || e->kind == ERR_USAGE;
+	if (!in_stream)
+		return by_kind;
+	return (r->refused_by_kind && by_kind) ||
+	       (r->refused_code && !strcmp(e->code, r->refused_code));
+}
+
 static void write_state(struct extract_run *r)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -245,6 +258,7 @@ void extract_stream_end(struct extract_run *r, const struct rt_err *e)
 	if (e) {
 		s->state = STREAM_FAILED;
 		s->err = *e;
+		s->refused = refusal(r, e, 1);
 		log_err(LOG_ERROR, e);
 		log_warn("%s: %s failed after %ld records; it is not marked complete", r->source,
 			 s->name, s->records);
@@ -276,8 +290,9 @@ void extract_fail_all(struct extract_run *r, const char *prefix, const char *str
 		      const struct rt_err *e)
 {
 	log_err(LOG_ERROR, e);
-	if (e->kind == ERR_AUTH || e->kind == ERR_CONFIG || e->kind == ERR_USAGE)
-		r->config_failed = 1;
+	int refused = refusal(r, e, 0);
+	if (refused)
+		r->start_refused = 1;
 	char w[40];
 	for (const char *p = streams; list_next(&p, w, sizeof w);) {
 		if (r->nstreams < EXTRACT_MAX_STREAMS) {
@@ -286,6 +301,7 @@ void extract_fail_all(struct extract_run *r, const char *prefix, const char *str
 			snprintf(s->name, sizeof s->name, "%s%s", prefix, w);
 			s->state = STREAM_FAILED;
 			s->err = *e;
+			s->refused = refused;
 			/* a SCHEMA without ACTIVATE_VERSION: downstream keeps last night's
 			 * files for what this stream feeds instead of publishing without it */
 			if (singer_schema(r->out, s->name, raw_schema, NULL))
@@ -331,12 +347,17 @@ static int write_stats(struct extract_run *r, const char *path, struct rt_err *e
 
 int extract_finish(struct extract_run *r, const struct extract_opts *o)
 {
-	int ok = 0, failed = 0;
+	int ok = 0, failed = 0, refused = 0;
 	struct rt_err e;
 	err_clear(&e);
 	for (int i = 0; i < r->nstreams; i++) {
-		enum extract_stream_state st = r->streams[i].state;
-		st == STREAM_COMPLETE || st == STREAM_CHANGES ? ok++ : failed++;
+		const struct extract_stream *s = &r->streams[i];
+		if (s->state == STREAM_COMPLETE || s->state == STREAM_CHANGES) {
+			ok++;
+		} else {
+			failed++;
+			refused += s->refused;
+		}
 	}
 	int stats_failed = o->stats_path && write_stats(r, o->stats_path, &e);
 	if (stats_failed)
@@ -347,7 +368,9 @@ int extract_finish(struct extract_run *r, const struct extract_opts *o)
 	}
 	if (stats_failed) /* the run report would lose every figure and error */
 		return ok && !failed ? EXIT_PARTIAL : EXIT_FAILED;
-	if (r->config_failed && ok == 0)
+	/* the one rule for exit 2: nothing read, and nothing failed but on the
+	 * vendor refusing our configuration (even when no stream was named) */
+	if (ok == 0 && refused == failed && (refused || r->start_refused))
 		return EXIT_USAGE;
 	if (failed == 0 && ok > 0)
 		return EXIT_COMPLETE;

@@ -898,24 +898,6 @@ static void stream(struct google *g, const char *name)
 	extract_stream_end(g->run, rc ? &e : NULL);
 }
 
-/* Exit 2 (extract_finish, when no stream was read) only when every failed
- * stream failed on authorization or configuration: an outage on one of
- * them is exit 1 however the others failed. */
-static void adjust_exit(struct extract_run *run)
-{
-	int failed = 0, refused = 0;
-	for (int i = 0; i < run->nstreams; i++) {
-		const struct extract_stream *s = &run->streams[i];
-		if (s->state != STREAM_FAILED)
-			continue;
-		failed++;
-		if (s->err.kind == ERR_AUTH || s->err.kind == ERR_CONFIG || s->err.kind == ERR_USAGE)
-			refused++;
-	}
-	if (failed && refused == failed)
-		run->config_failed = 1;
-}
-
 int google_check_opts(const struct google_opts *go, struct rt_err *e)
 {
 	char w[64];
@@ -965,6 +947,9 @@ int google_extract(struct extract_run *run, const struct extract_opts *o,
 	run->src->throttle_reason = throttle_reason;
 	run->src->explain = explain;
 	run->src->ud = &g;
+	/* a stream's auth or configuration error is a refusal, as before the
+	 * streams: an outage on any stream still makes the exit 1 */
+	run->refused_by_kind = 1;
 	err_clear(&e);
 	if (!go->subject)
 		log_warn("google: no --subject: Google gives the service account a token, but the "
@@ -989,7 +974,6 @@ int google_extract(struct extract_run *run, const struct extract_opts *o,
 		for (int i = 0; i < 5; i++)
 			if (list_has(streams, order[i]))
 				stream(&g, order[i]);
-		adjust_exit(run);
 	}
 	run->src->ud = NULL;
 	free_groups(&g);

@@ -1364,18 +1364,6 @@ int graph_check_opts(const struct graph_opts *go, struct rt_err *e)
  * normalize knows the groups when it maps the people. */
 static const char *const order[] = {"groups", "group_members", "users", "deleted_users"};
 
-static void adjust_exit(struct extract_run *run)
-{
-	/* every stream refused for want of a permission: the app's configuration */
-	int denied = 0;
-	for (int i = 0; i < run->nstreams; i++)
-		if (run->streams[i].state == STREAM_FAILED &&
-		    !strcmp(run->streams[i].err.code, "Authorization_RequestDenied"))
-			denied++;
-	if (run->nstreams && denied == run->nstreams)
-		run->config_failed = 1;
-}
-
 int graph_extract(struct extract_run *run, const struct extract_opts *o,
 		  const struct graph_opts *go)
 {
@@ -1410,6 +1398,8 @@ int graph_extract(struct extract_run *run, const struct extract_opts *o,
 	}
 	run->src->explain = explain;
 	run->src->ud = &g;
+	/* a stream refused for want of a permission: the app's configuration */
+	run->refused_code = "Authorization_RequestDenied";
 
 	if (url_origin(g.base.data, &g.origin)) {
 		err_set(&e, ERR_USAGE, "--base-url %s is not an absolute http(s) URL", base);
@@ -1448,7 +1438,6 @@ int graph_extract(struct extract_run *run, const struct extract_opts *o,
 		else
 			deleted_users(&g);
 	}
-	adjust_exit(run);
 out:
 	run->src->explain = NULL;
 	run->src->ud = NULL;
