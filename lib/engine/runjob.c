@@ -134,7 +134,7 @@ struct run {
 	double max_wait;
 	struct src src[16];
 	int nsrc;
-	int final_status[2]; /* dedupe, load-csv; -1 when not run */
+	int final_status[2]; /* dedupe, load-csv; SPAWN_NOT_RUN when not run */
 	int final_killed;    /* the final stage's allowance ran out */
 	int final_tried;     /* dedupe | load-csv was to run */
 	int final_ran;       /* load-csv was started this run */
@@ -681,7 +681,7 @@ static void run_source(struct run *r, struct src *s)
 	int rc = -1;
 	if (!own || !none) {
 		for (int i = 0; i < 3; i++)
-			s->status[i] = -1;
+			s->status[i] = SPAWN_NOT_RUN;
 		err_set(&e, ERR_IO, "source %s: out of memory", s->name);
 	} else {
 		rc = spawn_pipeline(stages, envs, 3, NULL, s->canon, hard, s->status, &e);
@@ -696,8 +696,8 @@ static void run_source(struct run *r, struct src *s)
 		if (s->status[1])
 			s->exit = exit_combine(s->exit, EXIT_FAILED);
 	}
-	if (s->status[0] != EXIT_FAILED && s->status[0] != EXIT_USAGE && s->status[0] >= 0 &&
-	    s->status[0] < 128)
+	if (s->status[0] != EXIT_FAILED && s->status[0] != EXIT_USAGE &&
+	    s->status[0] != SPAWN_NOT_RUN && s->status[0] < SPAWN_SIGNALED)
 		keep_state(s, &e);
 	free(own);
 	free(none);
@@ -754,8 +754,8 @@ static void run_final(struct run *r)
 	else
 		rc = spawn_pipeline(stages, envs, 2, NULL, NULL, hard, r->final_status, &e);
 	/* load-csv ran: started (a failure to start is always at or before the
-	 * last stage) and executed (127: it could not be) */
-	r->final_ran = rc >= 0 && r->final_status[1] != 127;
+	 * last stage) and executed (SPAWN_CANNOT_EXEC: it could not be) */
+	r->final_ran = rc >= 0 && r->final_status[1] != SPAWN_CANNOT_EXEC;
 	r->final_killed = rc == SPAWN_DEADLINE;
 	if (rc < 0)
 		log_err(LOG_ERROR, &e);
@@ -820,11 +820,11 @@ static void stage_words(char *out, size_t n, const char *const *prog, const int 
 			}
 		const char *was = same ? "were" : "was";
 		l = strlen(out);
-		if (st < 0) {
+		if (st == SPAWN_NOT_RUN) {
 			snprintf(out + l, n - l, " did not run, or %s exit status was lost",
 				 same ? "their" : "its");
-		} else if (st > 128 && st < 128 + 65) {
-			int sig = st - 128;
+		} else if (st > SPAWN_SIGNALED && st < SPAWN_SIGNALED + 65) {
+			int sig = st - SPAWN_SIGNALED;
 			const char *name = sigabbrev_np(sig);
 			char num[16];
 			if (!name) {
@@ -835,7 +835,7 @@ static void stage_words(char *out, size_t n, const char *const *prog, const int 
 				 killed && (sig == SIGTERM || sig == SIGKILL) ? " after the deadline"
 				 : sig == SIGPIPE ? " (the next stage had stopped reading)"
 						  : "");
-		} else if (st == 127) {
+		} else if (st == SPAWN_CANNOT_EXEC) {
 			snprintf(out + l, n - l, " could not be started (exit 127)");
 		} else {
 			snprintf(out + l, n - l, " exited %d (%s)", st, exit_word(st));
@@ -1025,7 +1025,7 @@ static cJSON *reconciliation(struct run *r)
 						  "not run");
 		else if (!ran)
 			snprintf(why, sizeof why, "not made: dedupe %s",
-				 r->final_status[0] < 0 ? "did not run" : "failed");
+				 r->final_status[0] == SPAWN_NOT_RUN ? "did not run" : "failed");
 		else
 			snprintf(why, sizeof why, "not made: dedupe wrote no reconciliation (see "
 						  "its messages)");
@@ -1291,7 +1291,7 @@ int runjob(const struct runjob_opts *o)
 	int code = EXIT_COMPLETE;
 	memset(&r, 0, sizeof r);
 	r.o = o;
-	r.final_status[0] = r.final_status[1] = -1;
+	r.final_status[0] = r.final_status[1] = SPAWN_NOT_RUN;
 	err_clear(&e);
 	if (job_load(&r.job, o->job_path, &e) || validate(&r, &e)) {
 		log_err(LOG_ERROR, &e);
