@@ -441,7 +441,8 @@ static int token_request(const char *url, void *ud, struct rt_err *e)
 	if (rc) {
 		err_set(e, ERR_CONFIG, "the signed assertion is too long for a token request");
 	} else {
-		struct fetch_req q = {"POST", url, hdr, body.data, body.len, NULL};
+		struct fetch_req q = {.method = "POST", .url = url, .headers = hdr,
+				      .body = body.data, .body_len = body.len};
 		rc = source_fetch(g->run->src, &q, &r, e);
 		if (rc == 0 && (rc = set_token(g, &r, e))) {
 			char ep[256];
@@ -564,7 +565,7 @@ static int fetch_page(struct google *g, const char *url, struct http_resp *r, st
 	}
 	for (int again = 0;; again++) {
 		const char *hdr[] = {g->auth.data, "Accept: application/json", NULL};
-		struct fetch_req q = {"GET", url, hdr, NULL, 0, NULL};
+		struct fetch_req q = {.method = "GET", .url = url, .headers = hdr};
 		long before = s->stats.requests;
 		s->policy.max_attempts = max - (int)used;
 		int rc = source_fetch(s, &q, r, e);

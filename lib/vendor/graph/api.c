@@ -452,7 +452,7 @@ static int graph_get(struct graph *g, const char *url, const char *accept, const
 	}
 	for (int again = 0;; again = 1) {
 		const char *hdr[] = {g->auth.data, accept, extra, NULL};
-		struct fetch_req q = {"GET", url, hdr, NULL, 0, NULL};
+		struct fetch_req q = {.method = "GET", .url = url, .headers = hdr};
 		int saved = src->policy.max_attempts;
 		long before = src->stats.requests;
 		/* after a new token, only what is left of the page's requests */
