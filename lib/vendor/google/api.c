@@ -487,8 +487,9 @@ static int get_token(struct google *g, struct rt_err *e)
 	struct buf hdr, claims, jws;
 	enum req_kind was = g->req;
 	long long now = (long long)floor(clk_now());
-	struct jwt_claims c = {g->client_email, g->go->subject, g->scope.data, g->token_uri, now,
-			       now + JWT_MAX_LIFETIME};
+	struct jwt_claims c = {.iss = g->client_email, .sub = g->go->subject,
+			       .scope = g->scope.data, .aud = g->token_uri, .iat = now,
+			       .exp = now + JWT_MAX_LIFETIME};
 	int rc = -1;
 	buf_init(&hdr, 64 * 1024);
 	buf_init(&claims, 64 * 1024);
@@ -770,7 +771,7 @@ static void owner_query(const struct google *g, struct buf *u)
 static int list_groups(struct google *g, int emit, struct rt_err *e)
 {
 	struct buf u;
-	struct list l = {"groups", NULL, emit, 1, 1};
+	struct list l = {.key = "groups", .emit = emit, .collect = 1, .paged = 1};
 	buf_init(&u, 1 << 16);
 	buf_printf(&u, "%s" DIRECTORY "/groups?", g->base.data);
 	owner_query(g, &u);
@@ -805,7 +806,8 @@ static int read_members(struct google *g, struct rt_err *e)
 	}
 	for (size_t i = 0; !rc && i < g->ngroups; i++) {
 		struct buf u;
-		struct list l = {"members", g->groups[i], 1, 0, 1};
+		struct list l = {.key = "members", .group_id = g->groups[i], .emit = 1,
+				 .paged = 1};
 		buf_init(&u, 1 << 16);
 		buf_printf(&u, "%s" DIRECTORY "/groups/", g->base.data);
 		pct_encode(g->groups[i], &u);
@@ -845,7 +847,7 @@ static int read_members(struct google *g, struct rt_err *e)
 static int read_users(struct google *g, int deleted, struct rt_err *e)
 {
 	struct buf u;
-	struct list l = {"users", NULL, 1, 0, 1};
+	struct list l = {.key = "users", .emit = 1, .paged = 1};
 	buf_init(&u, 1 << 16);
 	buf_printf(&u, "%s" DIRECTORY "/users?", g->base.data);
 	owner_query(g, &u);
@@ -862,7 +864,7 @@ static int read_orgunits(struct google *g, struct rt_err *e)
 {
 	struct buf u;
 	/* not paged; type=all, since the default (children) shows one level only */
-	struct list l = {"organizationUnits", NULL, 1, 0, 0};
+	struct list l = {.key = "organizationUnits", .emit = 1};
 	buf_init(&u, 1 << 16);
 	buf_printf(&u, "%s" DIRECTORY "/customer/", g->base.data);
 	pct_encode(g->customer, &u);

@@ -1377,7 +1377,8 @@ int graph_extract(struct extract_run *run, const struct extract_opts *o,
 			size_t l = strlen(asked);
 			snprintf(asked + l, sizeof asked - l, "%s%s", l ? "," : "", order[i]);
 		}
-	g.ctx = (struct graph_ctx){go->tenant, go->client_id, go->secret_entry, NULL, 0};
+	g.ctx = (struct graph_ctx){.tenant = go->tenant, .client_id = go->client_id,
+				   .secret_entry = go->secret_entry};
 	buf_init(&g.base, LINK_CAP);
 	buf_init(&g.origin, LINK_CAP);
 	buf_init(&g.token_url, LINK_CAP);
