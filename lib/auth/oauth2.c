@@ -96,8 +96,9 @@ static int client_credentials(struct source *s, const char *token_url, const cha
 	if (!body_only)
 		buf_printf(&userpwd, "%s:%s", id, secret);
 	form(&body, id, secret, scope, body_only);
-	struct fetch_req q = {"POST", token_url, hdr, body.data, body.len,
-			      body_only ? NULL : userpwd.data};
+	struct fetch_req q = {.method = "POST", .url = token_url, .headers = hdr,
+			      .body = body.data, .body_len = body.len,
+			      .userpwd = body_only ? NULL : userpwd.data};
 	rc = source_fetch(s, &q, &r, e);
 	if (rc)
 		oauth2_error_body(&r, e);
@@ -110,7 +111,8 @@ static int client_credentials(struct source *s, const char *token_url, const cha
 		buf_wipe(&body);
 		buf_init(&body, 64 * 1024);
 		form(&body, id, secret, scope, 1);
-		struct fetch_req q2 = {"POST", token_url, hdr, body.data, body.len, NULL};
+		struct fetch_req q2 = {.method = "POST", .url = token_url, .headers = hdr,
+				       .body = body.data, .body_len = body.len};
 		err_clear(e);
 		rc = source_fetch(s, &q2, &r, e);
 		if (rc)

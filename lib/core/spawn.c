@@ -26,11 +26,11 @@ static void child(int in, int out, char *const *argv, char *const *envp)
 		out = fcntl(out, F_DUPFD_CLOEXEC, 3);
 	if (in < 0 || dup2(in, 0) < 0 || (out >= 0 && dup2(out, 1) < 0)) {
 		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+		_exit(SPAWN_CANNOT_EXEC);
 	}
 	execve(argv[0], argv, envp ? envp : environ);
 	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	_exit(SPAWN_CANNOT_EXEC);
 }
 
 static void kill_all(const pid_t *pids, const int *done, int n, int sig)
@@ -41,7 +41,7 @@ static void kill_all(const pid_t *pids, const int *done, int n, int sig)
 }
 
 /* Waits for each started stage by its own pid. A stage that cannot be
- * waited for (ECHILD: someone else reaped it) keeps status -1, a failure.
+ * waited for (ECHILD: someone else reaped it) keeps SPAWN_NOT_RUN, a failure.
  * Returns SPAWN_DEADLINE when the deadline kill was needed, else 0. */
 static int reap(const pid_t *pids, int n, double deadline, int *status)
 {
@@ -67,7 +67,8 @@ static int reap(const pid_t *pids, int n, double deadline, int *status)
 			left--;
 			if (w == pids[i])
 				status[i] = WIFEXITED(st) ? WEXITSTATUS(st)
-					  : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+					  : WIFSIGNALED(st) ? SPAWN_SIGNALED + WTERMSIG(st)
+							    : SPAWN_NOT_RUN;
 		}
 		if (left == 0 || deadline <= 0)
 			continue;
@@ -99,7 +100,7 @@ int spawn_pipeline(char *const *const *argvs, char *const *const *envps, int n,
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		status[i] = -1;
+		status[i] = SPAWN_NOT_RUN;
 		pids[i] = -1;
 	}
 	memset(&dfl, 0, sizeof dfl);

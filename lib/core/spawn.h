@@ -9,9 +9,17 @@
  * running were sent SIGTERM (then SIGKILL), and their status says so. */
 #define SPAWN_DEADLINE 1
 
+/* A stage's status besides its own exit codes. */
+enum {
+	SPAWN_NOT_RUN = -1,      /* never started, or never reaped */
+	SPAWN_CANNOT_EXEC = 127, /* started, but the program could not be run */
+	SPAWN_SIGNALED = 128,    /* plus the signal that ended it */
+};
+
 /* Runs n programs connected by pipes, like a shell pipeline with
- * pipefail: status[i] is each stage's own exit code (128 + signal when a
- * signal ended it, -1 when it was never started or never reaped), so no
+ * pipefail: status[i] is each stage's own exit code (SPAWN_SIGNALED +
+ * signal when a signal ended it, SPAWN_NOT_RUN when it was never started
+ * or never reaped, SPAWN_CANNOT_EXEC when it could not be run), so no
  * stage's failure hides behind the last one's.
  *
  * argvs[i][0] is a path (no PATH search). envps (NULL: every stage

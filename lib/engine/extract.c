@@ -164,9 +164,28 @@ static void put_err(cJSON *o, const struct rt_err *in)
 /* Raw streams carry the vendor's records as they are: an open schema. */
 static const char raw_schema[] = "{\"type\":\"object\",\"additionalProperties\":true}";
 
-static const char *status_name(int done)
+static const char *status_name(enum extract_stream_state state)
 {
-	return done == 2 ? "changes" : done > 0 ? "complete" : done < 0 ? "failed" : "incomplete";
+	switch (state) {
+	case STREAM_COMPLETE: return "complete";
+	case STREAM_CHANGES: return "changes";
+	case STREAM_FAILED: return "failed";
+	case STREAM_OPEN: break;
+	}
+	return "incomplete";
+}
+
+/* Whether e, failing a stream, is the vendor refusing our configuration
+ * (exit 2, extract_finish): before any stream is read (extract_fail_all)
+ * an error of kind auth, config or usage; inside a stream, what the vendor
+ * set in refused_by_kind and refused_code. */
+static int refusal(const struct extract_run *r, const struct rt_err *e, int in_stream)
+{
+	int by_kind = e->kind == ERR_AUTH || e->kind == ERR_CONFIG || e->kind == ERR_USAGE;
+	if (!in_stream)
+		return by_kind;
+	return (r->refused_by_kind && by_kind) ||
+	       (r->refused_code && !strcmp(e->code, r->refused_code));
 }
 
 static void write_state(struct extract_run *r)
@@ -177,9 +196,9 @@ static void write_state(struct extract_run *r)
 	for (int i = 0; i < r->nstreams; i++) {
 		struct extract_stream *s = &r->streams[i];
 		cJSON *o = cJSON_AddObjectToObject(streams, s->name);
-		cJSON_AddStringToObject(o, "status", status_name(s->done));
+		cJSON_AddStringToObject(o, "status", status_name(s->state));
 		cJSON_AddNumberToObject(o, "records", (double)s->records);
-		if (s->done < 0)
+		if (s->state == STREAM_FAILED)
 			put_err(o, &s->err);
 	}
 	cJSON_AddItemToObject(src, "bookmarks", cJSON_Duplicate(r->bookmarks, 1));
@@ -238,13 +257,14 @@ void extract_stream_end(struct extract_run *r, const struct rt_err *e)
 		return;
 	close_stats(r, s);
 	if (e) {
-		s->done = -1;
+		s->state = STREAM_FAILED;
 		s->err = *e;
+		s->refused = refusal(r, e, 1);
 		log_err(LOG_ERROR, e);
 		log_warn("%s: %s failed after %ld records; it is not marked complete", r->source,
 			 s->name, s->records);
 	} else {
-		s->done = 1;
+		s->state = STREAM_COMPLETE;
 		if (singer_activate(r->out, s->name, r->version))
 			r->write_failed = 1;
 		log_info("%s: %s complete: %ld records, %ld requests", r->source, s->name,
@@ -260,7 +280,7 @@ void extract_stream_end_changes(struct extract_run *r, const char *why)
 	if (!s)
 		return;
 	close_stats(r, s);
-	s->done = 2;
+	s->state = STREAM_CHANGES;
 	log_info("%s: %s read: %ld records, not marked complete: %s", r->source, s->name,
 		 s->records, why);
 	write_state(r);
@@ -271,16 +291,18 @@ void extract_fail_all(struct extract_run *r, const char *prefix, const char *str
 		      const struct rt_err *e)
 {
 	log_err(LOG_ERROR, e);
-	if (e->kind == ERR_AUTH || e->kind == ERR_CONFIG || e->kind == ERR_USAGE)
-		r->config_failed = 1;
+	int refused = refusal(r, e, 0);
+	if (refused)
+		r->start_refused = 1;
 	char w[40];
 	for (const char *p = streams; list_next(&p, w, sizeof w);) {
 		if (r->nstreams < EXTRACT_MAX_STREAMS) {
 			struct extract_stream *s = &r->streams[r->nstreams++];
 			memset(s, 0, sizeof *s);
 			snprintf(s->name, sizeof s->name, "%s%s", prefix, w);
-			s->done = -1;
+			s->state = STREAM_FAILED;
 			s->err = *e;
+			s->refused = refused;
 			/* a SCHEMA without ACTIVATE_VERSION: downstream keeps last night's
 			 * files for what this stream feeds instead of publishing without it */
 			if (singer_schema(r->out, s->name, raw_schema, NULL))
@@ -299,7 +321,7 @@ static int write_stats(struct extract_run *r, const char *path, struct rt_err *e
 	for (int i = 0; i < r->nstreams; i++) {
 		struct extract_stream *s = &r->streams[i];
 		cJSON *o = cJSON_AddObjectToObject(streams, s->name);
-		cJSON_AddStringToObject(o, "status", status_name(s->done));
+		cJSON_AddStringToObject(o, "status", status_name(s->state));
 		cJSON_AddNumberToObject(o, "records", (double)s->records);
 		cJSON_AddNumberToObject(o, "requests", (double)s->stats.requests);
 		cJSON_AddNumberToObject(o, "retries", (double)s->stats.retries);
@@ -310,7 +332,7 @@ static int write_stats(struct extract_run *r, const char *path, struct rt_err *e
 			cJSON_AddItemToArray(w, cJSON_CreateNumber(s->stats.waits[k]));
 		if (s->stats.waits_dropped)
 			cJSON_AddNumberToObject(o, "waits_not_listed", (double)s->stats.waits_dropped);
-		if (s->done < 0)
+		if (s->state == STREAM_FAILED)
 			put_err(o, &s->err);
 		else
 			cJSON_AddNullToObject(o, "error");
@@ -326,11 +348,18 @@ static int write_stats(struct extract_run *r, const char *path, struct rt_err *e
 
 int extract_finish(struct extract_run *r, const struct extract_opts *o)
 {
-	int ok = 0, failed = 0;
+	int ok = 0, failed = 0, refused = 0;
 	struct rt_err e;
 	err_clear(&e);
-	for (int i = 0; i < r->nstreams; i++)
-		r->streams[i].done > 0 ? ok++ : failed++;
+	for (int i = 0; i < r->nstreams; i++) {
+		const struct extract_stream *s = &r->streams[i];
+		if (s->state == STREAM_COMPLETE || s->state == STREAM_CHANGES) {
+			ok++;
+		} else {
+			failed++;
+			refused += s->refused;
+		}
+	}
 	int stats_failed = o->stats_path && write_stats(r, o->stats_path, &e);
 	if (stats_failed)
 		log_err(LOG_ERROR, &e);
@@ -340,7 +369,9 @@ int extract_finish(struct extract_run *r, const struct extract_opts *o)
 	}
 	if (stats_failed) /* the run report would lose every figure and error */
 		return ok && !failed ? EXIT_PARTIAL : EXIT_FAILED;
-	if (r->config_failed && ok == 0)
+	/* the one rule for exit 2: nothing read, and nothing failed but on the
+	 * vendor refusing our configuration (even when no stream was named) */
+	if (ok == 0 && refused == failed && (refused || r->start_refused))
 		return EXIT_USAGE;
 	if (failed == 0 && ok > 0)
 		return EXIT_COMPLETE;

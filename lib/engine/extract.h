@@ -84,10 +84,22 @@ char *extract_secret(const struct extract_opts *o, const char *ref, const char *
 
 #define EXTRACT_MAX_STREAMS 32
 
+/* Where a stream stands: its "status" in STATE and --stats. */
+enum extract_stream_state {
+	STREAM_FAILED = -1,  /* ended on an error (err): "failed" */
+	STREAM_OPEN = 0,     /* begun, not ended: "incomplete" */
+	STREAM_COMPLETE = 1, /* read completely, ACTIVATE_VERSION sent: "complete" */
+	STREAM_CHANGES = 2,  /* read completely, but changes only, not a whole
+				snapshot (no ACTIVATE_VERSION): "changes" */
+};
+
 struct extract_stream {
 	char name[64];
-	int done;     /* 1 complete, 2 changes only (read completely, not a
-			 whole snapshot), -1 failed, 0 not finished */
+	enum extract_stream_state state;
+	int refused; /* it failed on a refusal of our configuration: before any
+			stream (extract_fail_all), an error of kind auth, config or
+			usage; inside one, as the run's refused_by_kind and
+			refused_code say */
 	long records;
 	struct fetch_stats before, stats;
 	struct rt_err err;
@@ -106,7 +118,12 @@ struct extract_run {
 	cJSON *bookmarks; /* owned: extra STATE values (versions, cursors) */
 	cJSON *last_state; /* owned: --state input, or NULL */
 	int write_failed;
-	int config_failed; /* the vendor refused our configuration: exit 2 */
+	int start_refused; /* extract_fail_all's cause was a refusal */
+	/* Set by the vendor before its streams (0 and NULL: no failure inside
+	 * a stream is a refusal): */
+	int refused_by_kind;      /* kind auth, config or usage is (Google) */
+	const char *refused_code; /* the vendor's error code for a permission
+				     the app lacks is (Graph) */
 };
 
 /* Appends the formatted text to note (size n), after "; " when note is
@@ -136,14 +153,16 @@ void extract_stream_end(struct extract_run *r, const struct rt_err *e);
 void extract_stream_end_changes(struct extract_run *r, const char *why);
 /* Fails every stream of a comma-separated list that could not start
  * (no token, no API version): the cause is logged once, each stream's
- * STATE and statistics carry it. Auth and configuration causes make the
- * exit code 2. */
+ * STATE and statistics carry it. A cause of kind auth, config or usage is
+ * a refusal (exit 2). */
 void extract_fail_all(struct extract_run *r, const char *prefix, const char *streams,
 		      const struct rt_err *e);
 
 /* Writes --stats (if asked), checks stdout, returns the exit code:
- * 0 all complete, 3 some failed, 1 none complete or stdout failed,
- * 2 when the vendor refused the configuration (credentials, district). */
+ * 0 all complete, 3 some failed, 1 none complete or stdout failed.
+ * Exit 2, the vendor refused our configuration (credentials, tenant, a
+ * permission): no stream completed and every one failed on a refusal
+ * (extract_stream's refused), or no stream was named and the start was refused. */
 int extract_finish(struct extract_run *r, const struct extract_opts *o);
 
 /* What every extractor's main does once its options are read: starts

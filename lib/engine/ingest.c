@@ -1757,17 +1757,18 @@ int ingest_main(const struct ingest_opts *o, const struct extract_opts *xo)
 			goto out;
 		}
 		ssh = 1;
-		struct sftp_conf *c = &r.src.conf;
-		c->host = o->host;
-		c->port = o->port;
-		c->user = o->user && *o->user ? o->user : login_name();
-		c->known_hosts = o->known_hosts;
-		c->fingerprint = o->fingerprint;
-		c->key_file = o->key_file;
-		c->passphrase = passphrase;
-		c->password = o->key_file ? NULL : password;
-		c->timeout = xo->timeout;
-		snprintf(r.src.where, sizeof r.src.where, "%s@%s:%d %s", c->user, o->host,
+		r.src.conf = (struct sftp_conf){
+			.host = o->host,
+			.port = o->port,
+			.user = o->user && *o->user ? o->user : login_name(),
+			.known_hosts = o->known_hosts,
+			.fingerprint = o->fingerprint,
+			.key_file = o->key_file,
+			.passphrase = passphrase,
+			.password = o->key_file ? NULL : password,
+			.timeout = xo->timeout,
+		};
+		snprintf(r.src.where, sizeof r.src.where, "%s@%s:%d %s", r.src.conf.user, o->host,
 			 o->port ? o->port : 22, o->folder);
 	}
 	if (xo->deadline > 0)

@@ -271,7 +271,7 @@ static void run_source(struct run *r, struct src *s)
 	int rc = -1;
 	if (!own || !none) {
 		for (int i = 0; i < 3; i++)
-			s->status[i] = -1;
+			s->status[i] = SPAWN_NOT_RUN;
 		err_set(&e, ERR_IO, "source %s: out of memory", s->name);
 	} else {
 		rc = spawn_pipeline(stages, envs, 3, NULL, s->canon, hard, s->status, &e);
@@ -286,8 +286,8 @@ static void run_source(struct run *r, struct src *s)
 		if (s->status[1])
 			s->exit = exit_combine(s->exit, EXIT_FAILED);
 	}
-	if (s->status[0] != EXIT_FAILED && s->status[0] != EXIT_USAGE && s->status[0] >= 0 &&
-	    s->status[0] < 128)
+	if (s->status[0] != EXIT_FAILED && s->status[0] != EXIT_USAGE &&
+	    s->status[0] != SPAWN_NOT_RUN && s->status[0] < SPAWN_SIGNALED)
 		keep_state(s, &e);
 	free(own);
 	free(none);
@@ -344,8 +344,8 @@ static void run_final(struct run *r)
 	else
 		rc = spawn_pipeline(stages, envs, 2, NULL, NULL, hard, r->final_status, &e);
 	/* load-csv ran: started (a failure to start is always at or before the
-	 * last stage) and executed (127: it could not be) */
-	r->final_ran = rc >= 0 && r->final_status[1] != 127;
+	 * last stage) and executed (SPAWN_CANNOT_EXEC: it could not be) */
+	r->final_ran = rc >= 0 && r->final_status[1] != SPAWN_CANNOT_EXEC;
 	r->final_killed = rc == SPAWN_DEADLINE;
 	if (rc < 0)
 		log_err(LOG_ERROR, &e);
@@ -474,7 +474,7 @@ int runjob(const struct runjob_opts *o, struct rt_err *e)
 	int code = EXIT_COMPLETE;
 	memset(&r, 0, sizeof r);
 	r.o = o;
-	r.final_status[0] = r.final_status[1] = -1;
+	r.final_status[0] = r.final_status[1] = SPAWN_NOT_RUN;
 	err_clear(e);
 	if (job_load(&r.job, o->job_path, e) || rj_validate(&r, e)) {
 		run_free(&r);

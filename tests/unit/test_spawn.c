@@ -75,7 +75,7 @@ int main(void)
 		char *a[] = {"/bin/sh", "-c", "kill -KILL $$", NULL}, *b[] = {"/bin/cat", NULL};
 		char *const *argvs[] = {a, b};
 		rc = spawn_pipeline(argvs, NULL, 2, NULL, "/dev/null", 0, st, &e);
-		tap_ok(rc == 0 && st[0] == 128 + SIGKILL && st[1] == 0,
+		tap_ok(rc == 0 && st[0] == SPAWN_SIGNALED + SIGKILL && st[1] == 0,
 		       "a stage killed by a signal is 128 + the signal (%d %d)", st[0], st[1]);
 	}
 	{
@@ -106,7 +106,7 @@ int main(void)
 		double t0 = clk_now();
 		rc = spawn_pipeline(argvs, NULL, 1, NULL, NULL, t0 + 1, st, &e);
 		double took = clk_now() - t0;
-		tap_ok(rc == SPAWN_DEADLINE && st[0] == 128 + SIGTERM && took < 5,
+		tap_ok(rc == SPAWN_DEADLINE && st[0] == SPAWN_SIGNALED + SIGTERM && took < 5,
 		       "past the deadline a stage is sent SIGTERM (rc %d, status %d, %.1f s)", rc,
 		       st[0], took);
 	}
@@ -135,7 +135,7 @@ int main(void)
 		char *a[] = {"/nonexistent/program", NULL}, *b[] = {"/bin/cat", NULL};
 		char *const *argvs[] = {a, b};
 		rc = spawn_pipeline(argvs, NULL, 2, NULL, "/dev/null", 0, st, &e);
-		tap_ok(rc == 0 && st[0] == 127 && st[1] == 0,
+		tap_ok(rc == 0 && st[0] == SPAWN_CANNOT_EXEC && st[1] == 0,
 		       "a program that cannot be started exits 127 (%d %d)", st[0], st[1]);
 	}
 	{
@@ -181,21 +181,22 @@ int main(void)
 		double took = clk_now() - t0;
 		tap_ok(rc == -1 && strstr(e.msg, "pipe") != NULL,
 		       "a pipe that cannot be made is an error (rc %d: %s)", rc, e.msg);
-		tap_ok(st[0] > 128 && st[1] == -1 && st[2] == -1 && took < 5,
+		tap_ok(st[0] > SPAWN_SIGNALED && st[1] == SPAWN_NOT_RUN && st[2] == SPAWN_NOT_RUN &&
+		       took < 5,
 		       "the stage already started is stopped and reaped; the others never ran "
 		       "(%d %d %d, %.1f s)", st[0], st[1], st[2], took);
 		TAP_EQ_INT(open_fds(), before, "no file descriptor is left open");
 		pipe2_fail_in = 1;
 		rc = spawn_pipeline(argvs, NULL, 3, NULL, NULL, 0, st, &e);
 		pipe2_fail_in = 0;
-		tap_ok(rc == -1 && st[0] == -1, "the first pipe failing: nothing was started");
+		tap_ok(rc == -1 && st[0] == SPAWN_NOT_RUN, "the first pipe failing: nothing was started");
 		TAP_EQ_INT(open_fds(), before, "... and no file descriptor is left open");
 	}
 	{
 		char *a[] = {"/bin/true", NULL};
 		char *const *argvs[] = {a};
 		rc = spawn_pipeline(argvs, NULL, 1, "/nonexistent/input", NULL, 0, st, &e);
-		tap_ok(rc == -1 && strstr(e.msg, "/nonexistent/input") && st[0] == -1,
+		tap_ok(rc == -1 && strstr(e.msg, "/nonexistent/input") && st[0] == SPAWN_NOT_RUN,
 		       "an input that cannot be opened names it, nothing runs");
 	}
 	unlink(out);

@@ -121,7 +121,8 @@ static int get_token(struct clever *c, struct rt_err *e)
 		goto out;
 	}
 	static const char *const hdr[] = {"Accept: application/json", NULL};
-	struct fetch_req q = {"GET", url.data, hdr, NULL, 0, userpwd.data};
+	struct fetch_req q = {.method = "GET", .url = url.data, .headers = hdr,
+			      .userpwd = userpwd.data};
 	if (source_fetch(c->run->src, &q, &r, e)) {
 		if (e->status == 401 || e->status == 400)
 			err_hint(e, "Clever refused the client id \"%s\" with its secret: check the "
@@ -206,7 +207,7 @@ static int read_page(struct clever *c, const char *url, struct buf *next, int de
 	struct http_resp r;
 	int rc = -1;
 	http_resp_init(&r, 1 << 30);
-	struct fetch_req q = {"GET", url, hdr, NULL, 0, NULL};
+	struct fetch_req q = {.method = "GET", .url = url, .headers = hdr};
 	buf_reset(next);
 	if (source_fetch(c->run->src, &q, &r, e))
 		goto out;
@@ -361,7 +362,7 @@ static int probe_version(const char *cand, void *ud, struct rt_err *e)
 	const char *hdr[] = {c->auth.data, "Accept: application/json", NULL};
 	struct http_resp r;
 	http_resp_init(&r, 16 << 20);
-	struct fetch_req q = {"GET", url.data, hdr, NULL, 0, NULL};
+	struct fetch_req q = {.method = "GET", .url = url.data, .headers = hdr};
 	int rc = source_fetch(c->run->src, &q, &r, e);
 	http_resp_free(&r);
 	buf_free(&url);

@@ -218,7 +218,8 @@ static int token_request(const char *url, void *ud, struct rt_err *e)
 	if (rc) {
 		err_set(e, ERR_CONFIG, "the signed assertion is too long for a token request");
 	} else {
-		struct fetch_req q = {"POST", url, hdr, body.data, body.len, NULL};
+		struct fetch_req q = {.method = "POST", .url = url, .headers = hdr,
+				      .body = body.data, .body_len = body.len};
 		rc = source_fetch(g->run->src, &q, &r, e);
 		if (rc == 0 && (rc = set_token(g, &r, e))) {
 			char ep[256];
@@ -263,8 +264,9 @@ static int get_token(struct google *g, struct rt_err *e)
 	struct buf hdr, claims, jws;
 	enum req_kind was = g->req;
 	long long now = (long long)floor(clk_now());
-	struct google_claims c = {g->client_email, g->go->subject, g->scope.data, g->token_uri, now,
-			       now + GOOGLE_JWT_MAX_LIFETIME};
+	struct google_claims c = {.iss = g->client_email, .sub = g->go->subject,
+				  .scope = g->scope.data, .aud = g->token_uri, .iat = now,
+				  .exp = now + GOOGLE_JWT_MAX_LIFETIME};
 	int rc = -1;
 	buf_init(&hdr, 64 * 1024);
 	buf_init(&claims, 64 * 1024);
@@ -341,7 +343,7 @@ static int fetch_page(struct google *g, const char *url, struct http_resp *r, st
 	}
 	for (int again = 0;; again++) {
 		const char *hdr[] = {g->auth.data, "Accept: application/json", NULL};
-		struct fetch_req q = {"GET", url, hdr, NULL, 0, NULL};
+		struct fetch_req q = {.method = "GET", .url = url, .headers = hdr};
 		long before = s->stats.requests;
 		s->policy.max_attempts = max - (int)used;
 		int rc = source_fetch(s, &q, r, e);
@@ -546,7 +548,7 @@ static void owner_query(const struct google *g, struct buf *u)
 static int list_groups(struct google *g, int emit, struct rt_err *e)
 {
 	struct buf u;
-	struct list l = {"groups", NULL, emit, 1, 1};
+	struct list l = {.key = "groups", .emit = emit, .collect = 1, .paged = 1};
 	buf_init(&u, 1 << 16);
 	buf_printf(&u, "%s" DIRECTORY "/groups?", g->base.data);
 	owner_query(g, &u);
@@ -581,7 +583,8 @@ static int read_members(struct google *g, struct rt_err *e)
 	}
 	for (size_t i = 0; !rc && i < g->ngroups; i++) {
 		struct buf u;
-		struct list l = {"members", g->groups[i], 1, 0, 1};
+		struct list l = {.key = "members", .group_id = g->groups[i], .emit = 1,
+				 .paged = 1};
 		buf_init(&u, 1 << 16);
 		buf_printf(&u, "%s" DIRECTORY "/groups/", g->base.data);
 		pct_encode(g->groups[i], &u);
@@ -621,7 +624,7 @@ static int read_members(struct google *g, struct rt_err *e)
 static int read_users(struct google *g, int deleted, struct rt_err *e)
 {
 	struct buf u;
-	struct list l = {"users", NULL, 1, 0, 1};
+	struct list l = {.key = "users", .emit = 1, .paged = 1};
 	buf_init(&u, 1 << 16);
 	buf_printf(&u, "%s" DIRECTORY "/users?", g->base.data);
 	owner_query(g, &u);
@@ -638,7 +641,7 @@ static int read_orgunits(struct google *g, struct rt_err *e)
 {
 	struct buf u;
 	/* not paged; type=all, since the default (children) shows one level only */
-	struct list l = {"organizationUnits", NULL, 1, 0, 0};
+	struct list l = {.key = "organizationUnits", .emit = 1};
 	buf_init(&u, 1 << 16);
 	buf_printf(&u, "%s" DIRECTORY "/customer/", g->base.data);
 	pct_encode(g->customer, &u);
@@ -673,24 +676,6 @@ static void stream(struct google *g, const char *name)
 	if (rc && !e.source[0])
 		err_where(&e, g->run->source, NULL);
 	extract_stream_end(g->run, rc ? &e : NULL);
-}
-
-/* Exit 2 (extract_finish, when no stream was read) only when every failed
- * stream failed on authorization or configuration: an outage on one of
- * them is exit 1 however the others failed. */
-static void adjust_exit(struct extract_run *run)
-{
-	int failed = 0, refused = 0;
-	for (int i = 0; i < run->nstreams; i++) {
-		const struct extract_stream *s = &run->streams[i];
-		if (s->done >= 0)
-			continue;
-		failed++;
-		if (s->err.kind == ERR_AUTH || s->err.kind == ERR_CONFIG || s->err.kind == ERR_USAGE)
-			refused++;
-	}
-	if (failed && refused == failed)
-		run->config_failed = 1;
 }
 
 int google_check_opts(const struct google_opts *go, struct rt_err *e)
@@ -740,6 +725,9 @@ int google_extract(struct extract_run *run, const struct extract_opts *o,
 		g.base.data[--g.base.len] = 0;
 	g.customer = customer_label(&g);
 	run->src->ud = &g;
+	/* a stream's auth or configuration error is a refusal, as before the
+	 * streams: an outage on any stream still makes the exit 1 */
+	run->refused_by_kind = 1;
 	err_clear(&e);
 	if (!go->subject)
 		log_warn("google: no --subject: Google gives the service account a token, but the "
@@ -764,7 +752,6 @@ int google_extract(struct extract_run *run, const struct extract_opts *o,
 		for (int i = 0; i < 5; i++)
 			if (list_has(streams, order[i]))
 				stream(&g, order[i]);
-		adjust_exit(run);
 	}
 	run->src->ud = NULL;
 	free_groups(&g);

@@ -144,7 +144,7 @@ static int graph_get(struct graph *g, const char *url, const char *accept, const
 	}
 	for (int again = 0;; again = 1) {
 		const char *hdr[] = {g->auth.data, accept, extra, NULL};
-		struct fetch_req q = {"GET", url, hdr, NULL, 0, NULL};
+		struct fetch_req q = {.method = "GET", .url = url, .headers = hdr};
 		int saved = src->policy.max_attempts;
 		long before = src->stats.requests;
 		/* after a new token, only what is left of the page's requests */
@@ -657,18 +657,6 @@ int graph_check_opts(const struct graph_opts *go, struct rt_err *e)
  * normalize knows the groups when it maps the people. */
 static const char *const order[] = {"groups", "group_members", "users", "deleted_users"};
 
-static void adjust_exit(struct extract_run *run)
-{
-	/* every stream refused for want of a permission: the app's configuration */
-	int denied = 0;
-	for (int i = 0; i < run->nstreams; i++)
-		if (run->streams[i].done < 0 &&
-		    !strcmp(run->streams[i].err.code, "Authorization_RequestDenied"))
-			denied++;
-	if (run->nstreams && denied == run->nstreams)
-		run->config_failed = 1;
-}
-
 int graph_extract(struct extract_run *run, const struct extract_opts *o,
 		  const struct graph_opts *go)
 {
@@ -682,7 +670,8 @@ int graph_extract(struct extract_run *run, const struct extract_opts *o,
 			size_t l = strlen(asked);
 			snprintf(asked + l, sizeof asked - l, "%s%s", l ? "," : "", order[i]);
 		}
-	g.ctx = (struct graph_ctx){go->tenant, go->client_id, go->secret_entry, NULL, 0};
+	g.ctx = (struct graph_ctx){.tenant = go->tenant, .client_id = go->client_id,
+				   .secret_entry = go->secret_entry};
 	buf_init(&g.base, LINK_CAP);
 	buf_init(&g.origin, LINK_CAP);
 	buf_init(&g.token_url, LINK_CAP);
@@ -702,6 +691,8 @@ int graph_extract(struct extract_run *run, const struct extract_opts *o,
 		snapmap_init(&g.sets[i].map);
 	}
 	run->src->ud = &g;
+	/* a stream refused for want of a permission: the app's configuration */
+	run->refused_code = "Authorization_RequestDenied";
 
 	if (url_origin(g.base.data, &g.origin)) {
 		err_set(&e, ERR_USAGE, "--base-url %s is not an absolute http(s) URL", base);
@@ -740,7 +731,6 @@ int graph_extract(struct extract_run *run, const struct extract_opts *o,
 		else
 			deleted_users(&g);
 	}
-	adjust_exit(run);
 out:
 	run->src->ud = NULL;
 	buf_wipe(&g.auth);
