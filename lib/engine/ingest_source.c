@@ -308,7 +308,7 @@ out:
 }
 
 int isrc_fetch(struct isrc *s, const struct sftp_entry *x, const char *staged,
-		      char sha[65], struct rt_err *e)
+	       char sha[65], struct rt_err *e)
 {
 	for (int attempt = 1;; attempt++) {
 		err_clear(e);
