@@ -1,4 +1,4 @@
-#include "engine/dedupe.h"
+#include "engine/dedupe_int.h"
 #include "core/buf.h"
 #include "core/lines.h"
 #include "core/log.h"
@@ -15,75 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FIELDS 32
 #define MAX_CONFLICT_WARNINGS 50 /* one line each; past that only the total */
 
-/* The ladder's keys past source + source_id; each matches only itself. */
-enum { KEY_EMPLOYEE, KEY_SIS, KEY_EMAIL, NKEYS };
 static const char *const key_names[NKEYS] = {"employee_id", "sis_id", "email"};
-
-/* One people record as read. Its strings live in one allocation that
- * starts with the key, so a person costs a few hundred bytes. */
-struct prec {
-	char *key;                   /* "source\x1fsource_id", then the values; owned */
-	const char *val[MAX_FIELDS]; /* by people field index; NULL = absent */
-	const char *norm[NKEYS];     /* trimmed (email lower-cased); NULL = blank */
-	int norgs;                   /* org_ids: norgs strings in a row from its val */
-	int cluster;                 /* union-find root, then index of its person */
-	int input;                   /* which dedupe_read call read it (0, 1, ...) */
-	int src;                     /* index of its source in dedupe.srcs */
-	long seq;                    /* input order */
-	long rank;                   /* seq of its source's first record */
-};
-
-/* One distinct source of the people stream, for the reconciliation. */
-struct dsrc {
-	const char *name; /* a record's source value (owned by that record) */
-	long rank;        /* seq of its first record: sources are listed in input order */
-	long records;
-	int directory;    /* a directory of accounts, not a roster */
-	enum vendor_scope scope; /* whom it lists (the vendor registry) */
-	int complete;     /* every input holding its people activated the people stream */
-};
-
-struct person {
-	int start, n; /* its records: ord[start .. start + n), in precedence order */
-	char id[19];
-};
-
-struct dedupe {
-	FILE *out;
-	const struct canon_stream *cs; /* people */
-	int nf, f_id, f_source, f_source_id, f_status, f_reason, f_orgs, f_sources, f_fsrc, f_role;
-	int f_key[NKEYS];
-	struct prec *recs;
-	size_t nrecs, cap;
-	struct buf members; /* memberships messages, one a line, in input order */
-	struct buf bad;     /* people messages written unmerged */
-	struct buf held;    /* ACTIVATE_VERSION lines, each after a tag byte 'p' or 'm' */
-	size_t held_people; /* how many of them are people's */
-	struct buf scratch;
-	struct dedupe_stats st;
-	/* per input: its people SCHEMA and ACTIVATE_VERSION messages, and
-	 * whether a people record of it was written unmerged. An input that
-	 * is several runs concatenated (one SCHEMA each) is complete only
-	 * when every one of them activated people: which source a lone
-	 * ACTIVATE_VERSION belongs to, nobody can tell. */
-	struct in_people {
-		long schemas, activations;
-		int bad;
-	} *activated;
-	int ninputs;
-	size_t capactivated;
-	/* kept from dedupe_finish for dedupe_reconcile */
-	struct dsrc *srcs;
-	int nsrcs;
-	struct person *ps;
-	size_t np;
-	int *ord;
-	int finished;
-};
-
 
 static int blank(const char *s)
 {
@@ -534,7 +468,7 @@ static int unite_keys(struct dedupe *d, int *bykey)
 
 /* For each field, the position in m of the record that wins it, or -1:
  * the first with a non-blank value, else the first with an empty one. */
-static void choose(const struct dedupe *d, const int *m, int n, int *win)
+void dedupe_choose(const struct dedupe *d, const int *m, int n, int *win)
 {
 	const struct prec *R = d->recs;
 	for (int f = 0; f < d->nf; f++) {
@@ -583,7 +517,7 @@ static void conflicts(struct dedupe *d, const struct person *p, const int *m, co
 	}
 }
 
-static int put_key(struct buf *b, const char *name, int *first)
+int dedupe_put_key(struct buf *b, const char *name, int *first)
 {
 	int rc = jsonw_key(b, name, *first);
 	*first = 0;
@@ -656,7 +590,7 @@ static int put_field_sources(const struct dedupe *d, const int *m, const int *wi
 		if (win[f] < 0 || computed(d, f) || f == d->f_source || f == d->f_source_id ||
 		    f == d->f_orgs)
 			continue;
-		rc |= put_key(b, d->cs->fields[f].name, &first);
+		rc |= dedupe_put_key(b, d->cs->fields[f].name, &first);
 		rc |= jsonw_str(b, d->recs[m[win[f]]].val[d->f_source]);
 	}
 	return rc | buf_addc(b, '}');
@@ -672,11 +606,11 @@ static int render(const struct dedupe *d, const struct person *p, const int *m,
 	for (int f = 0; f < d->nf; f++) {
 		const char *name = d->cs->fields[f].name, *v = NULL;
 		if (f == d->f_orgs && has_orgs(d, m, p->n))
-			rc |= put_key(b, name, &first) | put_orgs(d, m, p->n, b);
+			rc |= dedupe_put_key(b, name, &first) | put_orgs(d, m, p->n, b);
 		else if (f == d->f_sources)
-			rc |= put_key(b, name, &first) | put_sources(d, m, p->n, b);
+			rc |= dedupe_put_key(b, name, &first) | put_sources(d, m, p->n, b);
 		else if (f == d->f_fsrc)
-			rc |= put_key(b, name, &first) | put_field_sources(d, m, win, b);
+			rc |= dedupe_put_key(b, name, &first) | put_field_sources(d, m, win, b);
 		else if (f == d->f_id)
 			v = p->id;
 		else if (f == d->f_source || f == d->f_source_id)
@@ -684,7 +618,7 @@ static int render(const struct dedupe *d, const struct person *p, const int *m,
 		else if (f != d->f_orgs && win[f] >= 0)
 			v = d->recs[m[win[f]]].val[f];
 		if (v)
-			rc |= put_key(b, name, &first) | jsonw_str(b, v);
+			rc |= dedupe_put_key(b, name, &first) | jsonw_str(b, v);
 	}
 	return rc | buf_addc(b, '}');
 }
@@ -848,7 +782,7 @@ int dedupe_finish(struct dedupe *d, struct rt_err *e)
 	}
 	for (size_t k = 0; k < np; k++) {
 		int win[MAX_FIELDS];
-		choose(d, ord + ps[k].start, ps[k].n, win);
+		dedupe_choose(d, ord + ps[k].start, ps[k].n, win);
 		conflicts(d, &ps[k], ord + ps[k].start, win);
 		if (render(d, &ps[k], ord + ps[k].start, win, &b)) {
 			err_set(e, ERR_IO, "out of memory writing person %s", ps[k].id);
@@ -879,244 +813,5 @@ out:
 	d->ord = ord;
 	d->finished = !rc;
 	free(bykey);
-	return rc;
-}
-
-/* ---- reconciliation (offboarding) ---- */
-
-enum { L_ABSENT, L_INACTIVE, L_NO_ACCOUNT, L_ACCOUNT_INACTIVE, NLISTS };
-static const char *const list_names[NLISTS] = {
-	"active_in_directory_absent_from_roster", "active_in_directory_inactive_in_roster",
-	"in_roster_without_directory_account", "directory_account_inactive"};
-
-/* What a person's records of one source say. A record without a status
- * is neither active nor inactive: it only makes the source present. */
-struct side {
-	int any, active, inactive;
-	int first, first_active; /* positions among the person's records; -1: none */
-};
-
-static void side_of(const struct dedupe *d, const int *m, int n, int src, struct side *s)
-{
-	memset(s, 0, sizeof *s);
-	s->first = s->first_active = -1;
-	for (int j = 0; j < n; j++) {
-		const struct prec *r = &d->recs[m[j]];
-		const char *st = r->val[d->f_status];
-		if (r->src != src)
-			continue;
-		s->any++;
-		if (s->first < 0)
-			s->first = j;
-		if (st && !strcmp(st, "active")) {
-			s->active++;
-			if (s->first_active < 0)
-				s->first_active = j;
-		} else if (st && !strcmp(st, "inactive")) {
-			s->inactive++;
-		}
-	}
-}
-
-/* Whether a roster of this scope should list the person: a staff roster,
- * people some record gives a staff role (teacher, staff, administrator,
- * aide) and none the role student. */
-static int expected_in(const struct dedupe *d, const struct person *p, enum vendor_scope scope)
-{
-	if (scope != VENDOR_STAFF)
-		return 1;
-	int staff = 0;
-	for (int j = 0; j < p->n; j++) {
-		const char *role = d->recs[d->ord[p->start + j]].val[d->f_role];
-		if (role && !strcmp(role, "student"))
-			return 0;
-		staff |= role && (!strcmp(role, "teacher") || !strcmp(role, "staff") ||
-				  !strcmp(role, "administrator") || !strcmp(role, "aide"));
-	}
-	return staff;
-}
-
-/* The list a person is on for directory D and roster R, or -1. dr and rr
- * get the position of the record that speaks for each side (its first
- * active one, else its first), -1 when the side has none. */
-static int classify(const struct dedupe *d, const struct person *p, int D, int R, int *dr,
-		    int *rr)
-{
-	const int *m = d->ord + p->start;
-	struct side ds, rs;
-	side_of(d, m, p->n, D, &ds);
-	side_of(d, m, p->n, R, &rs);
-	*dr = ds.first_active >= 0 ? ds.first_active : ds.first;
-	*rr = rs.first_active >= 0 ? rs.first_active : rs.first;
-	if (ds.active && !rs.any && !expected_in(d, p, d->srcs[R].scope))
-		return -1;
-	if (ds.active && !rs.any)
-		return L_ABSENT;
-	if (ds.active && rs.inactive == rs.any)
-		return L_INACTIVE;
-	if (rs.active && !ds.any)
-		return L_NO_ACCOUNT;
-	if (rs.active && !ds.active && ds.inactive == ds.any)
-		return L_ACCOUNT_INACTIVE;
-	return -1;
-}
-
-static int put_str_field(struct buf *b, const char *key, const char *v, int *first)
-{
-	return v ? put_key(b, key, first) | jsonw_str(b, v) : 0;
-}
-
-/* One entry: the merged person's id, names, email and role (the values
- * dedupe wrote for it), the two sides' source_ids, and why the directory
- * account (and, when inactive, the roster record) is inactive. */
-static int put_entry(const struct dedupe *d, const struct person *p, int list, int dr, int rr,
-		     struct buf *b)
-{
-	static const char *const shown[] = {"given_name", "family_name", "email", "role"};
-	const int *m = d->ord + p->start;
-	const struct prec *D = dr >= 0 ? &d->recs[m[dr]] : NULL, *R = rr >= 0 ? &d->recs[m[rr]] : NULL;
-	int win[MAX_FIELDS], first = 1, rc = 0;
-	choose(d, m, p->n, win);
-	rc |= buf_addc(b, '{') | put_str_field(b, "id", p->id, &first);
-	rc |= put_str_field(b, "directory_source_id", D ? D->val[d->f_source_id] : NULL, &first);
-	rc |= put_str_field(b, "roster_source_id", R ? R->val[d->f_source_id] : NULL, &first);
-	for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
-		int f = canon_field_index(d->cs, shown[i]);
-		if (f >= 0 && win[f] >= 0)
-			rc |= put_str_field(b, shown[i], d->recs[m[win[f]]].val[f], &first);
-	}
-	if (d->f_reason >= 0) {
-		rc |= put_str_field(b, "status_reason", D ? D->val[d->f_reason] : NULL, &first);
-		if (list == L_INACTIVE)
-			rc |= put_str_field(b, "roster_status_reason", R ? R->val[d->f_reason] : NULL,
-					    &first);
-	}
-	return rc | buf_addc(b, '}');
-}
-
-static int by_rank(const void *pa, const void *pb, void *arg)
-{
-	const struct dedupe *d = arg;
-	long a = d->srcs[*(const int *)pa].rank, b = d->srcs[*(const int *)pb].rank;
-	return (a > b) - (a < b);
-}
-
-static int flush_to(struct buf *b, FILE *out)
-{
-	int rc = b->len && fwrite(b->data, 1, b->len, out) != b->len ? -1 : 0;
-	buf_reset(b);
-	return rc;
-}
-
-/* One compared pair: counts, then the four lists, one entry a line. */
-static int put_pair(const struct dedupe *d, int D, int R, struct buf *b, FILE *out)
-{
-	long cnt[NLISTS] = {0}, dn = 0, rn = 0;
-	int rc = 0, dr, rr;
-	for (size_t k = 0; k < d->np; k++) {
-		int l = classify(d, &d->ps[k], D, R, &dr, &rr);
-		dn += dr >= 0;
-		rn += rr >= 0;
-		if (l >= 0)
-			cnt[l]++;
-	}
-	rc |= buf_adds(b, "{\"directory\":") | jsonw_str(b, d->srcs[D].name) |
-	      buf_adds(b, ",\"roster\":") | jsonw_str(b, d->srcs[R].name) |
-	      buf_printf(b, ",\"directory_people\":%ld,\"roster_people\":%ld,\"counts\":{", dn, rn);
-	for (int l = 0; l < NLISTS; l++)
-		rc |= buf_printf(b, "%s\"%s\":%ld", l ? "," : "", list_names[l], cnt[l]);
-	rc |= buf_addc(b, '}');
-	for (int l = 0; l < NLISTS && !rc; l++) {
-		long n = 0;
-		rc |= buf_printf(b, ",\n\"%s\":[", list_names[l]);
-		for (size_t k = 0; k < d->np && !rc; k++) {
-			if (classify(d, &d->ps[k], D, R, &dr, &rr) != l)
-				continue;
-			rc |= buf_adds(b, n++ ? ",\n " : "\n ") | put_entry(d, &d->ps[k], l, dr, rr, b);
-			rc |= flush_to(b, out); /* entry by entry: the lists may be long */
-		}
-		rc |= buf_adds(b, n ? "\n]" : "]");
-	}
-	return rc | buf_addc(b, '}');
-}
-
-/* "google people incomplete", "graph and clever people incomplete" */
-static int put_reason(struct buf *b, const struct dsrc *D, const struct dsrc *R)
-{
-	struct buf r;
-	buf_init(&r, 0);
-	int rc = buf_printf(&r, "%s%s%s people incomplete", D->complete ? "" : D->name,
-			    !D->complete && !R->complete ? " and " : "", R->complete ? "" : R->name);
-	rc |= rc ? 0 : jsonw_str(b, r.data);
-	buf_free(&r);
-	return rc;
-}
-
-int dedupe_reconcile(struct dedupe *d, FILE *out, struct rt_err *e)
-{
-	struct buf b;
-	int rc = 0, npairs = 0, nskipped = 0;
-	int *order = malloc((d->nsrcs ? (size_t)d->nsrcs : 1) * sizeof *order);
-	if (!d->finished || !order) {
-		free(order);
-		err_set(e, ERR_IO, !order ? "out of memory reconciling the sources"
-					  : "nothing merged to reconcile");
-		return -1;
-	}
-	for (int i = 0; i < d->nsrcs; i++)
-		order[i] = i;
-	qsort_r(order, (size_t)d->nsrcs, sizeof *order, by_rank, d);
-	buf_init(&b, 0);
-	rc |= buf_adds(&b, "{\"directory_sources\":[");
-	for (int i = 0, n = 0; vendors[i].name; i++)
-		if (vendors[i].scope == VENDOR_DIRECTORY)
-			rc |= (n++ ? buf_addc(&b, ',') : 0) | jsonw_str(&b, vendors[i].name);
-	rc |= buf_adds(&b, "],\n\"sources\":[");
-	for (int i = 0; i < d->nsrcs; i++) {
-		const struct dsrc *s = &d->srcs[order[i]];
-		rc |= buf_adds(&b, i ? ",\n " : "\n ") | buf_adds(&b, "{\"source\":") |
-		      jsonw_str(&b, s->name) |
-		      buf_printf(&b, ",\"kind\":\"%s\",\"records\":%ld,\"complete\":%s}",
-				 s->directory		   ? "directory"
-				 : s->scope == VENDOR_PARTIAL ? "partial (not compared)"
-				 : s->scope == VENDOR_STAFF   ? "staff roster"
-							   : "roster",
-				 s->records,
-				 s->complete ? "true" : "false");
-	}
-	rc |= buf_adds(&b, d->nsrcs ? "\n],\n\"pairs\":[" : "],\n\"pairs\":[");
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass)
-			rc |= buf_adds(&b, npairs ? "\n],\n\"skipped\":[" : "],\n\"skipped\":[");
-		for (int i = 0; i < d->nsrcs && !rc; i++)
-			for (int j = 0; j < d->nsrcs && !rc; j++) {
-				const struct dsrc *D = &d->srcs[order[i]], *R = &d->srcs[order[j]];
-				if (!D->directory || R->directory || R->scope == VENDOR_PARTIAL)
-					continue;
-				int both = D->complete && R->complete;
-				if (!pass && both) {
-					rc |= buf_adds(&b, npairs++ ? ",\n" : "\n");
-					rc |= put_pair(d, order[i], order[j], &b, out);
-				} else if (pass && !both) {
-					rc |= buf_adds(&b, nskipped++ ? ",\n " : "\n ") |
-					      buf_adds(&b, "{\"directory\":") | jsonw_str(&b, D->name) |
-					      buf_adds(&b, ",\"roster\":") | jsonw_str(&b, R->name) |
-					      buf_adds(&b, ",\"reason\":") | put_reason(&b, D, R) |
-					      buf_addc(&b, '}');
-				}
-				rc |= flush_to(&b, out);
-			}
-	}
-	rc |= buf_adds(&b, nskipped ? "\n]}\n" : "]}\n") | flush_to(&b, out);
-	if (rc || fflush(out) || ferror(out)) {
-		err_set(e, ERR_IO, "writing the reconciliation failed: %s",
-			rc && !ferror(out) ? "out of memory" : strerror(errno));
-		rc = -1;
-	}
-	if (!rc)
-		log_info("reconciliation: %d pair%s of a directory and a roster compared, %d skipped "
-			 "(incomplete people)", npairs, npairs == 1 ? "" : "s", nskipped);
-	buf_free(&b);
-	free(order);
 	return rc;
 }
