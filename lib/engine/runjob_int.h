@@ -89,7 +89,7 @@ struct run {
 	double max_wait;
 	struct src src[16];
 	int nsrc;
-	int final_status[2]; /* dedupe, load-csv; -1 when not run */
+	int final_status[2]; /* dedupe, load-csv; SPAWN_NOT_RUN when not run */
 	int final_killed;    /* the final stage's allowance ran out */
 	int final_tried;     /* dedupe | load-csv was to run */
 	int final_ran;       /* load-csv was started this run */

@@ -5,6 +5,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/exitcode.h"
+#include "core/spawn.h"
 #include "engine/dedupe.h"
 #include "engine/vendor.h"
 
@@ -70,11 +71,11 @@ static void stage_words(char *out, size_t n, const char *const *prog, const int 
 			}
 		const char *was = same ? "were" : "was";
 		l = strlen(out);
-		if (st < 0) {
+		if (st == SPAWN_NOT_RUN) {
 			snprintf(out + l, n - l, " did not run, or %s exit status was lost",
 				 same ? "their" : "its");
-		} else if (st > 128 && st < 128 + 65) {
-			int sig = st - 128;
+		} else if (st > SPAWN_SIGNALED && st < SPAWN_SIGNALED + 65) {
+			int sig = st - SPAWN_SIGNALED;
 			const char *name = sigabbrev_np(sig);
 			char num[16];
 			if (!name) {
@@ -85,7 +86,7 @@ static void stage_words(char *out, size_t n, const char *const *prog, const int 
 				 killed && (sig == SIGTERM || sig == SIGKILL) ? " after the deadline"
 				 : sig == SIGPIPE ? " (the next stage had stopped reading)"
 						  : "");
-		} else if (st == 127) {
+		} else if (st == SPAWN_CANNOT_EXEC) {
 			snprintf(out + l, n - l, " could not be started (exit 127)");
 		} else {
 			snprintf(out + l, n - l, " exited %d (%s)", st, exit_word(st));
@@ -276,7 +277,7 @@ static cJSON *reconciliation(struct run *r)
 						  "not run");
 		else if (!ran)
 			snprintf(why, sizeof why, "not made: dedupe %s",
-				 r->final_status[0] < 0 ? "did not run" : "failed");
+				 r->final_status[0] == SPAWN_NOT_RUN ? "did not run" : "failed");
 		else
 			snprintf(why, sizeof why, "not made: dedupe wrote no reconciliation (see "
 						  "its messages)");
