@@ -97,10 +97,9 @@ void map_ctx_free(struct map_ctx *c)
 	for (int i = 0; i < c->nstatus_codes; i++)
 		free(c->status_codes[i].code);
 	free(c->status_codes);
-	table_free(&c->frontline_people);
-	table_free(&c->munis_people);
 	/* end of HR sources */
-	table_free(&c->sds_roles); /* SDS */
+	for (size_t i = 0; i < MAP_MAX_SOURCES; i++)
+		table_free(&c->states[i].seen);
 	buf_free(&c->key);
 	buf_free(&c->val);
 	memset(c, 0, sizeof *c);
@@ -382,7 +381,7 @@ int map_dir_group(struct map_ctx *c, struct jscan *js, int rec, struct map_sink 
 int map_member_seen(struct map_ctx *c, const struct map_dir_info *d, struct map_sink *out,
 		    struct jscan *js, int group, int person)
 {
-	struct map_dir *s = &c->dir[d->id];
+	struct map_dir *s = &c->state->dir;
 	if (!c->ngroup_rules)
 		return 0;
 	if (!s->members_seen) {
@@ -439,7 +438,7 @@ static int under(const char *p, size_t pl, const char *u)
 const char *map_role(struct map_ctx *c, const struct map_dir_info *d, struct map_sink *out,
 		     struct jscan *js, int person, int orgunit)
 {
-	struct map_dir *s = &c->dir[d->id];
+	struct map_dir *s = &c->state->dir;
 	if (!s->users_seen) {
 		s->users_seen = 1;
 		s->group_rules_ok = !c->complete || c->complete(c->owner, d->members);

@@ -103,7 +103,17 @@ struct map_dir {
 	int groups_incomplete; /* decided at the first member: groups were not complete */
 };
 
-enum map_dir_id { MAP_DIR_GRAPH, MAP_DIR_GOOGLE, MAP_NDIRS };
+/* What one source's mappers keep from record to record during a run; what
+ * it means is the vendor's (its map.c says). normalize gives each vendor
+ * of the registry one, and points map_ctx.state at the one of the record
+ * being mapped. */
+struct map_state {
+	struct map_table seen; /* keys already met (HR: a person made once; SDS: roles) */
+	int started;           /* a later stream began (SDS: a user went by) */
+	struct map_dir dir;    /* a directory source's role rules (map_role) */
+};
+
+#define MAP_MAX_SOURCES 32 /* vendors in the registry, at most */
 
 /* Ownership: the struct owns rules, tables and scratch buffers;
  * map_ctx_free releases them. normalize owns the struct itself (one per
@@ -116,26 +126,20 @@ struct map_ctx {
 	struct map_table groups;   /* group id -> index of the first group rule it matches */
 	struct map_table people;   /* person id -> index of the first group rule it gets */
 	struct map_table orgunits; /* org unit path -> org unit id */
-	struct map_dir dir[MAP_NDIRS];
 	long guests, unruled, ruled; /* people by how their role was set */
 	struct buf key, val;         /* scratch for strings taken out of tokens */
 	/* Whether raw stream raw has had an ACTIVATE_VERSION for every SCHEMA so
 	 * far. NULL: every stream counts as complete. */
 	int (*complete)(const void *owner, const char *raw);
 	const void *owner;
+	/* one per vendor of the registry, by its index; state: the current record's */
+	struct map_state states[MAP_MAX_SOURCES];
+	struct map_state *state;
 
 	/* -- HR sources (Munis, Frontline): see "HR status codes" below -- */
 	struct map_status_code *status_codes; /* --status-codes; NULL: the default table */
 	int nstatus_codes;
-	struct map_table frontline_people; /* EmployeeExternalIds already made a person */
-	struct map_table munis_people;     /* EmployeeNumbers already made a person */
 	/* -- end of HR sources -- */
-
-	/* -- SDS (lib/vendor/sds/map.c): roles.csv comes before users.csv; a user's
-	 * role, grade and orgs are remembered here until the user goes by -- */
-	struct map_table sds_roles; /* userSourcedId -> map_sds's packed role (n: its rank) */
-	int sds_users_seen;         /* a user went by: roles must be complete by then */
-	/* -- end of SDS -- */
 };
 
 void map_ctx_init(struct map_ctx *c);
@@ -166,16 +170,14 @@ const char *map_status_of(const struct map_ctx *c, const char *code, size_t len)
  * out of memory. */
 int map_first_time(struct map_table *t, const char *key, size_t len);
 
-/* ---- SDS: a string table for map_sds ----
+/* ---- A string table for a mapper's state ----
  * The entry of key[0..len) in t, added (val NULL, n 0x7fffffff) when add
  * and new; NULL when absent (add 0) or out of memory. The table frees
  * val, which must come from malloc. */
 struct map_entry *map_table_entry(struct map_table *t, const char *key, size_t len, int add);
-/* ---- end of SDS ---- */
 
 /* What a directory source tells map_role about itself. */
 struct map_dir_info {
-	enum map_dir_id id;
 	const char *groups, *members; /* its raw groups and group members streams */
 	/* left-out reasons (static strings): users given no group role because
 	 * the members were incomplete; members read while the groups were

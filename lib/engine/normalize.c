@@ -34,6 +34,7 @@
 struct raw { /* a raw stream seen in the input */
 	char name[SINGER_STREAM_MAX];
 	const struct mapper *m; /* NULL: no source knows it */
+	struct map_state *state; /* its vendor's */
 	int canon[MAP_MAX_FEEDS];
 	int nfeeds;
 	int schema, activated; /* how many SCHEMA and ACTIVATE_VERSION it had: two runs
@@ -289,13 +290,16 @@ static struct raw *raw_for(struct norm *n)
 		if (!strcmp(n->raws[i].name, name))
 			return n->cur = &n->raws[i];
 	/* unknown names must not take the slots of known streams */
-	const struct mapper *m = vendor_mapper(name);
+	const struct vendor *v = NULL;
+	const struct mapper *m = vendor_mapper(name, &v);
 	if (n->nraw == MAX_RAW || (!m && n->nunknown == MAX_UNKNOWN))
 		return NULL;
 	n->nunknown += !m;
 	struct raw *r = &n->raws[n->nraw++];
 	memset(r, 0, sizeof *r);
 	snprintf(r->name, sizeof r->name, "%s", name);
+	if (m)
+		r->state = &n->ctx.states[v - vendors];
 	if ((r->m = m))
 		for (; r->nfeeds < MAP_MAX_FEEDS && m->feeds[r->nfeeds]; r->nfeeds++)
 			r->canon[r->nfeeds] = (int)(canon_find(m->feeds[r->nfeeds]) - canon_streams);
@@ -371,6 +375,7 @@ static int on_record(struct norm *n, struct raw *r)
 		record_error(n, -1, "the record is not a JSON object");
 		return 0;
 	}
+	n->ctx.state = r->state;
 	int rc = r->m->map(&n->js, n->msg.body, &n->ctx, &n->sink, why, sizeof why);
 	if (rc == MAP_BAD)
 		record_error(n, -1, why);
@@ -482,8 +487,8 @@ static void roles_summary(struct norm *n, struct buf *b)
 	int groups_off = 0; /* group rules were not applied (warned already) */
 	if (!c->ruled && !c->unruled && !c->guests)
 		return;
-	for (int d = 0; d < MAP_NDIRS; d++)
-		groups_off |= c->dir[d].users_seen && !c->dir[d].group_rules_ok;
+	for (size_t v = 0; v < MAP_MAX_SOURCES; v++)
+		groups_off |= c->states[v].dir.users_seen && !c->states[v].dir.group_rules_ok;
 	buf_adds(b, "; roles:");
 	for (int i = 0; i < c->nrules; i++) {
 		const struct map_rule *r = &c->rules[i];

@@ -48,12 +48,15 @@ const struct mapper *vendor_mapper_nth(size_t i)
 	return NULL;
 }
 
-const struct mapper *vendor_mapper(const char *raw)
+const struct mapper *vendor_mapper(const char *raw, const struct vendor **v)
 {
-	const struct mapper *m;
-	for (size_t i = 0; (m = vendor_mapper_nth(i)); i++)
-		if (!strcmp(m->raw, raw))
-			return m;
+	for (size_t k = 0; vendors[k].name; k++)
+		for (const struct mapper *m = vendors[k].mappers; m && m->raw; m++)
+			if (!strcmp(m->raw, raw)) {
+				if (v)
+					*v = &vendors[k];
+				return m;
+			}
 	return NULL;
 }
 

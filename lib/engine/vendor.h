@@ -61,8 +61,9 @@ const struct vendor *vendor_api_nth(size_t i);
 const struct drop_profile *vendor_drop_profile(const char *name, const struct vendor **v);
 /* The i-th drop profile over all vendors, or NULL past the last. */
 const struct drop_profile *vendor_drop_nth(size_t i, const struct vendor **v);
-/* The mapper of raw stream raw ("clever_users"), or NULL when no vendor has one. */
-const struct mapper *vendor_mapper(const char *raw);
+/* The mapper of raw stream raw ("clever_users") and its vendor (*v, when
+ * v is not NULL), or NULL when no vendor has one. */
+const struct mapper *vendor_mapper(const char *raw, const struct vendor **v);
 /* The i-th mapper over all vendors, or NULL past the last. */
 const struct mapper *vendor_mapper_nth(size_t i);
 /* The scope of the people whose source is name: a vendor not in the

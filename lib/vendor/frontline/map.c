@@ -122,7 +122,7 @@ static int person(struct map_ctx *c, struct jscan *js, int rec, struct map_sink 
 	buf_reset(&c->key);
 	if (jscan_unescape(js, emp, &c->key))
 		return -1;
-	int first = map_first_time(&c->frontline_people, c->key.data, c->key.len);
+	int first = map_first_time(&c->state->seen, c->key.data, c->key.len);
 	if (first <= 0)
 		return first;
 

@@ -12,7 +12,6 @@
 #include <string.h>
 
 static const struct map_dir_info google = {
-	MAP_DIR_GOOGLE,
 	"google_groups",
 	"google_group_members",
 	"users given no role by group rules: google_group_members was not read completely "

@@ -11,7 +11,6 @@
 #include <string.h>
 
 static const struct map_dir_info graph = {
-	MAP_DIR_GRAPH,
 	"graph_groups",
 	"graph_group_members",
 	"users given no role by group rules: graph_group_members was not read completely "

@@ -136,7 +136,7 @@ static int first_person(struct map_ctx *c, struct jscan *js, int num)
 	buf_reset(&c->key);
 	if (jscan_unescape(js, num, &c->key))
 		return -1;
-	return map_first_time(&c->munis_people, c->key.data, c->key.len);
+	return map_first_time(&c->state->seen, c->key.data, c->key.len);
 }
 
 /* A code that can be part of an id: text or a number, else -1. */

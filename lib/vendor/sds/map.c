@@ -4,7 +4,7 @@
  *
  * users.csv says nothing about roles: roles.csv does, one row per user,
  * org and role, and comes first (the drop emits sds_roles before
- * sds_users). Each role row is remembered in struct map_ctx (sds_roles):
+ * sds_users). Each role row is remembered in SDS's map_state (seen):
  * the role of an isPrimary row wins, else the first row's; a guardian,
  * parent or relative role never wins over a canonical one. The grade goes
  * with the role that wins; the orgs of every canonical role row are the
@@ -141,7 +141,7 @@ MAPPER(map_role_row)
 	int user = map_id(js, rec, "userSourcedId", why, whylen);
 	if (user < 0)
 		return MAP_BAD;
-	if (ctx->sds_users_seen) {
+	if (ctx->state->started) {
 		out->left_out(out, role_after_user, 1);
 		return MAP_OK;
 	}
@@ -168,7 +168,7 @@ MAPPER(map_role_row)
 
 	if (text(js, user, &ctx->key))
 		return MAP_FAIL;
-	struct map_entry *e = map_table_entry(&ctx->sds_roles, ctx->key.data, ctx->key.len, 1);
+	struct map_entry *e = map_table_entry(&ctx->state->seen, ctx->key.data, ctx->key.len, 1);
 	if (!e)
 		return MAP_FAIL;
 	const char *or = "", *og = "", *oo = "";
@@ -226,14 +226,14 @@ MAPPER(map_user)
 	int id = map_id(js, rec, "sourcedId", why, whylen);
 	if (id < 0)
 		return MAP_BAD;
-	if (!ctx->sds_users_seen) {
-		ctx->sds_users_seen = 1;
+	if (!ctx->state->started) {
+		ctx->state->started = 1;
 		if (ctx->complete && !ctx->complete(ctx->owner, "sds_roles"))
 			out->left_out(out, roles_late, 1);
 	}
 	if (text(js, id, &ctx->key))
 		return MAP_FAIL;
-	struct map_entry *e = map_table_entry(&ctx->sds_roles, ctx->key.data, ctx->key.len, 0);
+	struct map_entry *e = map_table_entry(&ctx->state->seen, ctx->key.data, ctx->key.len, 0);
 	const char *role = NULL, *grade = "", *orgs = "";
 	size_t rl = 0, gl = 0, ol = 0;
 	if (!e) {
