@@ -595,6 +595,76 @@ static void make_note(struct reader *r)
 	utf8_scrub(note);
 }
 
+/* The reader's tables for file f; 0, or -1 out of memory. */
+static int reader_init(struct reader *r, const struct drop_file *f)
+{
+	while (f->cols[r->ncols].headers)
+		r->ncols++;
+	buf_init(&r->key, 1 << 20);
+	buf_init(&r->txt, 1 << 22);
+	buf_init(&r->unknown, 4096);
+	buf_init(&r->sens, 1024);
+	buf_init(&r->json, (size_t)-1 / 4); /* no cap but memory, as cJSON's printing */
+	buf_init(&r->fkeys, 1 << 20);
+	r->flat = drop_flat_file(f);
+	r->w = r->flat ? &drop_flat_writer : &drop_tree_writer;
+	r->at = calloc((size_t)r->ncols + 1, sizeof *r->at);
+	r->koff = calloc((size_t)r->ncols + 1, sizeof *r->koff);
+	r->has = calloc((size_t)r->ncols + 1, 1);
+	if (!r->at || !r->koff || !r->has)
+		return -1;
+	if (r->flat) {
+		size_t nc = (size_t)r->ncols + 1;
+		r->fkoff = calloc(nc, sizeof *r->fkoff);
+		r->fklen = calloc(nc, sizeof *r->fklen);
+		r->fval = calloc(nc, sizeof *r->fval);
+		r->fvlen = calloc(nc, sizeof *r->fvlen);
+		r->fraw = calloc(nc, 1);
+		if (!r->fkoff || !r->fklen || !r->fval || !r->fvlen || !r->fraw || drop_flat_keys(r))
+			return -1;
+	}
+	for (int i = 0; i < r->ncols; i++) {
+		r->at[i] = -1;
+		if (f->fixed && (f->cols[i].flags & DC_SENSITIVE)) {
+			char nm[96];
+			drop_first_name(f->cols[i].headers, nm, sizeof nm);
+			r->st->sensitive_columns++;
+			if ((r->sens.len && buf_adds(&r->sens, ", ")) || buf_adds(&r->sens, nm))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static void reader_free(struct reader *r)
+{
+	for (int j = 0; r->hdr && j < r->nf; j++)
+		free(r->hdr[j]);
+	free(r->hdr);
+	free(r->kind);
+	free(r->at);
+	free(r->koff);
+	free(r->has);
+	free(r->fkoff);
+	free(r->fklen);
+	free(r->fval);
+	free(r->fvlen);
+	free(r->fraw);
+	buf_free(&r->fkeys);
+	free(r->val);
+	free(r->vlen);
+	free(r->cp);
+	buf_free(&r->key);
+	buf_free(&r->txt);
+	buf_free(&r->unknown);
+	buf_free(&r->sens);
+	buf_free(&r->json);
+	for (size_t i = 0; i < r->nseen; i++)
+		free(r->seen[i].k.key);
+	free(r->seen);
+	htab_free(&r->seen_index);
+}
+
 int drop_read(const struct drop_profile *p, const struct drop_file *f, const char *path,
 	      const char *shown, const struct drop_opts *o, struct drop_sink *s,
 	      struct drop_stats *st, struct rt_err *e)
@@ -606,41 +676,8 @@ int drop_read(const struct drop_profile *p, const struct drop_file *f, const cha
 	int rc = -1, got, header = !f->fixed, trailer_seen = 0;
 	memset(st, 0, sizeof *st);
 	err_clear(e);
-	while (f->cols[r.ncols].headers)
-		r.ncols++;
-	buf_init(&r.key, 1 << 20);
-	buf_init(&r.txt, 1 << 22);
-	buf_init(&r.unknown, 4096);
-	buf_init(&r.sens, 1024);
-	buf_init(&r.json, (size_t)-1 / 4); /* no cap but memory, as cJSON's printing */
-	buf_init(&r.fkeys, 1 << 20);
-	r.flat = drop_flat_file(f);
-	r.w = r.flat ? &drop_flat_writer : &drop_tree_writer;
-	r.at = calloc((size_t)r.ncols + 1, sizeof *r.at);
-	r.koff = calloc((size_t)r.ncols + 1, sizeof *r.koff);
-	r.has = calloc((size_t)r.ncols + 1, 1);
-	if (!r.at || !r.koff || !r.has)
+	if (reader_init(&r, f))
 		goto nomem;
-	if (r.flat) {
-		size_t nc = (size_t)r.ncols + 1;
-		r.fkoff = calloc(nc, sizeof *r.fkoff);
-		r.fklen = calloc(nc, sizeof *r.fklen);
-		r.fval = calloc(nc, sizeof *r.fval);
-		r.fvlen = calloc(nc, sizeof *r.fvlen);
-		r.fraw = calloc(nc, 1);
-		if (!r.fkoff || !r.fklen || !r.fval || !r.fvlen || !r.fraw || drop_flat_keys(&r))
-			goto nomem;
-	}
-	for (int i = 0; i < r.ncols; i++) {
-		r.at[i] = -1;
-		if (f->fixed && (f->cols[i].flags & DC_SENSITIVE)) {
-			char nm[96];
-			drop_first_name(f->cols[i].headers, nm, sizeof nm);
-			st->sensitive_columns++;
-			if ((r.sens.len && buf_adds(&r.sens, ", ")) || buf_adds(&r.sens, nm))
-				goto nomem;
-		}
-	}
 	if (f->fixed)
 		co.delim = CSV_FIXED;
 	if (!(cr = csvr_open(path, shown, &co, e)))
@@ -689,81 +726,6 @@ out:
 	make_note(&r);
 	if (cr)
 		csvr_close(cr);
-	for (int j = 0; r.hdr && j < r.nf; j++)
-		free(r.hdr[j]);
-	free(r.hdr);
-	free(r.kind);
-	free(r.at);
-	free(r.koff);
-	free(r.has);
-	free(r.fkoff);
-	free(r.fklen);
-	free(r.fval);
-	free(r.fvlen);
-	free(r.fraw);
-	buf_free(&r.fkeys);
-	free(r.val);
-	free(r.vlen);
-	free(r.cp);
-	buf_free(&r.key);
-	buf_free(&r.txt);
-	buf_free(&r.unknown);
-	buf_free(&r.sens);
-	buf_free(&r.json);
-	for (size_t i = 0; i < r.nseen; i++)
-		free(r.seen[i].k.key);
-	free(r.seen);
-	htab_free(&r.seen_index);
-	return rc;
-}
-
-int drop_manifest_mode(const char *path, const char *file, char *mode, size_t n,
-		       struct rt_err *e)
-{
-	struct csv_opts co = {.delim = ',', .enc = CSV_ENC_AUTO, .max_field = 0};
-	struct csvr *cr = csvr_open(path, "manifest.csv", &co, e);
-	struct csv_row *row;
-	char want[DROP_NAMEMAX + 8], key[DROP_NAMEMAX];
-	int got, first = 1, rc = -1;
-	if (!cr)
-		return -1;
-	snprintf(want, sizeof want, "file.%s", file);
-	mode[0] = 0;
-	while ((got = csvr_next(cr, &row, e)) == 1) {
-		if (first) { /* the header, propertyName,value */
-			first = 0;
-			drop_norm_name(row->f[0], row->len[0], key);
-			if (row->n >= 2 && !strcmp(key, "propertyname"))
-				continue;
-		}
-		if (row->n < 2)
-			continue;
-		const char *k = row->f[0], *v = row->f[1];
-		size_t kn = row->len[0], vn = row->len[1];
-		drop_trim(&k, &kn);
-		drop_trim(&v, &vn);
-		if (kn != strlen(want) || strncasecmp(k, want, kn))
-			continue;
-		char val[16];
-		snprintf(val, sizeof val, "%.*s", (int)(vn < 15 ? vn : 15), v);
-		for (char *c = val; *c; c++)
-			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-		if (strcmp(val, "bulk") && strcmp(val, "delta") && strcmp(val, "absent")) {
-			char sv[48];
-			drop_shown_value(v, vn, sv);
-			err_set(e, ERR_DATA, "manifest.csv:%ld: %s is '%s', not bulk, delta or absent",
-				row->line, want, sv);
-			goto out;
-		}
-		snprintf(mode, n, "%s", val);
-		rc = 0;
-		goto out;
-	}
-	if (got == 0) {
-		err_set(e, ERR_DATA, "manifest.csv: no %s line", want);
-		err_hint(e, "a OneRoster 1.1 manifest lists every file as bulk, delta or absent");
-	}
-out:
-	csvr_close(cr);
+	reader_free(&r);
 	return rc;
 }

@@ -100,8 +100,12 @@ struct drop_profile {
 	const char *about; /* one line for --help */
 	const struct drop_file *files; /* in the order their streams are emitted; ended by name == NULL */
 	/* Bundles: a file that says which others to read (OneRoster's
-	 * manifest.csv), or NULL. */
+	 * manifest.csv), or NULL; and how to read it: the mode it gives file
+	 * ("users" for users.csv) written to mode (size n): "bulk", "delta"
+	 * or "absent". 0, or -1 with e naming the manifest's line. */
 	const char *manifest;
+	int (*manifest_mode)(const char *path, const char *file, char *mode, size_t n,
+			     struct rt_err *e);
 	/* Its files are increments (one day's absences), folded together with
 	 * --take all; 0: each file is a whole snapshot, and --take all (which
 	 * would keep people a newer snapshot dropped) is refused. */
@@ -142,8 +146,15 @@ struct drop_stats {
 int drop_read(const struct drop_profile *p, const struct drop_file *f, const char *path,
 	      const char *shown, const struct drop_opts *o, struct drop_sink *s,
 	      struct drop_stats *st, struct rt_err *e);
-/* OneRoster manifest: the mode ("bulk", "delta", "absent") the manifest at
- * path gives file (e.g. "users"), written to mode (size n). 0, or -1. */
-int drop_manifest_mode(const char *path, const char *file, char *mode, size_t n,
-		       struct rt_err *e);
+
+/* For a profile's own readers (a manifest): */
+#define DROP_NAMEMAX 96 /* a normalised header name longer than this is cut */
+/* ASCII letters and digits of s[0..n), lower-cased, into out. */
+void drop_norm_name(const char *s, size_t n, char out[DROP_NAMEMAX]);
+/* s[0..*n) without its leading and trailing spaces and tabs. */
+void drop_trim(const char **s, size_t *n);
+/* A value for a message: at most 40 bytes (cut on a character
+ * boundary), control characters as '?', so one cell cannot flood or
+ * forge log lines. */
+void drop_shown_value(const char *s, size_t n, char out[48]);
 #endif

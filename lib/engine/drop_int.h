@@ -11,8 +11,6 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-#define DROP_NAMEMAX 96 /* a normalised header name longer than this is cut */
-
 /* A key seen in one file (replacements are counted for the note). */
 struct seen {
 	struct htab_key k;
@@ -83,8 +81,6 @@ struct writer {
 };
 
 /* drop_value.c */
-/* ASCII letters and digits of s[0..n), lower-cased, into out. */
-void drop_norm_name(const char *s, size_t n, char out[DROP_NAMEMAX]);
 /* Whether one of the "|"-separated names in alts normalises to name. */
 int drop_name_matches(const char *alts, const char *name);
 /* Headers that are dropped whatever the profile says: a district's
@@ -96,12 +92,6 @@ int drop_edit_distance(const char *a, const char *b);
 void drop_first_name(const char *alts, char *out, size_t n);
 /* "A, B, C" from "A|B|C". */
 void drop_accepted_names(const char *alts, char *out, size_t n);
-/* A value for a message: at most 40 bytes (cut on a character
- * boundary), control characters as '?', so one cell cannot flood or
- * forge log lines. */
-void drop_shown_value(const char *s, size_t n, char out[48]);
-/* s[0..*n) without its leading and trailing spaces and tabs. */
-void drop_trim(const char **s, size_t *n);
 /* n (at least one) ASCII digits: 0 and their value in *out; else -1. */
 int drop_digits(const char *s, size_t n, int *out);
 /* A cJSON string of s[0..n), or NULL (out of memory). */

@@ -149,12 +149,12 @@ static void remember(struct run *r, const struct pick *p, const char *sha, long 
 		log_warn("%s: out of memory: %s is not in the ledger", r->x->source, p->x.name);
 }
 
-/* OneRoster: the manifest's word on file f ("bulk", "delta", "absent"),
- * or "" when the profile has no manifest or the drop none. */
+/* The manifest's word on file f ("bulk", "delta", "absent"), or "" when
+ * the profile has no manifest or the drop none. */
 static void manifest_mode(struct run *r, const struct drop_file *f, char *mode, size_t n)
 {
 	mode[0] = 0;
-	if (!r->manifest_path[0])
+	if (!r->manifest_path[0] || !r->o->profile->manifest_mode)
 		return;
 	char key[128];
 	snprintf(key, sizeof key, "%s", f->name);
@@ -163,7 +163,7 @@ static void manifest_mode(struct run *r, const struct drop_file *f, char *mode, 
 		*dot = 0;
 	struct rt_err e;
 	err_clear(&e);
-	if (drop_manifest_mode(r->manifest_path, key, mode, n, &e)) {
+	if (r->o->profile->manifest_mode(r->manifest_path, key, mode, n, &e)) {
 		log_err(LOG_WARN, &e);
 		mode[0] = 0;
 	}

@@ -148,7 +148,7 @@ void map_ctx_free(struct map_ctx *c);
  * the rule that is wrong and how. */
 int map_ctx_rules(struct map_ctx *c, const char *text, char *why, size_t whylen);
 
-/* ---- HR status codes (Munis) and per-run HR state ----
+/* ---- HR status codes (Munis, Frontline) ----
  *
  * An HR system keeps a district-defined personnel status code per
  * employee (Munis: the STAT table). The status code table says which

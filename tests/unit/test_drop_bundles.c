@@ -287,9 +287,9 @@ static void test_clever_extra_field(void)
 static void test_oneroster_profile(void)
 {
 	const struct drop_profile *p = vendor_drop_profile("oneroster", NULL);
-	tap_ok(p && p->manifest && !strcmp(p->manifest, "manifest.csv"),
-	       "the oneroster profile has manifest.csv");
-	if (!p)
+	tap_ok(p && p->manifest && !strcmp(p->manifest, "manifest.csv") && p->manifest_mode,
+	       "the oneroster profile has manifest.csv, and reads it");
+	if (!p || !p->manifest_mode)
 		return;
 	tap_ok(!drop_file_for(p, "demographics.csv"), "demographics.csv is not in the profile");
 	const struct drop_file *f = drop_file_for(p, "academicSessions.csv");
@@ -299,11 +299,11 @@ static void test_oneroster_profile(void)
 	char mode[16], path[512];
 	struct rt_err e;
 	snprintf(path, sizeof path, "%s/drops/oneroster/manifest.csv", fixtures());
-	tap_ok(!drop_manifest_mode(path, "users", mode, sizeof mode, &e) && !strcmp(mode, "delta"),
+	tap_ok(!p->manifest_mode(path, "users", mode, sizeof mode, &e) && !strcmp(mode, "delta"),
 	       "manifest (CRLF, no final newline): the last line, file.users, is delta");
-	tap_ok(!drop_manifest_mode(path, "orgs", mode, sizeof mode, &e) && !strcmp(mode, "bulk"),
+	tap_ok(!p->manifest_mode(path, "orgs", mode, sizeof mode, &e) && !strcmp(mode, "bulk"),
 	       "manifest: file.orgs is bulk");
-	tap_ok(!drop_manifest_mode(path, "demographics", mode, sizeof mode, &e) &&
+	tap_ok(!p->manifest_mode(path, "demographics", mode, sizeof mode, &e) &&
 		       !strcmp(mode, "absent"),
 	       "manifest: file.demographics is absent");
 }
@@ -430,7 +430,7 @@ static void test_oneroster_vectors(void)
 		char key[64];
 		snprintf(key, sizeof key, "%.*s", (int)(strlen(f->name) - 4), f->name);
 		snprintf(path, sizeof path, "%s/manifest.csv", dir);
-		if (drop_manifest_mode(path, key, mode, sizeof mode, &e) || strcmp(mode, "bulk")) {
+		if (p->manifest_mode(path, key, mode, sizeof mode, &e) || strcmp(mode, "bulk")) {
 			tap_diag("%s: manifest mode %s (%s)", f->name, mode, e.msg);
 			ok = 0;
 		}
@@ -445,7 +445,7 @@ static void test_oneroster_vectors(void)
 	tap_ok(ok && files == 6, "the vectors' 6 bulk files read with 0 records and no unknown "
 				 "column (metadata.* in orgs kept)");
 	snprintf(path, sizeof path, "%s/manifest.csv", dir);
-	tap_ok(!drop_manifest_mode(path, "demographics", mode, sizeof mode, &e) &&
+	tap_ok(!p->manifest_mode(path, "demographics", mode, sizeof mode, &e) &&
 		       !strcmp(mode, "absent") && !drop_file_for(p, "demographics.csv"),
 	       "the vectors' demographics is absent and never read, though its file is there");
 }

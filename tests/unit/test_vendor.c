@@ -33,6 +33,11 @@ int main(void)
 	}
 	tap_ok(nm > 0 && own, "each of %zu mappers is found by its raw stream, with the vendor whose "
 	       "name prefixes it", nm);
+	const struct drop_profile *p;
+	int readers = 1;
+	for (size_t i = 0; (p = vendor_drop_nth(i, NULL)); i++)
+		readers &= !p->manifest == !p->manifest_mode;
+	tap_ok(readers, "every drop profile with a manifest has its reader, and only those");
 	const struct vendor *v = &vendors[0];
 	tap_ok(!vendor_mapper("nobody_users", &v) && v == &vendors[0],
 	       "an unknown raw stream has no mapper and leaves the vendor as it was");

@@ -13,9 +13,14 @@
  * for. categories, lineItems, results and the resources files are
  * gradebook and content data, not rosters. */
 #include "engine/drop.h"
+#include "core/err.h"
+#include "format/csvread.h"
 #include "vendor/oneroster/oneroster.h"
 
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 /* Every file's first three columns. */
 #define BASE                                                       \
@@ -123,11 +128,64 @@ static const struct drop_file files[] = {
 	DFILE_END,
 };
 
+/* manifest.csv: propertyName,value rows, "file.users" -> bulk, delta or absent. */
+static int manifest_mode(const char *path, const char *file, char *mode, size_t n,
+			 struct rt_err *e)
+{
+	struct csv_opts co = {.delim = ',', .enc = CSV_ENC_AUTO, .max_field = 0};
+	struct csvr *cr = csvr_open(path, "manifest.csv", &co, e);
+	struct csv_row *row;
+	char want[DROP_NAMEMAX + 8], key[DROP_NAMEMAX];
+	int got, first = 1, rc = -1;
+	if (!cr)
+		return -1;
+	snprintf(want, sizeof want, "file.%s", file);
+	mode[0] = 0;
+	while ((got = csvr_next(cr, &row, e)) == 1) {
+		if (first) { /* the header, propertyName,value */
+			first = 0;
+			drop_norm_name(row->f[0], row->len[0], key);
+			if (row->n >= 2 && !strcmp(key, "propertyname"))
+				continue;
+		}
+		if (row->n < 2)
+			continue;
+		const char *k = row->f[0], *v = row->f[1];
+		size_t kn = row->len[0], vn = row->len[1];
+		drop_trim(&k, &kn);
+		drop_trim(&v, &vn);
+		if (kn != strlen(want) || strncasecmp(k, want, kn))
+			continue;
+		char val[16];
+		snprintf(val, sizeof val, "%.*s", (int)(vn < 15 ? vn : 15), v);
+		for (char *c = val; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+		if (strcmp(val, "bulk") && strcmp(val, "delta") && strcmp(val, "absent")) {
+			char sv[48];
+			drop_shown_value(v, vn, sv);
+			err_set(e, ERR_DATA, "manifest.csv:%ld: %s is '%s', not bulk, delta or absent",
+				row->line, want, sv);
+			goto out;
+		}
+		snprintf(mode, n, "%s", val);
+		rc = 0;
+		goto out;
+	}
+	if (got == 0) {
+		err_set(e, ERR_DATA, "manifest.csv: no %s line", want);
+		err_hint(e, "a OneRoster 1.1 manifest lists every file as bulk, delta or absent");
+	}
+out:
+	csvr_close(cr);
+	return rc;
+}
+
 const struct drop_profile drop_oneroster = {
 	.name = "oneroster",
 	.about = "OneRoster 1.1 CSV bundle (manifest.csv): orgs, academicSessions, courses, classes, "
 	"users, enrollments",
 	.files = files,
 	.manifest = "manifest.csv",
+	.manifest_mode = manifest_mode,
 	.increments = 0,
 };
