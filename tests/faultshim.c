@@ -5,7 +5,8 @@
  *   FAULT_PATH   substring of the file's path that selects it (required;
  *                for rename, of either path as the program passes it)
  *   FAULT_OPS    which calls fail: any of write,fsync,rename (default all)
- *   FAULT_ERRNO  ENOSPC (default) or EIO
+ *   FAULT_ERRNO  ENOSPC (default) or EIO; or SIGKILL: the process is
+ *                killed at that call instead, as kill -9 or a crash would
  *   FAULT_AFTER  let a file grow to this many bytes before writes fail
  *                (a partial write first, as a filling disk does)
  *
@@ -19,6 +20,7 @@
  * Under AddressSanitizer, set ASAN_OPTIONS=verify_asan_link_order=0. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,8 @@ static int fd_selected(const char *op, int fd)
 static int fault_errno(void)
 {
 	const char *e = getenv("FAULT_ERRNO");
+	if (e && !strcmp(e, "SIGKILL"))
+		kill(getpid(), SIGKILL);
 	return e && !strcmp(e, "EIO") ? EIO : ENOSPC;
 }
 

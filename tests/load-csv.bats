@@ -208,6 +208,32 @@ publish_basic() {
 	[ "$(jq -r '.files[] | select(.stream=="orgs") | .status' "$T/out/manifest.json")" = published ]
 }
 
+@test "killed (-9) while writing people.csv: the next run removes the temporary file and says so" {
+	publish_basic
+	FAULT_PATH=people FAULT_OPS=write FAULT_AFTER=50 FAULT_ERRNO=SIGKILL faulty "$T/changed.ndjson"
+	[ "$status" -eq 137 ] # 128 + SIGKILL
+	cmp "$T/before/people.csv" "$T/out/people.csv"
+	left=$(find "$T/out" -name '.people.csv.tmp.*')
+	[ "$(printf '%s\n' "$left" | wc -l)" -eq 1 ]
+	[ "$(stat -c %s "$left")" -eq 50 ] # cut where the kill came
+	# a night later: the sweep takes only files changed before the run began
+	touch -d '1 hour ago' "$left"
+	load_csv "$T/changed.ndjson"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"load-csv: $T/out: removed 1 temporary file an earlier, interrupted run left"* ]]
+	no_temp_files
+	grep -q Byron "$T/out/people.csv"
+}
+
+@test "a temporary file changed after the run began is not removed (another run may be writing it)" {
+	publish_basic
+	printf 'being written' >"$T/out/.people.csv.tmp.AbC123"
+	load_csv "$T/changed.ndjson"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"removed"* ]]
+	[ "$(cat "$T/out/.people.csv.tmp.AbC123")" = "being written" ]
+}
+
 @test "a disk that fills part-way through people.csv: previous file intact" {
 	publish_basic
 	FAULT_PATH=people FAULT_AFTER=300 faulty "$T/changed.ndjson"

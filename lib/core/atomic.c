@@ -1,7 +1,9 @@
 #include "core/atomic.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -204,5 +206,48 @@ int atomic_mkdirs(const char *dir, struct rt_err *e)
 		rc = fail(e, p, "output folder");
 	}
 	free(p);
+	return rc;
+}
+
+/* ".NAME.tmp.XXXXXX" as atomic_open makes it (mkostemp's six letters and
+ * digits). */
+static int temp_name(const char *n)
+{
+	size_t len = strlen(n);
+	const char *x = n + len - 6;
+	if (n[0] != '.' || len < 1 + 1 + 5 + 6 || strncmp(x - 5, ".tmp.", 5))
+		return 0;
+	for (int i = 0; i < 6; i++)
+		if (!((x[i] >= 'a' && x[i] <= 'z') || (x[i] >= 'A' && x[i] <= 'Z') ||
+		      (x[i] >= '0' && x[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+int atomic_sweep(const char *dir, double before, long *removed, struct rt_err *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+	*removed = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : fail(e, dir, "reading the folder");
+	while ((de = readdir(d))) {
+		struct stat st;
+		char path[4096];
+		if (!temp_name(de->d_name) ||
+		    snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path)
+			continue;
+		if (lstat(path, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		    (double)st.st_mtime >= before)
+			continue;
+		if (unlink(path) && errno != ENOENT) {
+			if (!rc)
+				rc = fail(e, path, "removing a leftover temporary file");
+			continue;
+		}
+		(*removed)++;
+	}
+	closedir(d);
 	return rc;
 }

@@ -49,5 +49,12 @@ int atomic_sync_dir(const char *path, struct rt_err *e);
 int atomic_rename(const char *from, const char *to, struct rt_err *e);
 /* mkdir -p; folders get 0755 minus the umask. */
 int atomic_mkdirs(const char *dir, struct rt_err *e);
+/* Removes what a killed run left in dir: regular files of our own
+ * temporary name (".NAME.tmp.XXXXXX"), owned by this user and last
+ * changed before `before` (seconds since the epoch), so a run still
+ * writing its own is left alone. *removed counts them. 0; -1 when dir
+ * cannot be read or a file cannot be removed (e names it; the others are
+ * still removed). */
+int atomic_sweep(const char *dir, double before, long *removed, struct rt_err *e);
 
 #endif

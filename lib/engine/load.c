@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_COLS 64
 #define CHUNK (64 * 1024)
@@ -410,16 +411,23 @@ static int write_manifest(const struct load *L, const char *dir)
 	return rc;
 }
 
-/* Publishes every complete stream; returns the exit code. */
-static int load_publish(struct load *L, const char *dir)
+/* Publishes every complete stream; returns the exit code. started: when
+ * this run began (temporary files older than that are an earlier run's). */
+static int load_publish(struct load *L, const char *dir, double started)
 {
 	struct rt_err e;
 	int published = 0, others = 0;
+	long swept = 0;
 	err_clear(&e);
 	if (atomic_mkdirs(dir, &e)) {
 		log_err(LOG_ERROR, &e);
 		return EXIT_FAILED;
 	}
+	if (atomic_sweep(dir, started, &swept, &e))
+		log_err(LOG_WARN, &e); /* what is left takes room, but the run can go on */
+	if (swept)
+		log_info("%s: removed %ld temporary file%s an earlier, interrupted run left", dir,
+			 swept, swept == 1 ? "" : "s");
 	for (int i = 0; i < L->n; i++) {
 		if (!present(&L->s[i]))
 			continue;
@@ -444,10 +452,11 @@ int load_csv(FILE *in, const char *input, const char *dir)
 {
 	struct load L;
 	int rc = EXIT_FAILED;
+	double started = (double)time(NULL);
 	if (load_init(&L))
 		log_msg(LOG_ERROR, "out of memory");
 	else if (!load_read(&L, in, input))
-		rc = load_publish(&L, dir);
+		rc = load_publish(&L, dir, started);
 	load_free(&L);
 	return rc;
 }

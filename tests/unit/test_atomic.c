@@ -4,10 +4,13 @@
 #include "tap.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -112,6 +115,53 @@ int main(void)
 	TAP_EQ_INT(atomic_mkdirs(at("a/b/c"), &e), 0, "mkdirs on an existing folder is fine");
 	TAP_EQ_INT(atomic_mkdirs(at("new.csv/sub"), &e), -1, "mkdirs through a file fails");
 	TAP_EQ_INT(atomic_mkdirs(at("new.csv"), &e), -1, "mkdirs onto a file fails");
+
+	/* a killed run's leftovers: only our own temporary names, older than
+	 * the run's start, regular files, are removed */
+	TAP_EQ_INT(atomic_mkdirs(at("sweep"), &e), 0, "a folder to sweep");
+	const char *gone[] = {"sweep/.people.csv.tmp.a1B2c3", "sweep/.manifest.json.tmp.ZZZZZZ"};
+	const char *kept[] = {"sweep/people.csv", "sweep/.people.csv.tmp.a1B2c",
+			      "sweep/.people.csv.tmp.a1B2c3d", "sweep/people.csv.tmp.a1B2c3",
+			      "sweep/.people.csv.tmp.a1-2c3", "sweep/.people.csv.tmq.a1B2c3"};
+	struct timeval old[2] = {{1000000000, 0}, {1000000000, 0}};
+	for (size_t i = 0; i < 2; i++) {
+		put(at(gone[i]), "half");
+		utimes(at(gone[i]), old);
+	}
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+		put(at(kept[i]), "mine");
+		utimes(at(kept[i]), old);
+	}
+	put(at("sweep/.groups.csv.tmp.n0wRun"), "being written"); /* changed now */
+	mkdir(at("sweep/.orgs.csv.tmp.dirXYZ"), 0755);
+	utimes(at("sweep/.orgs.csv.tmp.dirXYZ"), old);
+	long removed = -1;
+	err_clear(&e);
+	TAP_EQ_INT(atomic_sweep(at("sweep"), (double)time(NULL) - 60, &removed, &e), 0,
+		   "sweep a folder");
+	TAP_EQ_INT(removed, 2, "two leftovers removed");
+	int ok = 1;
+	for (size_t i = 0; i < 2; i++)
+		ok &= access(at(gone[i]), F_OK) == -1 && errno == ENOENT;
+	tap_ok(ok, "the old .NAME.tmp.XXXXXX files are gone");
+	ok = 1;
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		ok &= is(at(kept[i]), "mine");
+	tap_ok(ok, "other names (another length, no dot, another suffix) are kept");
+	tap_ok(is(at("sweep/.groups.csv.tmp.n0wRun"), "being written"),
+	       "a temporary file changed after the run began is kept (another run's)");
+	tap_ok(stat(at("sweep/.orgs.csv.tmp.dirXYZ"), &st) == 0 && S_ISDIR(st.st_mode),
+	       "a folder of that name is kept");
+	TAP_EQ_INT(atomic_sweep(at("sweep"), (double)time(NULL) - 60, &removed, &e), 0,
+		   "a second sweep");
+	TAP_EQ_INT(removed, 0, "finds nothing more");
+	TAP_EQ_INT(atomic_sweep(at("no-such-folder"), (double)time(NULL), &removed, &e), 0,
+		   "a missing folder has nothing to sweep");
+	err_clear(&e);
+	TAP_EQ_INT(atomic_sweep(at("new.csv"), (double)time(NULL), &removed, &e), -1,
+		   "a file in place of the folder fails");
+	tap_ok(strstr(e.msg, "new.csv: reading the folder: Not a directory") != NULL,
+	       "the error names the folder and the reason (%s)", e.msg);
 
 	umask(mask);
 	char cmd[600];
