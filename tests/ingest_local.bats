@@ -114,6 +114,25 @@ aged() {
 	no_line -q 'no new file' "$T/err"
 }
 
+@test "staging: temporary files a killed run left are removed and said; a newer one stays" {
+	munis_csv 7 >"$D/munis_employees_20261128.csv"
+	aged "$D"/*
+	mkdir -p "$S/files"
+	printf 'half' >"$S/files/.munis_employees_20261127.csv.tmp.k1LLed"
+	printf 'half' >"$S/.ledger.jsonl.tmp.k1LLed"
+	touch -d '1 hour ago' "$S/files/.munis_employees_20261127.csv.tmp.k1LLed" \
+		"$S/.ledger.jsonl.tmp.k1LLed"
+	printf 'mine' >"$S/files/.x.csv.tmp.N0wN0w"
+	x --profile munis --local "$D" --staging "$S"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"extract-sftp: $S: removed 1 temporary file an earlier, interrupted run left"* ]]
+	[[ "$output" == *"extract-sftp: $S/files: removed 1 temporary file an earlier, interrupted run left"* ]]
+	[ ! -e "$S/files/.munis_employees_20261127.csv.tmp.k1LLed" ]
+	[ ! -e "$S/.ledger.jsonl.tmp.k1LLed" ]
+	[ "$(cat "$S/files/.x.csv.tmp.N0wN0w")" = mine ]
+	[ "$(jq -r .name "$S/ledger.jsonl")" = munis_employees_20261128.csv ]
+}
+
 @test "the same bytes under a new time are treated as already ingested" {
 	munis_csv 7 >"$D/e.csv"
 	aged "$D/e.csv"

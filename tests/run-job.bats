@@ -335,6 +335,24 @@ run_stubbed() {
 	[ "$(grep -A1 -x -- --full-every "$T/log/extract-graph.args" | tail -1)" = 7 ]
 }
 
+@test "temporary files a killed run left in the state and work folders are removed, and said; newer ones stay" {
+	directory_job
+	mkdir -p "$T/out/state" "$T/out/.work"
+	printf 'half' >"$T/out/state/.entra.json.tmp.Ab12Cd"
+	printf 'half' >"$T/out/state/.entra.snapshot.tmp.x9Y8z7"
+	printf 'half' >"$T/out/.work/.entra.raw.ndjson.tmp.QwErTy"
+	touch -d '1 hour ago' "$T/out/state/".*.tmp.* "$T/out/.work/".*.tmp.*
+	printf 'mine' >"$T/out/state/.other.json.tmp.N0wN0w" # changed now: another run's
+	run_stubbed
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/out/state: removed 2 temporary files an earlier, interrupted run left"* ]]
+	[[ "$output" == *"/out/.work: removed 1 temporary file an earlier, interrupted run left"* ]]
+	[ ! -e "$T/out/state/.entra.json.tmp.Ab12Cd" ]
+	[ ! -e "$T/out/state/.entra.snapshot.tmp.x9Y8z7" ]
+	[ ! -e "$T/out/.work/.entra.raw.ndjson.tmp.QwErTy" ]
+	[ "$(cat "$T/out/state/.other.json.tmp.N0wN0w")" = mine ]
+}
+
 @test "normalize refusing role_rules (exit 2) shows in the report: the source failed, the rules' line named" {
 	directory_job 'role_rules = bad rule'
 	run_stubbed

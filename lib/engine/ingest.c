@@ -19,6 +19,7 @@
 #include "auth/secret.h"
 #include "engine/drop.h"
 #include "engine/extract.h"
+#include "engine/prog.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const struct job_key sftp_job_keys[] = {
@@ -547,6 +549,10 @@ static int setup_staging(struct run *r, struct rt_err *e)
 		snprintf(r->files, sizeof r->files, "%s/files", o->staging);
 		if (atomic_mkdirs(r->files, e))
 			return -1;
+		/* before this run writes there: what is older is a killed run's */
+		double now = (double)time(NULL);
+		prog_sweep(r->staging, now);
+		prog_sweep(r->files, now);
 		char lp[PATH_MAX + 32];
 		snprintf(lp, sizeof lp, "%s/ledger.jsonl", o->staging);
 		if (ledger_load(&r->ledger, lp, e))

@@ -11,6 +11,7 @@
 #include "format/canon.h"
 #include "format/csvw.h"
 #include "format/jsonw.h"
+#include "engine/prog.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
@@ -417,17 +418,12 @@ static int load_publish(struct load *L, const char *dir, double started)
 {
 	struct rt_err e;
 	int published = 0, others = 0;
-	long swept = 0;
 	err_clear(&e);
 	if (atomic_mkdirs(dir, &e)) {
 		log_err(LOG_ERROR, &e);
 		return EXIT_FAILED;
 	}
-	if (atomic_sweep(dir, started, &swept, &e))
-		log_err(LOG_WARN, &e); /* what is left takes room, but the run can go on */
-	if (swept)
-		log_info("%s: removed %ld temporary file%s an earlier, interrupted run left", dir,
-			 swept, swept == 1 ? "" : "s");
+	prog_sweep(dir, started);
 	for (int i = 0; i < L->n; i++) {
 		if (!present(&L->s[i]))
 			continue;

@@ -1,4 +1,5 @@
 #include "engine/prog.h"
+#include "core/atomic.h"
 #include "core/clock.h"
 #include "core/exitcode.h"
 #include "core/log.h"
@@ -48,4 +49,16 @@ int prog_close_stdout(int rc)
 		return EXIT_FAILED;
 	}
 	return rc;
+}
+
+void prog_sweep(const char *dir, double started)
+{
+	struct rt_err e;
+	long swept = 0;
+	err_clear(&e);
+	if (atomic_sweep(dir, started, &swept, &e))
+		log_err(LOG_WARN, &e); /* what is left takes room, but the run can go on */
+	if (swept)
+		log_info("%s: removed %ld temporary file%s an earlier, interrupted run left", dir,
+			 swept, swept == 1 ? "" : "s");
 }

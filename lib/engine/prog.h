@@ -15,4 +15,9 @@ int prog_log_format(const char *arg);
  * returns rc, or EXIT_FAILED after a message when the output was lost. */
 int prog_close_stdout(int rc);
 
+/* Removes the temporary files an earlier, killed run left in dir (those
+ * changed before started, the time(2) this run began: atomic_sweep) and
+ * says how many; a folder it cannot sweep is a warning, the run goes on. */
+void prog_sweep(const char *dir, double started);
+
 #endif

@@ -14,6 +14,7 @@
 #include "format/jobfile.h"
 #include "format/singer.h"
 #include "auth/creds.h"
+#include "engine/prog.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -472,6 +474,7 @@ int runjob(const struct runjob_opts *o, struct rt_err *e)
 {
 	struct run r;
 	int code = EXIT_COMPLETE;
+	double began = (double)time(NULL); /* the files' clock, not the fake one */
 	memset(&r, 0, sizeof r);
 	r.o = o;
 	r.final_status[0] = r.final_status[1] = SPAWN_NOT_RUN;
@@ -494,6 +497,8 @@ int runjob(const struct runjob_opts *o, struct rt_err *e)
 		return EXIT_FAILED;
 	}
 	err_clear(e); /* from here on, failures are logged and reported as they happen */
+	prog_sweep(r.work, began); /* the output folder is load-csv's to sweep */
+	prog_sweep(statedir, began);
 	char *clean = realpath(r.output, NULL); /* "a/b/../../out" reads badly in a report */
 	if (clean) {
 		free(r.output);
