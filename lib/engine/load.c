@@ -1,76 +1,131 @@
-/* The load-csv stage: reads canonical Singer streams (normalize or dedupe output)
- * and publishes DIR/<stream>.csv for every stream that arrived complete,
- * plus DIR/manifest.json saying what happened to each stream. */
+/* The load-csv stage: reads canonical Singer streams (normalize or dedupe
+ * output), compares each complete stream with the file it would replace,
+ * and publishes DIR/<stream>.csv for the streams that are complete and
+ * not held, then DIR/manifest.json (load_manifest.c). */
 #include "engine/load.h"
+#include "engine/load_int.h"
 #include "core/atomic.h"
 #include "core/clock.h"
 #include "core/exitcode.h"
 #include "core/lines.h"
 #include "core/log.h"
 #include "core/vec.h"
-#include "format/canon.h"
 #include "format/csvw.h"
-#include "format/jsonw.h"
+#include "format/jscan.h"
 #include "engine/prog.h"
 
-#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define MAX_COLS 64
 #define CHUNK (64 * 1024)
 
-/* One stream of the input, then its outcome. A row is one allocation:
- * ncols cell pointers followed by the cells' text; free(row) frees all. */
-struct stream {
-	const struct canon_stream *cs; /* NULL: not a canonical stream */
-	const char *name;              /* cs->name, or owned when cs is NULL */
-	int ncols, nsort, sort[MAX_COLS];
-	int schemas, activates;
-	long records, first_line;
-	char ***rows;
-	size_t nrows, cap;
-	const char *status; /* published, kept_previous or failed */
-	char reason[600], written_at[40], sha256[65];
-};
-
-struct load {
-	struct stream *s; /* canon_streams' order first, then others as seen */
-	int n;
-	size_t cap;
-	struct buf scratch;
-};
-
-static int load_init(struct load *L)
+void load_opts_init(struct load_opts *o)
 {
-	buf_init(&L->scratch, 0);
-	L->n = 0;
-	L->cap = 0;
-	if (!(L->s = calloc((size_t)canon_nstreams, sizeof *L->s)))
+	memset(o, 0, sizeof *o);
+	o->floor = 25;
+	for (int i = 0; i < LOAD_MAX_STREAMS; i++) {
+		o->deletes[i] = (struct load_limit){LIMIT_PERCENT, 10};
+		o->changed[i] = (struct load_limit){LIMIT_PERCENT, 75};
+	}
+}
+
+static int limit_parse(const char *s, size_t n, struct load_limit *l)
+{
+	char txt[32], *end;
+	if (!n || n >= sizeof txt)
 		return -1;
-	L->n = canon_nstreams;
-	L->cap = (size_t)canon_nstreams;
-	for (int i = 0; i < L->n; i++) {
-		struct stream *s = &L->s[i];
-		s->cs = &canon_streams[i];
-		s->name = s->cs->name;
-		while (s->cs->fields[s->ncols].name)
-			s->ncols++;
-		for (int k = 0; s->cs->sort[k]; k++)
-			s->sort[s->nsort++] = canon_field_index(s->cs, s->cs->sort[k]);
+	memcpy(txt, s, n);
+	txt[n] = 0;
+	if (!strcmp(txt, "off")) {
+		*l = (struct load_limit){LIMIT_OFF, 0};
+		return 0;
+	}
+	long v = strtol(txt, &end, 10);
+	if (end == txt || v < 0 || (*end && strcmp(end, "%")) || (*end && v > 100))
+		return -1;
+	*l = (struct load_limit){*end ? LIMIT_PERCENT : LIMIT_COUNT, v};
+	return 0;
+}
+
+int load_limits_parse(struct load_opts *o, int which, const char *spec, struct rt_err *e)
+{
+	struct load_limit *set = which == 'd' ? o->deletes : o->changed;
+	const char *p = spec;
+	for (;;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		size_t n = strcspn(p, ","), vn = n;
+		while (vn && p[vn - 1] == ' ')
+			vn--;
+		const char *eq = memchr(p, '=', vn), *v = eq ? eq + 1 : p;
+		int stream = -1;
+		struct load_limit l;
+		if (eq) {
+			for (int i = 0; i < canon_nstreams; i++)
+				if (strlen(canon_streams[i].name) == (size_t)(eq - p) &&
+				    !memcmp(canon_streams[i].name, p, (size_t)(eq - p)))
+					stream = i;
+			if (stream < 0) {
+				err_set(e, ERR_USAGE, "hold limit '%.*s': '%.*s' is not a canonical "
+					"stream (orgs, people, groups, memberships, positions, absences, "
+					"sessions)", (int)vn, p, (int)(eq - p), p);
+				return -1;
+			}
+		}
+		while (*v == ' ')
+			v++;
+		if (limit_parse(v, (size_t)(p + vn - v), &l)) {
+			err_set(e, ERR_USAGE, "hold limit '%.*s': give a share (10%%), a count of "
+				"rows (500) or off", (int)vn, p);
+			return -1;
+		}
+		for (int i = 0; i < canon_nstreams && i < LOAD_MAX_STREAMS; i++)
+			if (stream < 0 || stream == i)
+				set[i] = l;
+		p += n;
 	}
 	return 0;
 }
 
-static void load_free(struct load *L)
+int load_init(struct load *L, const struct load_opts *o)
+{
+	memset(L, 0, sizeof *L);
+	buf_init(&L->scratch, 0);
+	L->o = o;
+	if (!(L->s = calloc((size_t)canon_nstreams, sizeof *L->s)))
+		return -1;
+	L->n = canon_nstreams;
+	L->cap = (size_t)canon_nstreams;
+	for (int i = 0; i < L->n; i++)
+		load_stream_init(&L->s[i], &canon_streams[i]);
+	return 0;
+}
+
+void load_stream_init(struct stream *s, const struct canon_stream *cs)
+{
+	s->cs = cs;
+	s->name = cs->name;
+	while (cs->fields[s->ncols].name)
+		s->ncols++;
+	for (int k = 0; cs->sort[k]; k++)
+		s->sort[s->nsort++] = canon_field_index(cs, cs->sort[k]);
+}
+
+void load_free(struct load *L)
 {
 	for (int i = 0; i < L->n; i++) {
 		for (size_t r = 0; r < L->s[i].nrows; r++)
 			free(L->s[i].rows[r]);
 		free(L->s[i].rows);
+		prev_free(&L->s[i].prev);
 		if (!L->s[i].cs)
 			free((char *)L->s[i].name);
 	}
@@ -93,56 +148,90 @@ static struct stream *stream_get(struct load *L, const char *name)
 	return p;
 }
 
-static int present(const struct stream *s)
+int load_present(const struct stream *s)
 {
 	return s->cs ? s->schemas || s->activates || s->records : s->records > 0;
+}
+
+/* A number as cJSON prints one (integers plainly, else %.15g or %.17g),
+ * so that a cell's text does not depend on how the input spelled it. */
+static int render_number(struct buf *b, const char *text, size_t n)
+{
+	char tmp[64];
+	if (n >= sizeof tmp)
+		return buf_add(b, text, n);
+	memcpy(tmp, text, n);
+	tmp[n] = 0;
+	double d = strtod(tmp, NULL);
+	if (isnan(d) || isinf(d))
+		return buf_adds(b, "null");
+	int vi = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+	if (d == (double)vi)
+		return buf_printf(b, "%d", vi);
+	snprintf(tmp, sizeof tmp, "%1.15g", d);
+	if (strtod(tmp, NULL) != d)
+		snprintf(tmp, sizeof tmp, "%1.17g", d);
+	return buf_adds(b, tmp);
 }
 
 /* A JSON value as cell text: arrays joined with ';' (org_ids, grades),
  * an object as field=value pairs (field_sources), and an object inside an
  * array as its values joined with ':' (sources: "clever:123;sis:9").
- * Inside such cells a '\\', ';', ':' or '=' of a value gets a backslash. */
-static int render(struct buf *b, const cJSON *v, int depth)
+ * Inside such cells a '\\', ';', ':' or '=' of a value gets a backslash,
+ * so "s1;s2" stays one element when the cell is split again. */
+static int render(struct buf *b, struct jscan *js, int t, int depth)
 {
-	int rc = 0, first = 1;
-	if (!v || cJSON_IsNull(v))
-		return 0;
-	if (cJSON_IsString(v) && !depth)
-		return buf_adds(b, v->valuestring);
-	if (cJSON_IsString(v)) {
-		/* inside a list cell the separators are escaped with a backslash,
-		 * so "s1;s2" stays one element when the cell is split again */
-		for (const char *p = v->valuestring; *p && !rc; p++) {
-			if (strchr("\\;:=", *p))
+	const struct jtok *k = &js->tok[t];
+	int rc = 0;
+	switch (k->type) {
+	case JSCAN_NULL: return 0;
+	case JSCAN_TRUE: return buf_adds(b, "true");
+	case JSCAN_FALSE: return buf_adds(b, "false");
+	case JSCAN_NUMBER: return render_number(b, js->text + k->start, (size_t)(k->end - k->start));
+	case JSCAN_STRING:
+		if (!depth)
+			return jscan_unescape(js, t, b);
+		buf_reset(&js->tmp);
+		if (jscan_unescape(js, t, &js->tmp))
+			return -1;
+		for (size_t i = 0; i < js->tmp.len && !rc; i++) {
+			char c = js->tmp.data[i];
+			if (c && strchr("\\;:=", c))
 				rc |= buf_addc(b, '\\');
-			rc |= buf_addc(b, *p);
+			rc |= buf_addc(b, c);
+		}
+		return rc;
+	case JSCAN_ARRAY:
+		for (int v = t + 1, i = 0; i < k->size; i++, v = js->tok[v].next) {
+			if (i)
+				rc |= buf_adds(b, depth ? ":" : ";");
+			rc |= render(b, js, v, depth + 1);
+		}
+		return rc;
+	default: /* object */
+		for (int key = t + 1, i = 0; i < k->size; i++, key = js->tok[key + 1].next) {
+			if (i)
+				rc |= buf_adds(b, depth ? ":" : ";");
+			if (!depth)
+				rc |= jscan_unescape(js, key, b) || buf_addc(b, '=');
+			rc |= render(b, js, key + 1, depth + 1);
 		}
 		return rc;
 	}
-	if (!cJSON_IsArray(v) && !cJSON_IsObject(v)) { /* number, boolean */
-		char *t = cJSON_PrintUnformatted(v);
-		rc = t ? buf_adds(b, t) : -1;
-		free(t);
-		return rc;
-	}
-	for (const cJSON *c = v->child; c; c = c->next, first = 0) {
-		if (!first)
-			rc |= buf_adds(b, depth ? ":" : ";");
-		if (cJSON_IsObject(v) && !depth)
-			rc |= buf_printf(b, "%s=", c->string);
-		rc |= render(b, c, depth + 1);
-	}
-	return rc;
 }
 
-static char **row_from_record(struct stream *s, const cJSON *rec, struct buf *scratch)
+/* A cell's text ends at its first NUL (a "\u0000" inside a value). */
+static char **row_from_record(struct stream *s, struct jscan *js, int rec, struct buf *scratch)
 {
 	size_t off[MAX_COLS];
 	int rc = 0;
 	buf_reset(scratch);
 	for (int i = 0; i < s->ncols; i++) {
+		const char *f = s->cs->fields[i].name;
+		int v = jscan_get(js, rec, f, strlen(f));
 		off[i] = scratch->len;
-		rc |= render(scratch, cJSON_GetObjectItemCaseSensitive(rec, s->cs->fields[i].name), 0);
+		if (v >= 0)
+			rc |= render(scratch, js, v, 0);
 		rc |= buf_add(scratch, "", 1);
 	}
 	size_t head = (size_t)s->ncols * sizeof(char *);
@@ -155,46 +244,55 @@ static char **row_from_record(struct stream *s, const cJSON *rec, struct buf *sc
 	return row;
 }
 
-static int add_record(struct load *L, struct stream *s, const cJSON *rec)
+static int add_record(struct load *L, struct stream *s, struct jscan *js, int rec)
 {
 	if (VEC_RESERVE(s->rows, s->cap, s->nrows + 1, 256))
 		return -1;
-	char **row = row_from_record(s, rec, &L->scratch);
+	char **row = row_from_record(s, js, rec, &L->scratch);
 	if (!row)
 		return -1;
 	s->rows[s->nrows++] = row;
 	return 0;
 }
 
+static int is(struct jscan *js, int t, const char *word)
+{
+	return t >= 0 && jscan_streq(js, t, word, strlen(word));
+}
+
 /* One Singer message. -1 means the input is unusable (already reported). */
-static int on_message(struct load *L, const cJSON *msg, const char *file, long line)
+static int on_message(struct load *L, struct jscan *js, struct buf *name, const char *file,
+		      long line)
 {
 	static int warned_type;
-	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "type"));
-	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "stream"));
-	if (!type) {
+	int type = jscan_get(js, 0, "type", 4), st = jscan_get(js, 0, "stream", 6);
+	if (type < 0 || js->tok[type].type != JSCAN_STRING) {
 		log_msg(LOG_ERROR, "%s:%ld: not a Singer message (no \"type\")", file, line);
 		return -1;
 	}
-	if (!strcmp(type, "STATE"))
+	if (is(js, type, "STATE"))
 		return 0;
-	if (strcmp(type, "SCHEMA") && strcmp(type, "RECORD") && strcmp(type, "ACTIVATE_VERSION")) {
-		if (!warned_type++)
-			log_warn("%s:%ld: message type '%s' ignored", file, line, type);
+	int schema = is(js, type, "SCHEMA"), activate = is(js, type, "ACTIVATE_VERSION");
+	if (!schema && !activate && !is(js, type, "RECORD")) {
+		buf_reset(name);
+		if (!warned_type++ && !jscan_unescape(js, type, name))
+			log_warn("%s:%ld: message type '%s' ignored", file, line, name->data);
 		return 0;
 	}
-	if (!name) {
-		log_msg(LOG_ERROR, "%s:%ld: %s without a \"stream\"", file, line, type);
+	buf_reset(&js->tmp);
+	if (!jscan_unescape(js, type, &js->tmp) && (st < 0 || js->tok[st].type != JSCAN_STRING)) {
+		log_msg(LOG_ERROR, "%s:%ld: %s without a \"stream\"", file, line, js->tmp.data);
 		return -1;
 	}
-	struct stream *s = stream_get(L, name);
+	buf_reset(name);
+	struct stream *s = jscan_unescape(js, st, name) ? NULL : stream_get(L, name->data);
 	if (!s)
 		goto nomem;
-	if (!strcmp(type, "SCHEMA")) {
+	if (schema) {
 		s->schemas++;
 		return 0;
 	}
-	if (!strcmp(type, "ACTIVATE_VERSION")) {
+	if (activate) {
 		s->activates++;
 		return 0;
 	}
@@ -204,16 +302,16 @@ static int on_message(struct load *L, const cJSON *msg, const char *file, long l
 		if (s->records == 1)
 			log_msg(LOG_ERROR, "%s:%ld: RECORD of stream '%s', which is not a canonical "
 				"stream (run normalize first?); its records are not loaded",
-				file, line, name);
+				file, line, s->name);
 		return 0;
 	}
-	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(msg, "record");
-	if (!cJSON_IsObject(rec)) {
+	int rec = jscan_get(js, 0, "record", 6);
+	if (rec < 0 || js->tok[rec].type != JSCAN_OBJECT) {
 		log_msg(LOG_ERROR, "%s:%ld: RECORD of '%s' without a \"record\" object", file, line,
-			name);
+			s->name);
 		return -1;
 	}
-	if (add_record(L, s, rec))
+	if (add_record(L, s, js, rec))
 		goto nomem;
 	return 0;
 nomem:
@@ -227,29 +325,34 @@ static int load_read(struct load *L, FILE *fp, const char *file)
 {
 	struct lines r;
 	struct rt_err e;
+	struct jscan js;
+	struct buf name;
 	int rc = 0, got;
 	err_clear(&e);
 	lines_init(&r, fp, file, 0);
+	jscan_init(&js, 0, 0);
+	buf_init(&name, 0);
 	while (!rc && (got = lines_next(&r, &e)) == 1) {
 		if (!r.line.len || strspn(r.line.data, " \t\r") == r.line.len)
 			continue; /* blank lines carry nothing */
-		const char *end = r.line.data;
-		/* length + 1: cJSON wants the NUL inside the length to accept the end */
-		cJSON *msg = cJSON_ParseWithLengthOpts(r.line.data, r.line.len + 1, &end, 1);
-		if (!cJSON_IsObject(msg)) {
-			log_msg(LOG_ERROR, "%s:%ld: %s (column %ld); the input is corrupt, nothing is "
-				"published", file, r.lineno, msg ? "not a JSON object" : "not JSON",
-				(long)(end - r.line.data) + 1);
+		if (jscan_parse(&js, r.line.data, r.line.len)) {
+			log_msg(LOG_ERROR, "%s:%ld: not JSON (column %zu: %s); the input is corrupt, "
+				"nothing is published", file, r.lineno, js.err_pos + 1, js.err);
+			rc = -1;
+		} else if (js.tok[0].type != JSCAN_OBJECT) {
+			log_msg(LOG_ERROR, "%s:%ld: not a JSON object; the input is corrupt, nothing "
+				"is published", file, r.lineno);
 			rc = -1;
 		} else {
-			rc = on_message(L, msg, file, r.lineno);
+			rc = on_message(L, &js, &name, file, r.lineno);
 		}
-		cJSON_Delete(msg);
 	}
 	if (!rc && got < 0) {
 		log_err(LOG_ERROR, &e);
 		rc = -1;
 	}
+	buf_free(&name);
+	jscan_free(&js);
 	lines_free(&r);
 	return rc;
 }
@@ -277,9 +380,7 @@ static int flush(struct atomic_file *a, struct buf *chunk, EVP_MD_CTX *md, struc
 	return rc;
 }
 
-/* Writes the header and the rows in chunks (a big stream is never held
- * twice in memory) and records the file's SHA-256. */
-static int write_csv(struct stream *s, const char *path, struct rt_err *e)
+int load_write_csv(struct stream *s, const char *path, struct rt_err *e)
 {
 	const char *names[MAX_COLS];
 	struct atomic_file a;
@@ -312,6 +413,7 @@ static int write_csv(struct stream *s, const char *path, struct rt_err *e)
 		atomic_abort(&a);
 	else
 		rc = atomic_commit(&a, e);
+	s->sha256[0] = 0;
 	if (!rc && md && EVP_DigestFinal_ex(md, digest, &dlen))
 		for (unsigned i = 0; i < dlen; i++)
 			sprintf(s->sha256 + 2 * i, "%02x", digest[i]);
@@ -319,38 +421,74 @@ static int write_csv(struct stream *s, const char *path, struct rt_err *e)
 	return rc;
 }
 
-static void publish(struct stream *s, const char *dir)
+/* Why a stream is not published, or NULL when it is complete. */
+static const char *incomplete(struct stream *s)
+{
+	if (!s->cs) {
+		s->status = "failed";
+		snprintf(s->reason, sizeof s->reason,
+			 "not a canonical stream: %ld records, the first at line %ld, not loaded",
+			 s->records, s->first_line);
+		return s->reason;
+	}
+	if (s->schemas && s->activates >= s->schemas)
+		return NULL;
+	s->status = "kept_previous";
+	if (!s->schemas)
+		snprintf(s->reason, sizeof s->reason, "no SCHEMA message");
+	else
+		snprintf(s->reason, sizeof s->reason,
+			 "%d SCHEMA but %d ACTIVATE_VERSION: a source feeding the stream "
+			 "did not read it completely", s->schemas, s->activates);
+	log_warn("%s: incomplete, the previous %s.csv is kept: %s", s->name, s->name, s->reason);
+	return s->reason;
+}
+
+/* Sorts a complete stream and compares it with the file it would replace;
+ * status "held" when that is a mass change. 0, or -1 (status failed). */
+static int compare(struct load *L, struct stream *s)
+{
+	struct rt_err e;
+	char *path = NULL;
+	err_clear(&e);
+	if (s->nrows > 1) /* qsort_r on no rows would be handed a NULL array */
+		qsort_r(s->rows, s->nrows, sizeof *s->rows, cmp_rows, s);
+	int rc = asprintf(&path, "%s/%s.csv", L->o->dir, s->name) < 0 ? -1 : 0;
+	if (rc) {
+		path = NULL;
+		err_set(&e, ERR_IO, "%s: out of memory", s->name);
+	}
+	if (!rc)
+		rc = prev_read(&s->prev, s, path, &e);
+	if (!rc)
+		rc = diff_stream(s, NULL, &e);
+	free(path);
+	if (rc) {
+		s->status = "failed";
+		snprintf(s->reason, sizeof s->reason, "%s", e.msg);
+		log_err(LOG_ERROR, &e);
+		return -1;
+	}
+	if (hold_decide(s, L->o)) {
+		s->status = "held";
+		L->held++;
+	}
+	return 0;
+}
+
+static void publish(struct load *L, struct stream *s)
 {
 	struct rt_err e;
 	char *path = NULL;
 	err_clear(&e);
 	s->status = "failed";
-	if (!s->cs) {
-		snprintf(s->reason, sizeof s->reason,
-			 "not a canonical stream: %ld records, the first at line %ld, not loaded",
-			 s->records, s->first_line);
-		return;
-	}
-	if (!s->schemas || s->activates < s->schemas) {
-		s->status = "kept_previous";
-		if (!s->schemas)
-			snprintf(s->reason, sizeof s->reason, "no SCHEMA message");
-		else
-			snprintf(s->reason, sizeof s->reason,
-				 "%d SCHEMA but %d ACTIVATE_VERSION: a source feeding the stream "
-				 "did not read it completely", s->schemas, s->activates);
-		log_warn("%s: incomplete, the previous %s.csv is kept: %s", s->name, s->name,
-			 s->reason);
-		return;
-	}
-	if (s->nrows > 1) /* qsort_r on no rows would be handed a NULL array */
-		qsort_r(s->rows, s->nrows, sizeof *s->rows, cmp_rows, s);
-	if (asprintf(&path, "%s/%s.csv", dir, s->name) < 0) {
+	if (asprintf(&path, "%s/%s.csv", L->o->dir, s->name) < 0) {
 		path = NULL;
 		err_set(&e, ERR_IO, "%s: out of memory", s->name);
-	} else if (!write_csv(s, path, &e)) {
+	} else if (!load_write_csv(s, path, &e)) {
 		s->status = "published";
-		clk_iso8601(clk_now(), s->written_at, sizeof s->written_at);
+		s->out_rows = (long)s->nrows;
+		snprintf(s->written_at, sizeof s->written_at, "%s", L->now);
 		log_info("published %s (%zu row%s)", path, s->nrows, s->nrows == 1 ? "" : "s");
 	}
 	if (e.kind) {
@@ -360,99 +498,140 @@ static void publish(struct stream *s, const char *dir)
 	free(path);
 }
 
-static void json_str_or_null(struct buf *b, const char *key, const char *v)
+/* The comparison of every compared stream, one line each (what a dry run
+ * or a hold shows). */
+static void summary(struct load *L)
 {
-	jsonw_key(b, key, 0);
-	if (v && *v)
-		jsonw_str(b, v);
-	else
-		buf_adds(b, "null");
+	log_info("%-12s %9s %9s %9s %9s %9s  %s", "stream", "before", "after", "added", "removed",
+		 "changed", L->o->dry_run ? "would be" : "result");
+	for (int i = 0; i < L->n; i++) {
+		struct stream *s = &L->s[i];
+		if (!load_present(s) || !s->status)
+			continue;
+		char before[24] = "-";
+		if (s->diff.compared)
+			snprintf(before, sizeof before, "%ld", s->diff.before);
+		const char *what = s->status;
+		if (L->o->dry_run && !strcmp(what, "compared"))
+			what = "published";
+		if (s->diff.compared || !strcmp(what, "published") || !strcmp(what, "held"))
+			log_info("%-12s %9s %9ld %9ld %9ld %9ld  %s%s%s", s->name, before,
+				 s->diff.after, s->diff.added, s->diff.removed, s->diff.changed,
+				 what, strcmp(s->status, "held") ? "" : ": ",
+				 strcmp(s->status, "held") ? "" : s->reason);
+		else
+			log_info("%-12s %9s %9s %9s %9s %9s  %s", s->name, "-", "-", "-", "-", "-",
+				 what);
+	}
 }
 
-static int write_manifest(const struct load *L, const char *dir)
+/* The dry run's change set: every compared stream's changes. */
+static int write_changes(struct load *L)
 {
-	struct buf b;
 	struct rt_err e;
-	char now[40], *path = NULL;
-	int first = 1, rc = -1;
+	const char *name = L->o->changes && strcmp(L->o->changes, "-") ? L->o->changes : NULL;
+	FILE *f = name ? fopen(name, "w") : stdout;
+	int rc = 0;
 	err_clear(&e);
-	buf_init(&b, 0);
-	clk_iso8601(clk_now(), now, sizeof now);
-	buf_adds(&b, "{\"generated_at\":");
-	jsonw_str(&b, now);
-	buf_adds(&b, ",\"files\":[");
-	for (int i = 0; i < L->n; i++) {
-		const struct stream *s = &L->s[i];
-		char file[300];
-		if (!present(s))
-			continue;
-		snprintf(file, sizeof file, "%s.csv", s->name);
-		buf_adds(&b, first ? "\n" : ",\n");
-		first = 0;
-		buf_adds(&b, "{\"stream\":");
-		jsonw_str(&b, s->name);
-		json_str_or_null(&b, "file", s->cs ? file : NULL);
-		buf_printf(&b, ",\"rows\":%ld", s->cs ? (long)s->nrows : s->records);
-		json_str_or_null(&b, "status", s->status);
-		json_str_or_null(&b, "reason", s->reason);
-		json_str_or_null(&b, "written_at", s->written_at);
-		json_str_or_null(&b, "sha256", s->sha256);
-		buf_addc(&b, '}');
+	if (!f) {
+		log_msg(LOG_ERROR, "cannot write the change set to %s: %m", name);
+		return -1;
 	}
-	if (buf_adds(&b, "\n]}\n") || asprintf(&path, "%s/manifest.json", dir) < 0) {
-		path = NULL;
-		err_set(&e, ERR_IO, "%s/manifest.json: out of memory", dir);
-	} else {
-		rc = atomic_publish(path, b.data, b.len, 0644, &e);
+	for (int i = 0; !rc && i < L->n; i++)
+		if (L->s[i].diff.compared || (L->s[i].cs && L->s[i].status &&
+					      !strcmp(L->s[i].status, "compared")))
+			rc = diff_stream(&L->s[i], f, &e);
+	if (fflush(f) || ferror(f)) {
+		if (!rc)
+			err_set(&e, ERR_IO, "%s: %s", name ? name : "stdout", strerror(errno));
+		rc = -1;
+	}
+	if (name && fclose(f) && !rc) {
+		err_set(&e, ERR_IO, "%s: %s", name, strerror(errno));
+		rc = -1;
 	}
 	if (rc)
 		log_err(LOG_ERROR, &e);
-	free(path);
-	buf_free(&b);
 	return rc;
 }
 
-/* Publishes every complete stream; returns the exit code. started: when
- * this run began (temporary files older than that are an earlier run's). */
-static int load_publish(struct load *L, const char *dir, double started)
+/* Compares, then publishes every complete stream that is not held;
+ * returns the exit code. started: when this run began (temporary files
+ * older than that are an earlier run's). */
+static int load_publish(struct load *L, double started)
 {
 	struct rt_err e;
-	int published = 0, others = 0;
+	const struct load_opts *o = L->o;
+	int published = 0, others = 0, compared = 0;
 	err_clear(&e);
-	if (atomic_mkdirs(dir, &e)) {
-		log_err(LOG_ERROR, &e);
-		return EXIT_FAILED;
-	}
-	prog_sweep(dir, started);
 	for (int i = 0; i < L->n; i++) {
-		if (!present(&L->s[i]))
+		struct stream *s = &L->s[i];
+		if (!load_present(s))
 			continue;
-		publish(&L->s[i], dir);
-		if (!strcmp(L->s[i].status, "published"))
-			published++;
-		else
+		if (incomplete(s)) {
 			others++;
+			continue;
+		}
+		if (compare(L, s))
+			others++;
+		else if (!s->status)
+			s->status = "compared", compared++;
 	}
-	if (!published && !others) {
+	if (!compared && !L->held && !others) {
 		log_msg(LOG_ERROR, "no canonical stream in the input: nothing to publish");
 		return EXIT_FAILED;
 	}
-	if (write_manifest(L, dir))
+	if (o->dry_run) {
+		summary(L);
+		if (write_changes(L))
+			return EXIT_FAILED;
+		return L->held ? EXIT_HELD : others ? EXIT_PARTIAL : EXIT_COMPLETE;
+	}
+	if (atomic_mkdirs(o->dir, &e)) {
+		log_err(LOG_ERROR, &e);
+		return EXIT_FAILED;
+	}
+	prog_sweep(o->dir, started);
+	for (int i = 0; i < L->n; i++) {
+		struct stream *s = &L->s[i];
+		if (s->status && !strcmp(s->status, "compared")) {
+			publish(L, s);
+			if (!strcmp(s->status, "published"))
+				published++;
+			else
+				others++;
+		}
+	}
+	if (L->held) {
+		summary(L);
+		if (held_stage(L))
+			others++;
+	} else if (held_stage(L)) { /* clears what an earlier run held */
 		others++;
+	}
+	if (manifest_write(L, o->dir))
+		others++;
+	if (L->held)
+		return EXIT_HELD;
 	if (!published)
 		return EXIT_FAILED;
 	return others ? EXIT_PARTIAL : EXIT_COMPLETE;
 }
 
-int load_csv(FILE *in, const char *input, const char *dir)
+int load_csv(FILE *in, const char *input, const struct load_opts *o)
 {
 	struct load L;
 	int rc = EXIT_FAILED;
 	double started = (double)time(NULL);
-	if (load_init(&L))
+	if (load_init(&L, o)) {
 		log_msg(LOG_ERROR, "out of memory");
-	else if (!load_read(&L, in, input))
-		rc = load_publish(&L, dir, started);
+		load_free(&L);
+		return rc;
+	}
+	clk_iso8601(clk_now(), L.now, sizeof L.now);
+	snprintf(L.run_id, sizeof L.run_id, "%s", o->run_id && *o->run_id ? o->run_id : L.now);
+	if (!load_read(&L, in, input))
+		rc = load_publish(&L, started);
 	load_free(&L);
 	return rc;
 }
