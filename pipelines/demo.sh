@@ -92,6 +92,10 @@ export ROSTER_CREDENTIALS
 "$top/$BUILD/bin/run-job" pipelines/examples/demo.job
 rc=$?
 echo
+echo "The stage commands of that run, to rerun a stage by hand from the raw files it"
+echo "kept (run-job --print-pipeline pipelines/examples/demo.job):"
+"$top/$BUILD/bin/run-job" --print-pipeline pipelines/examples/demo.job | sed 's/^/  /'
+echo
 echo "CSV files: $top/out/demo/ (run-job exited $rc)"
 ls -l "$top/out/demo" | sed 's/^/  /'
 exit $rc

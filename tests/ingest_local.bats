@@ -123,6 +123,7 @@ aged() {
 	touch -d '1 hour ago' "$S/files/.munis_employees_20261127.csv.tmp.k1LLed" \
 		"$S/.ledger.jsonl.tmp.k1LLed"
 	printf 'mine' >"$S/files/.x.csv.tmp.N0wN0w"
+	touch -d "+1 minute" "$S/files/.x.csv.tmp.N0wN0w" # still being written, as far as the clock says
 	x --profile munis --local "$D" --staging "$S"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"extract-sftp: $S: removed 1 temporary file an earlier, interrupted run left"* ]]

@@ -230,6 +230,7 @@ publish_basic() {
 @test "a temporary file changed after the run began is not removed (another run may be writing it)" {
 	publish_basic
 	printf 'being written' >"$T/out/.people.csv.tmp.AbC123"
+	touch -d "+1 minute" "$T/out/.people.csv.tmp.AbC123" # written after the run began
 	load_csv "$T/changed.ndjson"
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"removed"* ]]

@@ -343,6 +343,7 @@ run_stubbed() {
 	printf 'half' >"$T/out/.work/.entra.raw.ndjson.tmp.QwErTy"
 	touch -d '1 hour ago' "$T/out/state/".*.tmp.* "$T/out/.work/".*.tmp.*
 	printf 'mine' >"$T/out/state/.other.json.tmp.N0wN0w" # changed now: another run's
+	touch -d "+1 minute" "$T/out/state/.other.json.tmp.N0wN0w"
 	run_stubbed
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"/out/state: removed 2 temporary files an earlier, interrupted run left"* ]]

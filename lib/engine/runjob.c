@@ -215,12 +215,9 @@ static int mark_incomplete(const struct run *r, struct src *s, struct rt_err *e)
 	return 0;
 }
 
-static void run_source(struct run *r, struct src *s)
+void rj_source_commands(struct run *r, struct src *s, struct argv *tee, struct argv *norm)
 {
-	struct rt_err e;
-	struct argv tee = {0}, norm = {0};
 	char num[64];
-	err_clear(&e);
 	rj_argv_add(&s->extract, "--stats");
 	rj_argv_add(&s->extract, s->stats);
 	rj_argv_add(&s->extract, "--state");
@@ -246,24 +243,32 @@ static void run_source(struct run *r, struct src *s)
 		rj_argv_add(&s->extract, "--log-format");
 		rj_argv_add(&s->extract, r->log_format);
 	}
-	rj_argv_add(&tee, "/usr/bin/tee");
-	rj_argv_add(&tee, s->raw);
+	rj_argv_add(tee, "/usr/bin/tee");
+	rj_argv_add(tee, s->raw);
 	char *np = rj_cat3(r->o->bindir, "/", "normalize");
-	rj_argv_add(&norm, np);
+	rj_argv_add(norm, np);
 	free(np);
 	if (r->jq) {
-		rj_argv_add(&norm, "--jq");
-		rj_argv_add(&norm, r->jq);
+		rj_argv_add(norm, "--jq");
+		rj_argv_add(norm, r->jq);
 	}
 	for (size_t k = 0; k < NNORM; k++)
 		if (s->norm[k]) {
-			rj_argv_add(&norm, rj_norm_keys[k].flag);
-			rj_argv_add(&norm, s->norm[k]->value);
+			rj_argv_add(norm, rj_norm_keys[k].flag);
+			rj_argv_add(norm, s->norm[k]->value);
 		}
 	if (r->log_format) {
-		rj_argv_add(&norm, "--log-format");
-		rj_argv_add(&norm, r->log_format);
+		rj_argv_add(norm, "--log-format");
+		rj_argv_add(norm, r->log_format);
 	}
+}
+
+static void run_source(struct run *r, struct src *s)
+{
+	struct rt_err e;
+	struct argv tee = {0}, norm = {0};
+	err_clear(&e);
+	rj_source_commands(r, s, &tee, &norm);
 	char *const *stages[] = {s->extract.v, tee.v, norm.v};
 	char **own = stage_env(s), **none = stage_env(NULL);
 	char *const *envs[] = {own, none, none};
@@ -297,17 +302,54 @@ static void run_source(struct run *r, struct src *s)
 	rj_argv_free(&norm);
 }
 
+void rj_final_commands(struct run *r, struct argv *dd, struct argv *load)
+{
+	static const char *const hold_flags[] = {"--hold-deletes", "--hold-changes",
+						 "--hold-floor"};
+	char *p = rj_cat3(r->o->bindir, "/", "dedupe");
+	rj_argv_add(dd, p);
+	free(p);
+	if (r->log_format) {
+		rj_argv_add(dd, "--log-format");
+		rj_argv_add(dd, r->log_format);
+	}
+	if (r->reconcile) {
+		rj_argv_add(dd, "--reconcile");
+		rj_argv_add(dd, r->reconcile);
+	}
+	for (int i = 0; i < r->nsrc; i++)
+		rj_argv_add(dd, r->src[i].canon);
+	p = rj_cat3(r->o->bindir, "/", "load-csv");
+	rj_argv_add(load, p);
+	free(p);
+	rj_argv_add(load, "--out");
+	rj_argv_add(load, r->output);
+	p = rj_cat3(r->state, "/", "held");
+	rj_argv_add(load, "--held");
+	rj_argv_add(load, p);
+	free(p);
+	rj_argv_add(load, "--run-id");
+	rj_argv_add(load, r->run_id);
+	for (int k = 0; k < 3; k++)
+		if (r->hold[k]) {
+			rj_argv_add(load, hold_flags[k]);
+			rj_argv_add(load, r->hold[k]);
+		}
+	if (r->o->mode == RJ_DRY_RUN) {
+		rj_argv_add(load, "--dry-run");
+		rj_argv_add(load, "--changes");
+		rj_argv_add(load, r->o->changes ? r->o->changes : "-");
+	}
+	if (r->log_format) {
+		rj_argv_add(load, "--log-format");
+		rj_argv_add(load, r->log_format);
+	}
+}
+
 static void run_final(struct run *r)
 {
 	struct argv dd = {0}, load = {0};
 	struct rt_err e;
-	char *p = rj_cat3(r->o->bindir, "/", "dedupe");
-	rj_argv_add(&dd, p);
-	free(p);
-	if (r->log_format) {
-		rj_argv_add(&dd, "--log-format");
-		rj_argv_add(&dd, r->log_format);
-	}
 	/* last night's must not pass for tonight's when dedupe stops early */
 	r->reconcile = rj_cat3(r->work, "/", "reconcile.json");
 	if (r->reconcile && unlink(r->reconcile) && errno != ENOENT) {
@@ -316,21 +358,7 @@ static void run_final(struct run *r)
 		free(r->reconcile);
 		r->reconcile = NULL;
 	}
-	if (r->reconcile) {
-		rj_argv_add(&dd, "--reconcile");
-		rj_argv_add(&dd, r->reconcile);
-	}
-	for (int i = 0; i < r->nsrc; i++)
-		rj_argv_add(&dd, r->src[i].canon);
-	p = rj_cat3(r->o->bindir, "/", "load-csv");
-	rj_argv_add(&load, p);
-	free(p);
-	rj_argv_add(&load, "--out");
-	rj_argv_add(&load, r->output);
-	if (r->log_format) {
-		rj_argv_add(&load, "--log-format");
-		rj_argv_add(&load, r->log_format);
-	}
+	rj_final_commands(r, &dd, &load);
 	char *const *stages[] = {dd.v, load.v};
 	char **env = stage_env(NULL);
 	char *const *envs[] = {env, env};
@@ -357,15 +385,15 @@ static void run_final(struct run *r)
 }
 
 /* The files of source s: its raw, canonical and statistics files in the
- * work folder, its STATE (and snapshot, staging) under statedir. */
-static void src_paths(struct run *r, struct src *s, const char *statedir)
+ * work folder, its STATE (and snapshot, staging) under the state folder. */
+void rj_src_paths(struct run *r, struct src *s)
 {
 	char *base = rj_cat3(r->work, "/", s->name);
 	s->raw = rj_cat3(base, ".raw", ".ndjson");
 	s->canon = rj_cat3(base, ".canon", ".ndjson");
 	s->stats = rj_cat3(base, ".stats", ".json");
 	free(base);
-	char *sb = rj_cat3(statedir, "/", s->name);
+	char *sb = rj_cat3(r->state, "/", s->name);
 	s->state = rj_cat3(sb, ".json", "");
 	if (s->wants_snapshot)
 		s->snapshot = rj_cat3(sb, ".snapshot", "");
@@ -377,14 +405,14 @@ static void src_paths(struct run *r, struct src *s, const char *statedir)
 /* Runs every source; the sources' combined exit code. *nusable: how many
  * can be handed to dedupe; *hold: a failed source's streams could not be
  * marked incomplete, so nothing may be published. */
-static int run_sources(struct run *r, const char *statedir, int *nusable, int *hold)
+static int run_sources(struct run *r, int *nusable, int *hold)
 {
 	struct rt_err e;
 	int code = EXIT_COMPLETE;
 	*nusable = *hold = 0;
 	for (int i = 0; i < r->nsrc; i++) {
 		struct src *s = &r->src[i];
-		src_paths(r, s, statedir);
+		rj_src_paths(r, s);
 		run_source(r, s);
 		s->people_done = rj_usable(s) && rj_people_activated(s->canon);
 		if (rj_usable(s)) {
@@ -418,7 +446,8 @@ static int publish(struct run *r, int code, int nusable, int hold)
 	 * that worked is a partial run when files were published (load-csv
 	 * 0 or 3); when the failed source held every file back, its own
 	 * code (1 or 2) says what to fix */
-	int published = r->final_status[1] == EXIT_COMPLETE || r->final_status[1] == EXIT_PARTIAL;
+	int published = r->final_status[1] == EXIT_COMPLETE || r->final_status[1] == EXIT_PARTIAL ||
+			r->final_status[1] == EXIT_HELD;
 	if (published && (code == EXIT_FAILED || code == EXIT_USAGE))
 		code = EXIT_PARTIAL;
 	code = exit_combine(code, r->final_status[0]);
@@ -430,20 +459,24 @@ static int publish(struct run *r, int code, int nusable, int hold)
 static int report(struct run *r, int code)
 {
 	struct rt_err e;
+	int dry = r->o->mode == RJ_DRY_RUN;
 	cJSON *rep = rj_build_report(r, code);
 	char *txt = cJSON_Print(rep);
 	char *rp = r->o->report_path ? strdup(r->o->report_path)
+		   : dry	     ? NULL
 				     : rj_cat3(r->output, "/", "run-report.json");
 	err_clear(&e);
-	if (!txt || !rp || atomic_publish(rp, txt, strlen(txt), 0644, &e)) {
+	if ((!dry || rp) && (!txt || !rp || atomic_publish(rp, txt, strlen(txt), 0644, &e))) {
 		if (!e.msg[0])
 			err_set(&e, ERR_IO, "the run report: out of memory");
 		log_err(LOG_ERROR, &e);
 		code = exit_combine(code, EXIT_FAILED);
 	}
+	/* a dry run's change set may be on stdout: its table goes to stderr */
+	FILE *f = dry ? stderr : r->o->out;
 	const char *slash = rp ? strrchr(rp, '/') : NULL;
-	rj_print_table(r->o->out, rep, slash ? slash + 1 : rp ? rp : "run-report.json");
-	fprintf(r->o->out, "Run report (JSON): %s\n", rp ? rp : "(not written)");
+	rj_print_table(f, rep, slash ? slash + 1 : rp ? rp : "run-report.json");
+	fprintf(f, "Run report (JSON): %s\n", rp ? rp : dry ? "(none: a dry run)" : "(not written)");
 	free(rp);
 	free(txt);
 	cJSON_Delete(rep);
@@ -464,6 +497,8 @@ static void run_free(struct run *r)
 	free(r->reconcile);
 	free(r->output);
 	free(r->work);
+	free(r->state);
+	free(r->scratch);
 	free(r->jq);
 	free(r->creds);
 	free(r->creds_key);
@@ -483,34 +518,59 @@ int runjob(const struct runjob_opts *o, struct rt_err *e)
 		run_free(&r);
 		return EXIT_USAGE;
 	}
-	if (o->validate_only) {
+	if (o->mode == RJ_CHECK) {
 		err_clear(e);
 		log_info("%s: the job file is valid (%d source%s)", o->job_path, r.nsrc,
 			 r.nsrc == 1 ? "" : "s");
 		run_free(&r);
 		return EXIT_COMPLETE;
 	}
-	char *statedir = rj_cat3(r.output, "/", "state");
-	if (atomic_mkdirs(r.output, e) || atomic_mkdirs(r.work, e) || atomic_mkdirs(statedir, e)) {
-		free(statedir);
+	int dry = o->mode == RJ_DRY_RUN;
+	if (!dry && o->mode != RJ_PRINT &&
+	    (atomic_mkdirs(r.output, e) || (o->mode == RJ_RUN && atomic_mkdirs(r.work, e)))) {
 		run_free(&r);
 		return EXIT_FAILED;
 	}
-	err_clear(e); /* from here on, failures are logged and reported as they happen */
-	prog_sweep(r.work, began); /* the output folder is load-csv's to sweep */
-	prog_sweep(statedir, began);
 	char *clean = realpath(r.output, NULL); /* "a/b/../../out" reads badly in a report */
 	if (clean) {
 		free(r.output);
 		r.output = clean;
 	}
+	if ((clean = realpath(r.work, NULL))) {
+		free(r.work);
+		r.work = clean;
+	}
+	r.state = rj_cat3(r.output, "/", "state");
 	r.started = clk_now();
+	clk_iso8601(r.started, r.run_id, sizeof r.run_id);
+	if (o->mode == RJ_PRINT) {
+		for (int i = 0; i < r.nsrc; i++)
+			rj_src_paths(&r, &r.src[i]);
+		rj_print_pipeline(&r, o->out);
+		run_free(&r);
+		return EXIT_COMPLETE;
+	}
+	if (o->mode == RJ_APPROVE || o->mode == RJ_DISCARD) {
+		code = rj_release(&r, o->mode == RJ_APPROVE);
+		run_free(&r);
+		return code;
+	}
+	if (dry ? rj_scratch_make(&r, e) : atomic_mkdirs(r.state, e)) {
+		run_free(&r);
+		return EXIT_FAILED;
+	}
+	err_clear(e); /* from here on, failures are logged and reported as they happen */
+	if (!dry) {
+		prog_sweep(r.work, began); /* the output folder is load-csv's to sweep */
+		prog_sweep(r.state, began);
+	}
 	int nusable, hold;
-	code = run_sources(&r, statedir, &nusable, &hold);
-	free(statedir);
+	code = run_sources(&r, &nusable, &hold);
 	code = publish(&r, code, nusable, hold);
 	r.finished = clk_now();
 	code = report(&r, code);
+	if (dry)
+		rj_scratch_remove(&r);
 	run_free(&r);
 	return code;
 }

@@ -6,6 +6,7 @@
 #include "auth/creds.h"
 #include "auth/secret.h"
 #include "engine/ingest.h"
+#include "engine/load.h"
 #include "engine/vendor.h"
 
 #include <stdio.h>
@@ -27,7 +28,7 @@ static const struct job_key common_keys[] = {
 
 static const char *const job_keys[] = {"name", "output", "work", "deadline", "max_wait",
 				       "log_format", "jq", "credentials", "credentials_key",
-				       NULL};
+				       "hold_deletes", "hold_changes", "hold_floor", NULL};
 
 /* The type named name; -1 when there is none. */
 static int source_type(const char *name, struct source_type *t)
@@ -237,6 +238,34 @@ static int check_store(struct run *r, struct rt_err *e)
 	return rc;
 }
 
+/* hold_deletes, hold_changes (load-csv's limits: 10%, 500, off, or per
+ * stream: people=5%,memberships=20%) and hold_floor (a count of rows),
+ * checked here so that a bad one stops the job before any source runs. */
+static int check_holds(struct run *r, struct job_section *job, struct rt_err *e)
+{
+	static const char *const keys[] = {"hold_deletes", "hold_changes", "hold_floor"};
+	struct load_opts lo;
+	struct rt_err why;
+	load_opts_init(&lo);
+	for (int k = 0; k < 3; k++) {
+		const char *v = job_get(job, keys[k]);
+		char *end;
+		r->hold[k] = v;
+		err_clear(&why);
+		if (!v)
+			continue;
+		if (k < 2 && load_limits_parse(&lo, k ? 'c' : 'd', v, &why)) {
+			err_set(e, ERR_USAGE, "%s:%d: %s: %s", r->job.path, job_line(job, keys[k]),
+				keys[k], why.msg);
+			return -1;
+		}
+		if (k == 2 && (strtol(v, &end, 10) < 0 || end == v || *end))
+			return bad(r, job_line(job, keys[k]), e,
+				   "hold_floor: '%s' is not a count of rows%s", v, "");
+	}
+	return 0;
+}
+
 /* The [job] section: its keys, the output and work folders, durations,
  * the log format, the jq program and the credentials store. */
 static int check_job(struct run *r, struct job_section *job, struct rt_err *e)
@@ -285,6 +314,8 @@ static int check_job(struct run *r, struct job_section *job, struct rt_err *e)
 			   r->log_format, "");
 	if ((v = job_get(job, "jq")))
 		r->jq = job_path(&r->job, v);
+	if (check_holds(r, job, e))
+		return -1;
 	/* the job's path is relative to the job file; the variable's, as for
 	 * creds and the extractors, to the current folder */
 	if ((v = job_get(job, "credentials")))

@@ -82,6 +82,10 @@ struct run {
 	const struct runjob_opts *o;
 	struct job job;
 	char *output, *work, *jq;
+	char *state;             /* OUTPUT/state: STATE, snapshots, held results, ids */
+	char *scratch;           /* a dry run's own folder (work and a copy of state) */
+	char run_id[40];         /* the run's start, as the manifest names it */
+	const char *hold[3];     /* hold_deletes, hold_changes, hold_floor */
 	char *creds, *creds_key; /* the credentials store and its key, when named */
 	const char *name;
 	const char *log_format;
@@ -108,6 +112,24 @@ int rj_usable(const struct src *s);
 /* Adds to feeds the canonical streams fed by the raw streams the source
  * reads (all: by every raw stream of its vendor); returns the new count. */
 int rj_add_feeds(struct src *s, int all, const char **feeds, int nfeeds, int max);
+
+/* The commands of source s: its extractor (s->extract gets the run's
+ * flags), tee and normalize. */
+void rj_source_commands(struct run *r, struct src *s, struct argv *tee, struct argv *norm);
+/* The final commands: dedupe and load-csv. */
+void rj_final_commands(struct run *r, struct argv *dd, struct argv *load);
+/* The files of source s (raw, canonical, statistics, STATE, ...). */
+void rj_src_paths(struct run *r, struct src *s);
+
+/* ---- runjob_modes.c ---- */
+/* Prints the job's stage commands as a shell script on f. */
+void rj_print_pipeline(struct run *r, FILE *f);
+/* --approve / --discard: load-csv on the held results; the exit code. */
+int rj_release(struct run *r, int approve);
+/* A dry run's scratch folder: r->work and r->state point into it, the
+ * state a copy of the job's. 0, or -1 with e. */
+int rj_scratch_make(struct run *r, struct rt_err *e);
+void rj_scratch_remove(struct run *r);
 
 /* ---- runjob_check.c ---- */
 /* Reads the job (r->o->job_path) into r and checks it whole: sections, keys,

@@ -324,6 +324,44 @@ static cJSON *reconciliation(struct run *r)
 	return rec;
 }
 
+/* What load-csv held: each stream with its reason and counts, where the
+ * staged file and its change set are, and how to release them. */
+static void add_holds(struct run *r, cJSON *rep, const cJSON *files)
+{
+	const cJSON *f;
+	cJSON *held = NULL;
+	cJSON_ArrayForEach(f, files) {
+		if (strcmp(jstr(f, "status"), "held"))
+			continue;
+		if (!held)
+			held = cJSON_AddArrayToObject(rep, "held");
+		cJSON *h = cJSON_CreateObject();
+		const char *name = jstr(f, "stream");
+		char *dir = rj_cat3(r->state, "/held/", name);
+		char *csv = dir ? rj_cat3(dir, ".csv", "") : NULL;
+		char *chg = dir ? rj_cat3(dir, ".changes.ndjson", "") : NULL;
+		cJSON_AddStringToObject(h, "stream", name);
+		cJSON_AddStringToObject(h, "reason", jstr(f, "reason"));
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "changes");
+		if (c)
+			cJSON_AddItemToObject(h, "changes", cJSON_Duplicate(c, 1));
+		cJSON_AddStringToObject(h, "staged", csv ? csv : "");
+		cJSON_AddStringToObject(h, "change_set", chg ? chg : "");
+		cJSON_AddItemToArray(held, h);
+		free(dir);
+		free(csv);
+		free(chg);
+	}
+	if (held) {
+		char *a = rj_cat3("run-job --approve ", r->o->job_path, "");
+		char *d = rj_cat3("run-job --discard ", r->o->job_path, "");
+		cJSON_AddStringToObject(rep, "release", a ? a : "run-job --approve JOB");
+		cJSON_AddStringToObject(rep, "keep", d ? d : "run-job --discard JOB");
+		free(a);
+		free(d);
+	}
+}
+
 cJSON *rj_build_report(struct run *r, int code)
 {
 	char ts[40], words[600];
@@ -385,15 +423,19 @@ cJSON *rj_build_report(struct run *r, int code)
 		stage_words(words, sizeof words, final_names, r->final_status, 2, r->final_killed);
 	if (*words)
 		cJSON_AddStringToObject(rep, "failure", words);
-	cJSON *files = this_runs_outputs(r);
+	int dry = r->o->mode == RJ_DRY_RUN;
+	cJSON *files = dry ? NULL : this_runs_outputs(r);
 	cJSON_AddItemToObject(rep, "outputs", files ? files : cJSON_CreateArray());
 	if (!files)
 		cJSON_AddStringToObject(rep, "outputs_note",
-					!r->final_ran
+					dry ? "a dry run: nothing was published; load-csv's table "
+					      "above and the change set say what a run would change"
+					: !r->final_ran
 						? "nothing published this run; the previous files are "
 						  "untouched"
 						: "load-csv ran but wrote no manifest this run (see its "
 						  "messages): which files it replaced is not known");
+	add_holds(r, rep, files);
 	cJSON *rec = reconciliation(r);
 	if (rec)
 		cJSON_AddItemToObject(rep, "reconciliation", rec);
@@ -502,6 +544,21 @@ void rj_print_table(FILE *f, const cJSON *rep, const char *rp)
 	}
 	if (*jstr(rep, "outputs_note"))
 		fprintf(f, "(%s)\n", jstr(rep, "outputs_note"));
+	const cJSON *h, *held = cJSON_GetObjectItemCaseSensitive(rep, "held");
+	if (cJSON_GetArraySize(held)) {
+		fprintf(f, "\nHeld: a mass change, not published; the previous files stay until "
+			   "you decide:\n");
+		cJSON_ArrayForEach(h, held) {
+			const cJSON *c = cJSON_GetObjectItemCaseSensitive(h, "changes");
+			fprintf(f, "  %s: %s\n    %.0f rows before: %.0f added, %.0f removed, %.0f "
+				   "changed\n    review the changes: %s\n    the new file: %s\n",
+				jstr(h, "stream"), jstr(h, "reason"), jnum(c, "before"),
+				jnum(c, "added"), jnum(c, "removed"), jnum(c, "changed"),
+				jstr(h, "change_set"), jstr(h, "staged"));
+		}
+		fprintf(f, "  publish what was held, as staged: %s\n  or keep the previous files: %s\n",
+			jstr(rep, "release"), jstr(rep, "keep"));
+	}
 	print_reconciliation(f, rep, rp);
 	int first = 1;
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(rep, "sources")) {
