@@ -113,8 +113,10 @@ void load_stream_init(struct stream *s, const struct canon_stream *cs)
 {
 	s->cs = cs;
 	s->name = cs->name;
-	while (cs->fields[s->ncols].name)
+	while (cs->fields[s->ncols].name) {
+		s->flen[s->ncols] = strlen(cs->fields[s->ncols].name);
 		s->ncols++;
+	}
 	for (int k = 0; cs->sort[k]; k++)
 		s->sort[s->nsort++] = canon_field_index(cs, cs->sort[k]);
 }
@@ -122,14 +124,15 @@ void load_stream_init(struct stream *s, const struct canon_stream *cs)
 void load_free(struct load *L)
 {
 	for (int i = 0; i < L->n; i++) {
-		for (size_t r = 0; r < L->s[i].nrows; r++)
-			free(L->s[i].rows[r]);
-		free(L->s[i].rows);
+		free(L->s[i].rows); /* the rows themselves live in L->blocks */
 		prev_free(&L->s[i].prev);
 		if (!L->s[i].cs)
 			free((char *)L->s[i].name);
 	}
 	free(L->s);
+	for (size_t b = 0; b < L->nblocks; b++)
+		free(L->blocks[b]);
+	free(L->blocks);
 	buf_free(&L->scratch);
 }
 
@@ -194,11 +197,14 @@ static int render(struct buf *b, struct jscan *js, int t, int depth)
 		buf_reset(&js->tmp);
 		if (jscan_unescape(js, t, &js->tmp))
 			return -1;
-		for (size_t i = 0; i < js->tmp.len && !rc; i++) {
-			char c = js->tmp.data[i];
-			if (c && strchr("\\;:=", c))
-				rc |= buf_addc(b, '\\');
-			rc |= buf_addc(b, c);
+		for (size_t i = 0, from = 0; i <= js->tmp.len && !rc; i++) {
+			char c = i < js->tmp.len ? js->tmp.data[i] : 0;
+			if (i < js->tmp.len && c != '\\' && c != ';' && c != ':' && c != '=')
+				continue;
+			rc |= buf_add(b, js->tmp.data + from, i - from); /* the run before it */
+			if (i < js->tmp.len)
+				rc |= buf_addc(b, '\\') || buf_addc(b, c);
+			from = i + 1;
 		}
 		return rc;
 	case JSCAN_ARRAY:
@@ -220,22 +226,74 @@ static int render(struct buf *b, struct jscan *js, int t, int depth)
 	}
 }
 
-/* A cell's text ends at its first NUL (a "\u0000" inside a value). */
-static char **row_from_record(struct stream *s, struct jscan *js, int rec, struct buf *scratch)
+/* The stream's field that key token k names, or -1. */
+static int field_of(const struct stream *s, struct jscan *js, int k)
 {
+	const struct jtok *t = &js->tok[k];
+	const char *name = js->text + t->start;
+	size_t len = (size_t)(t->end - t->start);
+	if (t->escaped) {
+		buf_reset(&js->tmp);
+		if (jscan_unescape(js, k, &js->tmp))
+			return -1;
+		name = js->tmp.data;
+		len = js->tmp.len;
+	}
+	for (int i = 0; i < s->ncols; i++)
+		if (s->flen[i] == len && !memcmp(s->cs->fields[i].name, name, len))
+			return i;
+	return -1;
+}
+
+/* Room for n bytes of rows, from blocks of a few MiB: a million rows
+ * are not a million mallocs. NULL when out of memory. */
+#define BLOCK ((size_t)4 << 20)
+static char *row_alloc(struct load *L, size_t n)
+{
+	n = (n + 15) & ~(size_t)15; /* the cell pointers stay aligned */
+	if (!L->nblocks || L->bused + n > L->bsize) {
+		size_t size = n > BLOCK ? n : BLOCK;
+		if (VEC_RESERVE(L->blocks, L->bcap, L->nblocks + 1, 16))
+			return NULL;
+		if (!(L->blocks[L->nblocks] = malloc(size)))
+			return NULL;
+		L->nblocks++;
+		L->bsize = size;
+		L->bused = 0;
+	}
+	char *p = L->blocks[L->nblocks - 1] + L->bused;
+	L->bused += n;
+	return p;
+}
+
+/* A cell's text ends at its first NUL (a "\u0000" inside a value). */
+static char **row_from_record(struct load *L, struct stream *s, struct jscan *js, int rec)
+{
+	struct buf *scratch = &L->scratch;
 	size_t off[MAX_COLS];
-	int rc = 0;
+	int val[MAX_COLS], rc = 0;
+	for (int i = 0; i < s->ncols; i++)
+		val[i] = -1;
+	/* one walk over the record's members; a duplicate key: the first wins */
+	for (int k = rec + 1, i = 0; i < js->tok[rec].size; i++, k = js->tok[k + 1].next) {
+		int f = field_of(s, js, k);
+		if (f >= 0 && val[f] < 0)
+			val[f] = k + 1;
+	}
 	buf_reset(scratch);
 	for (int i = 0; i < s->ncols; i++) {
-		const char *f = s->cs->fields[i].name;
-		int v = jscan_get(js, rec, f, strlen(f));
+		int v = val[i];
+		const struct jtok *t = v >= 0 ? &js->tok[v] : NULL;
 		off[i] = scratch->len;
-		if (v >= 0)
-			rc |= render(scratch, js, v, 0);
-		rc |= buf_add(scratch, "", 1);
+		if (t && t->type == JSCAN_STRING && !t->escaped) /* most cells: copied as they are */
+			rc |= buf_add(scratch, js->text + t->start, (size_t)(t->end - t->start) + 1);
+		else
+			rc |= (v >= 0 && render(scratch, js, v, 0)) || buf_add(scratch, "", 1);
+		if (t && t->type == JSCAN_STRING && !t->escaped && !rc)
+			scratch->data[scratch->len - 1] = 0; /* the closing quote copied with it */
 	}
 	size_t head = (size_t)s->ncols * sizeof(char *);
-	char **row = rc ? NULL : malloc(head + scratch->len);
+	char **row = rc ? NULL : (char **)row_alloc(L, head + scratch->len);
 	if (!row)
 		return NULL;
 	memcpy((char *)row + head, scratch->data, scratch->len);
@@ -248,7 +306,7 @@ static int add_record(struct load *L, struct stream *s, struct jscan *js, int re
 {
 	if (VEC_RESERVE(s->rows, s->cap, s->nrows + 1, 256))
 		return -1;
-	char **row = row_from_record(s, js, rec, &L->scratch);
+	char **row = row_from_record(L, s, js, rec);
 	if (!row)
 		return -1;
 	s->rows[s->nrows++] = row;
@@ -370,55 +428,97 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 	return c;
 }
 
+/* A CSV file being written: the temporary file, a chunk of records not
+ * yet written (a big stream is never held twice in memory), its hash. */
+struct csv_out {
+	struct row_sink sink;
+	struct atomic_file a;
+	struct buf chunk;
+	EVP_MD_CTX *md;
+	const char *path;
+};
+
 /* Appends the chunk to the file and to the hash, then empties it. */
-static int flush(struct atomic_file *a, struct buf *chunk, EVP_MD_CTX *md, struct rt_err *e)
+static int flush(struct csv_out *o, struct rt_err *e)
 {
-	if (md)
-		EVP_DigestUpdate(md, chunk->data, chunk->len);
-	int rc = atomic_write(a, chunk->data, chunk->len, e);
-	buf_reset(chunk);
+	if (o->md)
+		EVP_DigestUpdate(o->md, o->chunk.data, o->chunk.len);
+	int rc = atomic_write(&o->a, o->chunk.data, o->chunk.len, e);
+	buf_reset(&o->chunk);
 	return rc;
+}
+
+static int out_put(struct row_sink *k, const char *rec, size_t len, struct rt_err *e)
+{
+	struct csv_out *o = (struct csv_out *)k;
+	if (buf_add(&o->chunk, rec, len) || buf_add(&o->chunk, "\r\n", 2)) {
+		err_set(e, ERR_IO, "%s: out of memory", o->path);
+		return -1;
+	}
+	return o->chunk.len >= CHUNK ? flush(o, e) : 0;
+}
+
+/* Opens the temporary file and writes the header. */
+static int out_open(struct csv_out *o, const struct stream *s, const char *path,
+		    struct rt_err *e)
+{
+	const char *names[MAX_COLS];
+	memset(o, 0, sizeof *o);
+	o->sink.put = out_put;
+	o->path = path;
+	if (atomic_open(&o->a, path, 0644, e))
+		return -1;
+	o->md = EVP_MD_CTX_new();
+	if (o->md && !EVP_DigestInit_ex(o->md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(o->md);
+		o->md = NULL; /* the hash is optional in the manifest */
+	}
+	buf_init(&o->chunk, 0);
+	for (int i = 0; i < s->ncols; i++)
+		names[i] = s->cs->fields[i].name;
+	if (csvw_row(&o->chunk, names, s->ncols)) {
+		err_set(e, ERR_IO, "%s: out of memory", path);
+		atomic_abort(&o->a);
+		EVP_MD_CTX_free(o->md);
+		buf_free(&o->chunk);
+		return -1;
+	}
+	return 0;
+}
+
+/* Commits the file (keep) or removes it; s->sha256 is the committed file's. */
+static int out_close(struct csv_out *o, struct stream *s, int keep, struct rt_err *e)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	int rc = keep ? flush(o, e) : -1;
+	if (rc)
+		atomic_abort(&o->a);
+	else
+		rc = atomic_commit(&o->a, e);
+	s->sha256[0] = 0;
+	if (!rc && o->md && EVP_DigestFinal_ex(o->md, digest, &dlen))
+		for (unsigned i = 0; i < dlen; i++)
+			sprintf(s->sha256 + 2 * i, "%02x", digest[i]);
+	EVP_MD_CTX_free(o->md);
+	buf_free(&o->chunk);
+	return keep ? rc : 0;
 }
 
 int load_write_csv(struct stream *s, const char *path, struct rt_err *e)
 {
-	const char *names[MAX_COLS];
-	struct atomic_file a;
-	struct buf chunk;
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned dlen = 0;
-
-	if (atomic_open(&a, path, 0644, e))
+	struct csv_out o;
+	int rc = 0;
+	if (out_open(&o, s, path, e))
 		return -1;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (md && !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(md);
-		md = NULL; /* the hash is optional in the manifest */
-	}
-	buf_init(&chunk, 0);
-	for (int i = 0; i < s->ncols; i++)
-		names[i] = s->cs->fields[i].name;
-	int rc = csvw_row(&chunk, names, s->ncols);
 	for (size_t r = 0; !rc && r < s->nrows; r++) {
-		rc = csvw_row(&chunk, (const char *const *)s->rows[r], s->ncols);
+		rc = csvw_row(&o.chunk, (const char *const *)s->rows[r], s->ncols);
 		if (rc)
 			err_set(e, ERR_IO, "%s: out of memory", path);
-		else if (chunk.len >= CHUNK)
-			rc = flush(&a, &chunk, md, e);
+		else if (o.chunk.len >= CHUNK)
+			rc = flush(&o, e);
 	}
-	if (!rc)
-		rc = flush(&a, &chunk, md, e);
-	buf_free(&chunk);
-	if (rc)
-		atomic_abort(&a);
-	else
-		rc = atomic_commit(&a, e);
-	s->sha256[0] = 0;
-	if (!rc && md && EVP_DigestFinal_ex(md, digest, &dlen))
-		for (unsigned i = 0; i < dlen; i++)
-			sprintf(s->sha256 + 2 * i, "%02x", digest[i]);
-	EVP_MD_CTX_free(md);
-	return rc;
+	return out_close(&o, s, !rc, e) || rc ? -1 : 0;
 }
 
 /* Why a stream is not published, or NULL when it is complete. */
@@ -444,12 +544,16 @@ static const char *incomplete(struct stream *s)
 	return s->reason;
 }
 
-/* Sorts a complete stream and compares it with the file it would replace;
- * status "held" when that is a mass change. 0, or -1 (status failed). */
+/* Sorts a complete stream, compares it with the file it would replace and,
+ * but in a dry run, writes its new file on the way; publishes that unless
+ * it is a mass change: status published, held, failed, or (a dry run)
+ * compared. 0, or -1 when it failed. */
 static int compare(struct load *L, struct stream *s)
 {
 	struct rt_err e;
+	struct csv_out out;
 	char *path = NULL;
+	int dry = L->o->dry_run, opened = 0;
 	err_clear(&e);
 	if (s->nrows > 1) /* qsort_r on no rows would be handed a NULL array */
 		qsort_r(s->rows, s->nrows, sizeof *s->rows, cmp_rows, s);
@@ -460,42 +564,30 @@ static int compare(struct load *L, struct stream *s)
 	}
 	if (!rc)
 		rc = prev_read(&s->prev, s, path, &e);
+	if (!rc && !dry)
+		rc = out_open(&out, s, path, &e), opened = !rc;
 	if (!rc)
-		rc = diff_stream(s, NULL, &e);
-	free(path);
+		rc = diff_stream(s, NULL, dry ? NULL : &out.sink, &e);
+	int held = !rc && hold_decide(s, L->o);
+	if (opened && out_close(&out, s, !rc && !held, &e))
+		rc = -1;
 	if (rc) {
 		s->status = "failed";
 		snprintf(s->reason, sizeof s->reason, "%s", e.msg);
 		log_err(LOG_ERROR, &e);
-		return -1;
-	}
-	if (hold_decide(s, L->o)) {
+	} else if (held) {
 		s->status = "held";
 		L->held++;
-	}
-	return 0;
-}
-
-static void publish(struct load *L, struct stream *s)
-{
-	struct rt_err e;
-	char *path = NULL;
-	err_clear(&e);
-	s->status = "failed";
-	if (asprintf(&path, "%s/%s.csv", L->o->dir, s->name) < 0) {
-		path = NULL;
-		err_set(&e, ERR_IO, "%s: out of memory", s->name);
-	} else if (!load_write_csv(s, path, &e)) {
+	} else if (dry) {
+		s->status = "compared";
+	} else {
 		s->status = "published";
 		s->out_rows = (long)s->nrows;
 		snprintf(s->written_at, sizeof s->written_at, "%s", L->now);
 		log_info("published %s (%zu row%s)", path, s->nrows, s->nrows == 1 ? "" : "s");
 	}
-	if (e.kind) {
-		snprintf(s->reason, sizeof s->reason, "%s", e.msg);
-		log_err(LOG_ERROR, &e);
-	}
 	free(path);
+	return rc;
 }
 
 /* The comparison of every compared stream, one line each (what a dry run
@@ -540,7 +632,7 @@ static int write_changes(struct load *L)
 	for (int i = 0; !rc && i < L->n; i++)
 		if (L->s[i].diff.compared || (L->s[i].cs && L->s[i].status &&
 					      !strcmp(L->s[i].status, "compared")))
-			rc = diff_stream(&L->s[i], f, &e);
+			rc = diff_stream(&L->s[i], f, NULL, &e);
 	if (fflush(f) || ferror(f)) {
 		if (!rc)
 			err_set(&e, ERR_IO, "%s: %s", name ? name : "stdout", strerror(errno));
@@ -555,31 +647,36 @@ static int write_changes(struct load *L)
 	return rc;
 }
 
-/* Compares, then publishes every complete stream that is not held;
+/* Compares and publishes every complete stream that is not held;
  * returns the exit code. started: when this run began (temporary files
  * older than that are an earlier run's). */
 static int load_publish(struct load *L, double started)
 {
 	struct rt_err e;
 	const struct load_opts *o = L->o;
-	int published = 0, others = 0, compared = 0;
+	int published = 0, others = 0, any = 0;
 	err_clear(&e);
+	for (int i = 0; i < L->n; i++)
+		any |= load_present(&L->s[i]);
+	if (!any) {
+		log_msg(LOG_ERROR, "no canonical stream in the input: nothing to publish");
+		return EXIT_FAILED;
+	}
+	if (!o->dry_run) {
+		if (atomic_mkdirs(o->dir, &e)) {
+			log_err(LOG_ERROR, &e);
+			return EXIT_FAILED;
+		}
+		prog_sweep(o->dir, started);
+	}
 	for (int i = 0; i < L->n; i++) {
 		struct stream *s = &L->s[i];
 		if (!load_present(s))
 			continue;
-		if (incomplete(s)) {
+		if (incomplete(s) || compare(L, s))
 			others++;
-			continue;
-		}
-		if (compare(L, s))
-			others++;
-		else if (!s->status)
-			s->status = "compared", compared++;
-	}
-	if (!compared && !L->held && !others) {
-		log_msg(LOG_ERROR, "no canonical stream in the input: nothing to publish");
-		return EXIT_FAILED;
+		else if (!strcmp(s->status, "published"))
+			published++;
 	}
 	if (o->dry_run) {
 		summary(L);
@@ -587,28 +684,10 @@ static int load_publish(struct load *L, double started)
 			return EXIT_FAILED;
 		return L->held ? EXIT_HELD : others ? EXIT_PARTIAL : EXIT_COMPLETE;
 	}
-	if (atomic_mkdirs(o->dir, &e)) {
-		log_err(LOG_ERROR, &e);
-		return EXIT_FAILED;
-	}
-	prog_sweep(o->dir, started);
-	for (int i = 0; i < L->n; i++) {
-		struct stream *s = &L->s[i];
-		if (s->status && !strcmp(s->status, "compared")) {
-			publish(L, s);
-			if (!strcmp(s->status, "published"))
-				published++;
-			else
-				others++;
-		}
-	}
-	if (L->held) {
+	if (L->held)
 		summary(L);
-		if (held_stage(L))
-			others++;
-	} else if (held_stage(L)) { /* clears what an earlier run held */
+	if (held_stage(L)) /* also clears what an earlier run held */
 		others++;
-	}
 	if (manifest_write(L, o->dir))
 		others++;
 	if (L->held)

@@ -66,12 +66,12 @@ static int next_record(struct csvin *c, struct buf *rec, struct rt_err *e)
 			continue;
 		}
 		const char *p = c->blk + c->pos, *end = c->blk + c->len;
-		const char *q = p;
-		while (q < end && *q != '\n') {
-			if (*q == '"')
-				inq = !inq;
-			q++;
-		}
+		const char *q = memchr(p, '\n', (size_t)(end - p));
+		if (!q)
+			q = end;
+		/* quotes toggle whether a line end ends the record */
+		for (const char *d = p; (d = memchr(d, '"', (size_t)(q - d))); d++)
+			inq = !inq;
 		if (buf_add(rec, p, (size_t)(q - p))) {
 			err_set(e, ERR_IO, "%s:%ld: a record over %zu bytes", c->path, first, rec->cap);
 			return -1;
@@ -110,7 +110,7 @@ static int next_record(struct csvin *c, struct buf *rec, struct rt_err *e)
 
 /* Splits a record into unquoted cells, each NUL-terminated in cells;
  * off[i] is where cell i starts. Returns the number of cells (at most
- * max; more are ignored), or -1 when out of memory. */
+ * max: it stops there), or -1 when out of memory. */
 static int split(const char *p, size_t n, struct buf *cells, size_t *off, int max)
 {
 	const char *end = p + n;
@@ -143,7 +143,7 @@ static int split(const char *p, size_t n, struct buf *cells, size_t *off, int ma
 			return -1;
 		if (k < max)
 			off[k++] = at;
-		if (q == end)
+		if (q == end || k == max)
 			return k;
 		p = q + 1;
 	}
@@ -240,21 +240,24 @@ static int canonical(struct buf *out, const struct stream *s, const char *const 
 
 void prev_free(struct prev *p)
 {
-	buf_free(&p->arena);
+	free(p->arena);
 	free(p->r);
 	htab_free(&p->idx);
 	memset(p, 0, sizeof *p);
 }
 
-/* Which column of the file holds each of the stream's fields (-1: none). */
+/* Which column of the file holds each of the stream's fields (-1: none);
+ * *same: the file's columns are the stream's, in its order. */
 static int header_map(const struct stream *s, const char *cells, const size_t *off, int nc,
-		      int *map, const char *path, struct rt_err *e)
+		      int *map, int *same, const char *path, struct rt_err *e)
 {
+	*same = nc == s->ncols;
 	for (int i = 0; i < s->ncols; i++) {
 		map[i] = -1;
 		for (int c = 0; c < nc; c++)
 			if (!strcmp(cells + off[c], s->cs->fields[i].name))
 				map[i] = c;
+		*same &= map[i] == i;
 	}
 	for (int k = 0; k < s->nsort; k++)
 		if (s->sort[k] != k || map[k] < 0) {
@@ -266,15 +269,58 @@ static int header_map(const struct stream *s, const char *cells, const size_t *o
 	return 0;
 }
 
+static int arena_add(struct prev *p, const char *d, size_t n)
+{
+	if (VEC_RESERVE(p->arena, p->acap, p->alen + n, 1 << 20))
+		return -1;
+	memcpy(p->arena + p->alen, d, n);
+	p->alen += n;
+	return 0;
+}
+
+/* A row of the file as a canonical record, cells in the stream's order. */
+static int rewrite(const struct stream *s, const int *map, const char *rec, size_t len,
+		   struct buf *cells, struct buf *out, size_t *keylen)
+{
+	size_t off[MAX_COLS * 2];
+	const char *cv[MAX_COLS];
+	int n = split(rec, len, cells, off, MAX_COLS * 2);
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < s->ncols; i++)
+		cv[i] = map[i] >= 0 && map[i] < n ? cells->data + off[map[i]] : "";
+	return canonical(out, s, cv, keylen);
+}
+
+/* Only the key cells of a row whose columns are the stream's. */
+static int key_only(const struct stream *s, const char *rec, size_t len, struct buf *cells,
+		    struct buf *out, size_t *keylen)
+{
+	size_t off[MAX_COLS];
+	int n = split(rec, len, cells, off, s->nsort);
+	if (n < 0)
+		return -1;
+	const char *first = cells->data + off[0];
+	int k = key_cells(s, first);
+	buf_reset(out);
+	for (int i = 0; i < k; i++) {
+		const char *c = i < n ? cells->data + off[i] : "";
+		if ((i && buf_addc(out, ',')) || csvw_cell(out, c, strlen(c)))
+			return -1;
+	}
+	*keylen = out->len;
+	return 0;
+}
+
 int prev_read(struct prev *p, const struct stream *s, const char *path, struct rt_err *e)
 {
 	struct csvin *c = malloc(sizeof *c);
 	struct buf rec, cells, one;
 	size_t off[MAX_COLS * 2];
-	const char *cv[MAX_COLS];
-	int map[MAX_COLS], got, rc;
+	int map[MAX_COLS], same = 0, got, rc;
 	memset(p, 0, sizeof *p);
-	buf_init(&p->arena, ARENA_CAP);
+	for (int i = 0; i < MAX_COLS; i++)
+		map[i] = -1;
 	if (!c) {
 		err_set(e, ERR_IO, "%s: out of memory", path);
 		return -1;
@@ -289,23 +335,25 @@ int prev_read(struct prev *p, const struct stream *s, const char *path, struct r
 	buf_init(&one, 0);
 	got = next_record(c, &rec, e);
 	int nc = got == 1 ? split(rec.data, rec.len, &cells, off, MAX_COLS * 2) : 0;
-	rc = got < 0 ? -1 : 0;
-	if (!rc && got == 1 && nc >= 0)
-		rc = header_map(s, cells.data, off, nc, map, path, e);
-	else if (!rc && got == 0)
-		p->exists = 1; /* an empty file: no rows */
+	rc = got < 0 || nc < 0 ? -1 : 0;
+	if (!rc && got == 1)
+		rc = header_map(s, cells.data, off, nc, map, &same, path, e);
+	p->rewritten = !same;
+	memcpy(p->map, map, sizeof map);
 	while (!rc && got == 1 && (got = next_record(c, &rec, e)) == 1) {
-		int n = split(rec.data, rec.len, &cells, off, MAX_COLS * 2);
-		size_t keylen = 0;
-		for (int i = 0; i < s->ncols; i++)
-			cv[i] = map[i] >= 0 && map[i] < n ? cells.data + off[map[i]] : "";
-		if (n < 0 || canonical(&one, s, cv, &keylen) ||
-		    VEC_RESERVE(p->r, p->cap, p->n + 1, 1024) || buf_add(&p->arena, one.data, one.len)) {
+		size_t keylen = 0, at = p->alen;
+		/* the key is always made canonical (a spreadsheet may quote every
+		 * cell); the row is kept as it is when the columns are the same,
+		 * and made canonical only if it then differs (diff_stream) */
+		if ((same ? key_only(s, rec.data, rec.len, &cells, &one, &keylen)
+			  : rewrite(s, map, rec.data, rec.len, &cells, &one, &keylen)) ||
+		    VEC_RESERVE(p->r, p->cap, p->n + 1, 1024) || arena_add(p, one.data, keylen) ||
+		    (same ? arena_add(p, rec.data, rec.len) : arena_add(p, one.data, one.len))) {
 			err_set(e, ERR_IO, "%s: out of memory reading it back", path);
 			rc = -1;
 			break;
 		}
-		p->r[p->n++] = (struct prev_row){{NULL, keylen}, p->arena.len - one.len, one.len, -1, 0};
+		p->r[p->n++] = (struct prev_row){{NULL, keylen}, at, same ? rec.len : one.len, -1, 0};
 	}
 	if (got < 0)
 		rc = -1;
@@ -318,7 +366,7 @@ int prev_read(struct prev *p, const struct stream *s, const char *path, struct r
 	/* the arena no longer moves: index the rows, same keys chained in order */
 	for (size_t i = 0; !rc && i < p->n; i++) {
 		struct htab_pos at;
-		p->r[i].k.key = p->arena.data + p->r[i].off;
+		p->r[i].k.key = p->arena + p->r[i].off;
 		if (HTAB_RESERVE(&p->idx, p->r, i)) {
 			err_set(e, ERR_IO, "%s: out of memory indexing it", path);
 			rc = -1;
@@ -414,11 +462,30 @@ static int emit(struct emit *m, const char *op, const char *before, size_t blen,
 	return 0;
 }
 
-int diff_stream(struct stream *s, FILE *changes, struct rt_err *e)
+/* Whether previous row j holds the same cells as the canonical record
+ * rec: byte for byte, or once rewritten canonically (a file quoted
+ * another way). The canonical form of row j is left in canon. */
+static int same_row(const struct stream *s, long j, const char *rec, size_t len,
+		    struct buf *cells, struct buf *canon)
+{
+	const struct prev *p = &s->prev;
+	const char *row = p->arena + p->r[j].off + p->r[j].k.len;
+	size_t rlen = p->r[j].len, keylen;
+	buf_reset(canon);
+	if (rlen == len && !memcmp(row, rec, len))
+		return buf_add(canon, row, rlen) ? -1 : 1;
+	if (p->rewritten)
+		return buf_add(canon, row, rlen) ? -1 : 0;
+	if (rewrite(s, p->map, row, rlen, cells, canon, &keylen))
+		return -1;
+	return canon->len == len && !memcmp(canon->data, rec, len);
+}
+
+int diff_stream(struct stream *s, FILE *changes, struct row_sink *sink, struct rt_err *e)
 {
 	struct prev *p = &s->prev;
 	struct diff *d = &s->diff;
-	struct buf rec;
+	struct buf rec, cells, canon;
 	struct emit m = {.f = changes, .s = s};
 	int rc = 0;
 	memset(d, 0, sizeof *d);
@@ -426,6 +493,8 @@ int diff_stream(struct stream *s, FILE *changes, struct rt_err *e)
 	d->before = p->rows;
 	d->after = (long)s->nrows;
 	buf_init(&rec, 0);
+	buf_init(&cells, 0);
+	buf_init(&canon, 0);
 	buf_init(&m.line, 0);
 	buf_init(&m.a, 0);
 	buf_init(&m.b, 0);
@@ -438,24 +507,35 @@ int diff_stream(struct stream *s, FILE *changes, struct rt_err *e)
 			rc = -1;
 			break;
 		}
+		if (sink && (rc = sink->put(sink, rec.data, rec.len, e)))
+			break;
 		size_t hit = p->n ? HTAB_FIND(&p->idx, p->r, rec.data, keylen) : 0;
 		long same = -1, other = -1;
 		for (long j = (long)hit - 1; j >= 0 && same < 0; j = p->r[j].next) {
 			if (p->r[j].used)
 				continue;
-			if (p->r[j].len == rec.len && !memcmp(p->arena.data + p->r[j].off, rec.data, rec.len))
+			int eq = same_row(s, j, rec.data, rec.len, &cells, &canon);
+			if (eq < 0) {
+				err_set(e, ERR_IO, "%s: out of memory comparing", s->name);
+				rc = -1;
+				break;
+			}
+			if (eq)
 				same = j;
 			else if (other < 0)
 				other = j;
 		}
+		if (rc)
+			break;
 		if (same >= 0) {
 			p->r[same].used = 1;
 		} else if (other >= 0) {
 			p->r[other].used = 1;
 			d->changed++;
-			if (changes)
-				rc = emit(&m, "change", p->arena.data + p->r[other].off, p->r[other].len,
-					  rec.data, rec.len, e);
+			if (changes && same_row(s, other, rec.data, rec.len, &cells, &canon) < 0)
+				rc = -1;
+			else if (changes)
+				rc = emit(&m, "change", canon.data, canon.len, rec.data, rec.len, e);
 		} else {
 			d->added++;
 			if (changes)
@@ -465,11 +545,16 @@ int diff_stream(struct stream *s, FILE *changes, struct rt_err *e)
 	for (size_t i = 0; !rc && i < p->n; i++)
 		if (!p->r[i].used) {
 			d->removed++;
-			if (changes)
-				rc = emit(&m, "remove", p->arena.data + p->r[i].off, p->r[i].len, NULL, 0,
-					  e);
+			if (changes && same_row(s, (long)i, "", 0, &cells, &canon) < 0)
+				rc = -1;
+			else if (changes)
+				rc = emit(&m, "remove", canon.data, canon.len, NULL, 0, e);
 		}
+	if (rc && !e->kind)
+		err_set(e, ERR_IO, "%s: out of memory comparing", s->name);
 	buf_free(&rec);
+	buf_free(&cells);
+	buf_free(&canon);
 	buf_free(&m.line);
 	buf_free(&m.a);
 	buf_free(&m.b);

@@ -89,7 +89,7 @@ static int stage_one(struct stream *s, const char *dir, char sha[65], struct rt_
 	else if (!load_write_csv(s, csv, e) && !atomic_open(&a, chg, 0600, e)) {
 		snprintf(sha, 65, "%s", s->sha256);
 		FILE *f = atomic_fp(&a, e);
-		if (!f || diff_stream(s, f, e) || fflush(f)) {
+		if (!f || diff_stream(s, f, NULL, e) || fflush(f)) {
 			if (f && !e->kind)
 				err_set(e, ERR_IO, "%s: write: %s", chg, strerror(errno));
 			atomic_abort(&a);

@@ -13,24 +13,35 @@
 
 #define MAX_COLS 64
 
-/* The file a stream would replace, read once: its rows as canonical CSV
- * records (load_diff.c), indexed by key. */
+/* The file a stream would replace, read once (load_diff.c): each row's
+ * key as a canonical CSV prefix, then the row as the file holds it (as a
+ * canonical record when the file's columns are not the stream's), indexed
+ * by key. */
 struct prev_row {
-	struct htab_key k; /* the record's key cells, a prefix of the record */
-	size_t off;        /* the record in arena */
-	size_t len;
+	struct htab_key k; /* the key cells, canonical */
+	size_t off;        /* the key in arena; the row follows it */
+	size_t len;        /* the row's bytes */
 	long next;         /* the next row of the same key, or -1 */
 	unsigned char used;
 };
 
 struct prev {
 	int exists;
+	int rewritten; /* rows are canonical records (the header was another) */
+	int map[MAX_COLS]; /* the file's column of each of the stream's fields */
 	long rows;
 	char sha256[65];
-	struct buf arena;
+	char *arena;
+	size_t alen, acap;
 	struct prev_row *r;
 	size_t n, cap;
 	struct htab idx;
+};
+
+/* Where diff_stream hands each row of the new file, as the CSV record it
+ * is (without CRLF), in order: load.c writes them. */
+struct row_sink {
+	int (*put)(struct row_sink *k, const char *rec, size_t len, struct rt_err *e);
 };
 
 /* What comparing a stream with its previous file found. */
@@ -45,6 +56,7 @@ struct stream {
 	const struct canon_stream *cs; /* NULL: not a canonical stream */
 	const char *name;              /* cs->name, or owned when cs is NULL */
 	int ncols, nsort, sort[MAX_COLS];
+	size_t flen[MAX_COLS]; /* each field name's length */
 	int schemas, activates;
 	long records, first_line;
 	char ***rows;
@@ -63,6 +75,8 @@ struct load {
 	int n;
 	size_t cap;
 	struct buf scratch;
+	char **blocks; /* the rows' memory (row_alloc) */
+	size_t nblocks, bcap, bsize, bused;
 	const struct load_opts *o;
 	char run_id[80], now[40];
 	int held; /* streams held this run */
@@ -80,9 +94,10 @@ int load_write_csv(struct stream *s, const char *path, struct rt_err *e);
  * -1 with e (unreadable, not a CSV this stream's columns fit). */
 int prev_read(struct prev *p, const struct stream *s, const char *path, struct rt_err *e);
 void prev_free(struct prev *p);
-/* Counts (changes NULL) or also writes the change set as NDJSON lines.
- * The stream's rows must be sorted. 0, or -1 with e. */
-int diff_stream(struct stream *s, FILE *changes, struct rt_err *e);
+/* Counts (changes NULL) or also writes the change set as NDJSON lines;
+ * with a sink, hands it every row. The stream's rows must be sorted. 0,
+ * or -1 with e. */
+int diff_stream(struct stream *s, FILE *changes, struct row_sink *sink, struct rt_err *e);
 /* Counts the records of a CSV file after its header and hashes it. */
 int csv_file_stat(const char *path, long *rows, char sha256[65], struct rt_err *e);
 /* Whether the stream is to be held, with the reason in s->reason. */
