@@ -98,6 +98,9 @@ demo: deps
 bench: all
 	BUILD=$(BUILD) sh bench/run.sh && BUILD=$(BUILD) sh bench/drops.sh
 
+bench-load: all
+	BUILD=$(BUILD) sh bench/load.sh
+
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
