@@ -77,7 +77,8 @@ people() {
 	ops=(write write write fsync rename)
 	RANDOM=12 kills=0
 	for ((k = 0; k < 100; k++)); do
-		p=${paths[RANDOM % 3]} op=${ops[RANDOM % 5]} after=$((RANDOM % 40000))
+		p=${paths[RANDOM % 3]} op=${ops[RANDOM % 5]}
+		after=$((RANDOM % $(stat -c %s "$T/want/$p".*))) # a point inside the file
 		rm -rf "$T/out" && cp -r "$T/night1" "$T/out"
 		FAULT_PATH=$p FAULT_OPS=$op FAULT_AFTER=$after killed \
 			"$ROSTER_BIN/load-csv" --out "$T/out" "$T/b.ndjson" && rc=0 || rc=$?
@@ -89,7 +90,7 @@ people() {
 		same_csvs "$T/want" "$T/out" || { echo "point $k ($p $op $after)"; false; }
 	done
 	echo "killed: $kills of 100"
-	[ "$kills" -ge 60 ] # the rest chose a point past the end of a file
+	[ "$kills" -ge 95 ] # a write past its last byte may not come: a few points miss
 }
 
 @test "run-job killed at 100 random points (any stage, any of its files): the next run is whole" {
