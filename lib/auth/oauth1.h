@@ -12,8 +12,8 @@
  * two-legged: a consumer key and secret, no token.
  *
  * Every function appends to out and returns 0, or -1 with e filled and out
- * as it was. Nothing here keeps a pointer it was given, logs, or puts a
- * secret into e: a URL in a message is cut at its query. */
+ * as it was. Nothing here keeps a pointer it was given or logs; a message
+ * in e names what is wrong without quoting the URL or any secret. */
 
 enum oauth1_method {
 	OAUTH1_HMAC_SHA256, /* OneRoster 1.1 */

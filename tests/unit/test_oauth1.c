@@ -5,11 +5,13 @@
  *
  * With arguments it is the signer that tests/oauth1_oauthlib.bats checks
  * against oauthlib:
- *     test_oauth1 sign [--sha1] [--realm R] [--no-version] [--body FORM] METHOD URL
+ *     test_oauth1 sign [--sha1] [--realm R] [--no-version] [--body FORM] [--base]
+ *                      METHOD URL
  * reads the consumer key and secret (and optionally a token and its secret)
  * from stdin, one a line, so no secret is in argv, and prints the
  * Authorization header's value (nonce from RAND_bytes, time from the clock:
- * ROSTER_FAKE_CLOCK moves it). */
+ * ROSTER_FAKE_CLOCK moves it); --base adds a line "base: " and the
+ * signature base string it signed. */
 #include "core/b64.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -587,16 +589,44 @@ static void test_nonce_and_clock(void)
 
 /* ---- the signer for tests/oauth1_oauthlib.bats ---- */
 
+/* The base string the header h was signed over, from its nonce and time. */
+static int print_base(const struct oauth1_client *cl, const char *method, const char *url,
+		      const char *body, const char *h)
+{
+	char nonce[128], ts[32];
+	struct buf b;
+	struct rt_err e;
+	header_value(h, "oauth_nonce", nonce, sizeof nonce);
+	header_value(h, "oauth_timestamp", ts, sizeof ts);
+	struct oauth1_param p[6] = {{"oauth_consumer_key", cl->consumer_key},
+				    {"oauth_nonce", nonce},
+				    {"oauth_signature_method", oauth1_method_name(cl->method)},
+				    {"oauth_timestamp", ts}};
+	size_t n = 4;
+	if (cl->token && *cl->token)
+		p[n++] = (struct oauth1_param){"oauth_token", cl->token};
+	if (!cl->no_version)
+		p[n++] = (struct oauth1_param){"oauth_version", "1.0"};
+	buf_init(&b, 0);
+	int rc = oauth1_base_string(method, url, body, p, n, &b, &e);
+	if (!rc)
+		printf("base: %s\n", b.data);
+	buf_free(&b);
+	return rc;
+}
+
 static int sign_main(int argc, char **argv)
 {
 	struct oauth1_client cl = {0};
 	const char *body = NULL;
-	int i = 2;
+	int base = 0, i = 2;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--sha1"))
 			cl.method = OAUTH1_HMAC_SHA1;
 		else if (!strcmp(argv[i], "--no-version"))
 			cl.no_version = 1;
+		else if (!strcmp(argv[i], "--base"))
+			base = 1;
 		else if (!strcmp(argv[i], "--realm") && i + 1 < argc)
 			cl.realm = argv[++i];
 		else if (!strcmp(argv[i], "--body") && i + 1 < argc)
@@ -606,7 +636,7 @@ static int sign_main(int argc, char **argv)
 	}
 	if (argc - i != 2) {
 		fprintf(stderr, "usage: test_oauth1 sign [--sha1] [--no-version] [--realm R] "
-				"[--body FORM] METHOD URL <key-secret-token-tokensecret-lines\n");
+				"[--body FORM] [--base] METHOD URL <key-secret-token-tokensecret-lines\n");
 		return 2;
 	}
 	char lines[4][1024] = {{0}};
@@ -625,6 +655,8 @@ static int sign_main(int argc, char **argv)
 		fprintf(stderr, "test_oauth1: %s\n", e.msg[0] ? e.msg : "bad ROSTER_FAKE_CLOCK");
 	else
 		printf("%s\n", h.data);
+	if (!rc && base)
+		rc = print_base(&cl, argv[i], argv[i + 1], body, h.data);
 	explicit_bzero(lines, sizeof lines);
 	buf_free(&h);
 	return rc ? 1 : fclose(stdout) ? 1 : 0;
