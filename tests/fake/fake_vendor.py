@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A fake vendor server for the end-to-end tests.
 
-    fake_vendor.py --personality clever[,graph,google] --data DIR[,DIR...] --port-file FILE
+    fake_vendor.py --personality clever[,graph,google,oneroster] --data DIR[,DIR...] --port-file FILE
                    [--port N] [--case FILE] [--log FILE]
                    [--tls-cert FILE --tls-key FILE]
 
@@ -11,14 +11,14 @@ Listens on 127.0.0.1 (port 0 picks a free one), writes the port to
 With --tls-cert and --tls-key (PEM) it answers https (TLS 1.2 or later)
 instead of http; a client that refuses the certificate is never logged.
 
-A personality (clever.py, graph.py, google.py: a module of this folder with
+A personality (clever.py, graph.py, google.py, oneroster.py: a module of this folder with
 a top-level PERSONALITY = its class) answers as the vendor would.
 Several personalities may share one server (a job reading three vendors
 from one loopback port): --personality and --data then take comma-separated
 lists in the same order, and each request goes to the first personality
 whose owns(path) says the path is its (their paths do not overlap: Clever
 /v3.0/ and /oauth/, Graph /v1.0/ and /TENANT/oauth2/, Google /admin/ and its
-token paths). The case file
+token paths, OneRoster every path with /ims/oneroster/ and /campus/oauth2/token). The case file
 scripts deviations: {"rules": [...], "modes": {...}} (or just the list of
 rules). A rule {"method", "path" (exact, or prefix ending in "*"), "query"
 (dict that must match), "replies": [...]} answers the matching requests with
