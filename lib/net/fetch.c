@@ -145,6 +145,10 @@ int source_fetch(struct source *s, const struct fetch_req *q, struct http_resp *
 			err_where(e, s->name, endpoint);
 			return -1;
 		}
+		if (q->sign && q->sign(q, q->sign_ud, e)) {
+			err_where(e, s->name, endpoint);
+			return -1;
+		}
 		http_request(s->http, q->method, q->url, q->headers, q->body, q->body_len,
 			     q->userpwd, resp);
 		s->stats.requests++;

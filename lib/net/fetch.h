@@ -56,6 +56,11 @@ struct fetch_req {
 	const char *body;
 	size_t body_len;
 	const char *userpwd; /* HTTP Basic "id:secret", or NULL */
+	/* Called before every attempt when set (OAuth 1.0a: a fresh nonce and
+	 * timestamp each time, so a retry is not refused as a replay); it may
+	 * rewrite the strings headers points to. -1 with e filled stops. */
+	int (*sign)(const struct fetch_req *q, void *ud, struct rt_err *e);
+	void *sign_ud;
 };
 
 /* Sets the defaults: DESIGN.md's retry policy, rate per minute (0 = no pacing). */

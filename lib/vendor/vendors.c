@@ -64,7 +64,12 @@ const struct vendor vendors[] = {
 		.scope = VENDOR_PARTIAL,
 	},
 	{
-		.name = "oneroster", /* OneRoster 1.1 CSV bundles */
+		.name = "oneroster", /* OneRoster REST (Infinite Campus...) and CSV bundles */
+		.program = "extract-oneroster",
+		.job_keys = oneroster_job_keys,
+		.streams_key = "streams",
+		.rate = ONEROSTER_RATE,
+		.explain = oneroster_explain,
 		.mappers = map_oneroster,
 		.drops = (const struct drop_profile *const[]){&drop_oneroster, NULL},
 		.scope = VENDOR_ROSTER,
