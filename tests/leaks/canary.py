@@ -58,14 +58,22 @@ GOOGLE_SUBJECT = "sync-admin@mapleridge.example"
 # a URL and JSON all treat specially
 SFTP_WRONG_PASSWORD = "Wr0ng+Sftp/Pa55=w0rd!~%41"
 SFTP_WRONG_PASSPHRASE = "Wr0ng+Key/Pa55=phr4se&~%73"
+# OneRoster (Infinite Campus): the OAuth 2 client's secret and the OAuth
+# 1.0a consumer secret (signed with, never sent)
+OR_CLIENT_ID = "lakeside-roster"
+OR_SECRET = "0r2~Cn4ry+Sec/ret=Q9&z%k"
+OR_CONSUMER_KEY = "ck-demo"
+OR_CONSUMER_SECRET = "0r1~Cn4ry+Cons/umer=Z3&x%"
 CANARIES = {"client secret": SECRET, "wrong secret": WRONG, "district token": TOKEN,
             "graph client secret": GRAPH_SECRET, "graph wrong secret": GRAPH_WRONG,
             "graph scripted token": GRAPH_TOKEN, "google scripted token": GOOGLE_TOKEN,
             "sftp wrong password": SFTP_WRONG_PASSWORD,
-            "sftp wrong passphrase": SFTP_WRONG_PASSPHRASE}
+            "sftp wrong passphrase": SFTP_WRONG_PASSPHRASE,
+            "oneroster client secret": OR_SECRET, "oneroster consumer secret": OR_CONSUMER_SECRET}
 # whose client id goes with a secret in HTTP Basic auth
 IDENTS = {"client secret": CLIENT_ID, "wrong secret": CLIENT_ID, "district token": CLIENT_ID,
-          "graph client secret": GRAPH_CLIENT_ID, "graph wrong secret": GRAPH_CLIENT_ID}
+          "graph client secret": GRAPH_CLIENT_ID, "graph wrong secret": GRAPH_CLIENT_ID,
+          "oneroster client secret": OR_CLIENT_ID}
 # Google's service-account key file: its private_key is the RSA test key of
 # RFC 7515 A.2, so the canary is the key material itself
 KEY_FILE = os.path.join(TOP, "fixtures", "google", "service-account.json")
@@ -238,7 +246,7 @@ def sent(log_path):
     """What the programs sent the fakes, from the request log: the Graph
     and Google access tokens (Bearer) and the JWT assertions signed with
     Google's key, scripted canary tokens left out."""
-    seen = {"graph token": [], "google token": [], "google assertion": []}
+    seen = {"graph token": [], "google token": [], "google assertion": [], "oneroster token": []}
     lines = open(log_path, encoding="utf-8").read().splitlines() if os.path.exists(log_path) else []
     for line in lines:
         try:
@@ -249,7 +257,8 @@ def sent(log_path):
         path = req.get("path", "")
         if auth.startswith("Bearer ") and auth[7:].strip():
             kind = ("graph token" if path.startswith("/v1.0") else
-                    "google token" if path.startswith("/admin/") else None)
+                    "google token" if path.startswith("/admin/") else
+                    "oneroster token" if "/ims/oneroster/" in path else None)
             if kind and auth[7:].strip() not in seen[kind]:
                 seen[kind].append(auth[7:].strip())
         if req.get("method") == "POST" and path in ("/token", "/oauth2/v4/token", "/o/oauth2/token"):
@@ -368,6 +377,7 @@ def self_test():
     made_jwt = "eyJ0eXAiOiJKV1QifQ.eyJuIjo3fQ.TWFkZVVwU2lnbmF0dXJlRm9yVGhlU2VsZlRlc3Q"
     made_ya29 = "ya29.c.TWFkZVVwR29vZ2xlVG9rZW5Gb3JUaGVTZWxmVGVzdA_x-y"
     made_assertion = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.QXNzZXJ0aW9uU2lnbmF0dXJlTWFkZVVw"
+    made_or2 = "or2.TWFkZVVwT25lUm9zdGVyVG9rZW4tX3g"
     log = os.path.join(tempfile.mkdtemp(prefix="canary-log."), "requests.log")
     with open(log, "w") as f:
         for req in ({"method": "GET", "path": "/v1.0/users", "headers": {"authorization": "Bearer " + made_jwt}},
@@ -376,15 +386,17 @@ def self_test():
                     {"method": "POST", "path": "/token", "headers": {}, "body":
                      "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + made_assertion},
                     {"method": "GET", "path": "/admin/directory/v1/groups",
-                     "headers": {"authorization": "Bearer " + GOOGLE_TOKEN}}):
+                     "headers": {"authorization": "Bearer " + GOOGLE_TOKEN}},
+                    {"method": "GET", "path": "/ims/oneroster/v1p1/users",
+                     "headers": {"authorization": "Bearer " + made_or2}}):
             f.write(json.dumps(req) + "\n")
     extra, counts = issued(log)
     shutil.rmtree(os.path.dirname(log))
-    if counts != {"graph token": 1, "google token": 1, "google assertion": 1}:
+    if counts != {"graph token": 1, "google token": 1, "google assertion": 1, "oneroster token": 1}:
         missed.append("request log read as %s" % counts)
     for kind, v in (("graph token", made_jwt), ("graph token signature", made_jwt.rsplit(".", 1)[1]),
                     ("google token", made_ya29), ("google token url-encoded", urllib.parse.quote(made_ya29)),
-                    ("google assertion", made_assertion),
+                    ("google assertion", made_assertion), ("oneroster token", made_or2),
                     ("google assertion signature as JSON", json.dumps({"sig": made_assertion.rsplit(".", 1)[1]}))):
         if not search(b"before " + v.encode() + b" after", "plant", extra):
             missed.append("issued %s: %s" % (kind, v))
@@ -462,8 +474,8 @@ class Fake:
             os.unlink(port)
         self.log = os.path.join(vendor, "requests.log")
         self.proc = subprocess.Popen(
-            [PY, FAKE, "--personality", "clever,graph,google", "--data", ",".join(
-                os.path.join(vendor, d) for d in ("data", "graph", "google")),
+            [PY, FAKE, "--personality", "clever,graph,google,oneroster", "--data", ",".join(
+                os.path.join(vendor, d) for d in ("data", "graph", "google", "oneroster")),
              "--port-file", port, "--case", case, "--log", self.log],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env=dict(os.environ, ROSTER_FAKE_CLOCK=CLOCK))
@@ -503,6 +515,13 @@ def job_text(fake, timeout=10, key=None, log_format="text", sources=("clever",),
                  "key = creds:google\nsubject = %s\ntimeout = %s\nrole_rules = orgunit:/Students=student; "
                  "group:teachers@mapleridge.example=teacher; default=staff\n"
                  % (fake, fake, GOOGLE_SUBJECT, timeout))
+    if "oneroster" in sources:
+        text += ("\n[source ic]\ntype = oneroster\nbase_url = %s\n"
+                 "token_url = %s/campus/oauth2/token?appName=lakeside\nclient_id = %s\n"
+                 "client_secret = creds:oneroster\ntimeout = %s\n" % (fake, fake, OR_CLIENT_ID, timeout))
+    if "oneroster1" in sources:
+        text += ("\n[source ic1]\ntype = oneroster\nbase_url = %s\nconsumer_key = %s\n"
+                 "consumer_secret = creds:oneroster1\ntimeout = %s\n" % (fake, OR_CONSUMER_KEY, timeout))
     return text
 
 
@@ -518,6 +537,13 @@ def extractor_argv(which, fake, key, timeout, log_format, graph_client=GRAPH_CLI
                 ["--credentials-key", key] if key else []) + [
                 "--timeout", str(timeout), "--log-format", log_format,
                 "--stats", "stats.json"]
+    if which == "oneroster":
+        return [os.path.join(BIN, "extract-oneroster"), "--client-id", OR_CLIENT_ID,
+                "--client-secret", "creds:oneroster", "--token-url",
+                fake + "/campus/oauth2/token?appName=lakeside"] + store + common
+    if which == "oneroster1":
+        return [os.path.join(BIN, "extract-oneroster"), "--consumer-key", OR_CONSUMER_KEY,
+                "--consumer-secret", "creds:oneroster1"] + store + common
     if which == "graph":
         return [os.path.join(BIN, "extract-graph"), "--tenant", TENANT, "--client-id", graph_client,
                 "--client-secret", "creds:entra", "--token-url",
@@ -548,7 +574,8 @@ def search_tree(root, extra=()):
     return found
 
 
-EXTRACTOR = {"clever": "extract-clever", "graph": "extract-graph", "google": "extract-google"}
+EXTRACTOR = {"clever": "extract-clever", "graph": "extract-graph", "google": "extract-google",
+             "oneroster": "extract-oneroster", "oneroster1": "extract-oneroster"}
 
 
 def scenario(tmp, name, rules, expect_exit, stderr_has=(), secret=SECRET, timeout=10,
@@ -564,14 +591,16 @@ def scenario(tmp, name, rules, expect_exit, stderr_has=(), secret=SECRET, timeou
     work = os.path.join(tmp, name, "job")
     vendor = os.path.join(tmp, name, "vendor")  # the vendor's side: not searched
     os.makedirs(os.path.join(work, "store"))
-    for d in ("data", "graph", "google"):
+    for d in ("data", "graph", "google", "oneroster"):
         shutil.copytree(os.path.join(tmp, d), os.path.join(vendor, d))
     fake = Fake(vendor, rules, modes)
     try:
         k = creds(work, "keygen")
         s = [creds(work, "set", "clever", stdin=secret + "\n"),
              creds(work, "set", "entra", stdin=graph_secret + "\n"),
-             creds(work, "set", "google", stdin=KEY_JSON)]
+             creds(work, "set", "google", stdin=KEY_JSON),
+             creds(work, "set", "oneroster", stdin=OR_SECRET + "\n"),
+             creds(work, "set", "oneroster1", stdin=OR_CONSUMER_SECRET + "\n")]
         if k.returncode or any(x.returncode for x in s):
             tap(False, "%s: store set up" % name, k.stderr + "".join(x.stderr for x in s))
             return
@@ -926,6 +955,13 @@ def main():
                 app["client_secret"] = GRAPH_SECRET
         json.dump(apps, open(path, "w"), indent=1)
         shutil.copytree(os.path.join(TOP, "fixtures", "google"), os.path.join(tmp, "google"))
+        # the OneRoster client and consumer get the canary secrets
+        shutil.copytree(os.path.join(TOP, "fixtures", "oneroster"), os.path.join(tmp, "oneroster"))
+        path = os.path.join(tmp, "oneroster", "clients.json")
+        orc = json.load(open(path))
+        orc["oauth2"][0]["client_secret"] = OR_SECRET
+        orc["oauth1"][0]["consumer_secret"] = OR_CONSUMER_SECRET
+        json.dump(orc, open(path, "w"), indent=1)
 
         slow = [{"path": "/v3.0/*", "replies": [{"pass": True, "delay": 0.2,
                                                   "repeat": "forever"}]}]
@@ -1079,6 +1115,25 @@ def main():
             need_issued={"google assertion": 1},
             also=[("google assertion echoed", assertion),
                   ("google assertion echoed signature", assertion.rsplit(".", 1)[-1])])
+
+        # OneRoster: the client secret, the tokens the fake issues (one
+        # renewed on a 401), the consumer secret a signature is made with,
+        # and providers that echo them
+        scenario(tmp, "oneroster-demo", [], 0, sources=("oneroster",),
+                 need_issued={"oneroster token": 1})
+        scenario(tmp, "oneroster-oauth1-extractor-json-log", [], 0, direct="oneroster1",
+                 log_format="json")
+        scenario(tmp, "oneroster-token-expired-mid-run", [], 0, sources=("oneroster",),
+                 modes={"token_expires_after": 2}, need_issued={"oneroster token": 2})
+        scenario(tmp, "oneroster-token-401-echoes-secret", [{"path": "/campus/oauth2/token",
+            "replies": [{"status": 401, "json": {
+                "error": "invalid_client",
+                "error_description": "Bad secret %s (%s)" % (OR_SECRET, urllib.parse.quote_plus(OR_SECRET))},
+             "repeat": "forever"}]}], 2, ("invalid_client",), direct="oneroster")
+        scenario(tmp, "oneroster-oauth1-401-echoes-secret", [{"path": "/ims/*", "replies": [
+            {"status": 401, "json": {"imsx_codeMajor": "failure", "imsx_severity": "error",
+                                     "imsx_description": "Signature made with %s is wrong" % OR_CONSUMER_SECRET},
+             "repeat": "forever"}]}], 2, ("401",), sources=("oneroster1",))
 
         # file drops over SFTP from a real sshd: the password, the key's
         # passphrase and the key file
