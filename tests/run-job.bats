@@ -105,11 +105,11 @@ store() {
 	job '[job]' 'output = out' '[source x]' 'type = blackboard'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"d.job:4: unknown source type 'blackboard' (known: clever, graph, google, sftp)"* ]]
+	[[ "$output" == *"d.job:4: unknown source type 'blackboard' (known: clever, graph, google, oneroster, sftp)"* ]]
 	job '[job]' 'output = out' '[source x]' 'client_id = a'
 	run "$ROSTER_BIN/run-job" --check "$T/d.job"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"d.job:3: [source x] needs type = (one of: clever, graph, google, sftp)"* ]]
+	[[ "$output" == *"d.job:3: [source x] needs type = (one of: clever, graph, google, oneroster, sftp)"* ]]
 }
 
 @test "a job without output is refused" {
