@@ -13,8 +13,8 @@ setup_file() {
 	local fx="$BATS_TEST_DIRNAME/../../fixtures"
 	# the Graph token expires after a few calls: the renewal mid-run is checked too
 	printf '{"modes": {"token_expires_after": 3}}' >"$T/case.json"
-	/usr/bin/python3 "$BATS_TEST_DIRNAME/../fake/fake_vendor.py" --personality clever,graph,google \
-		--data "$fx/clever,$fx/graph,$fx/google" --case "$T/case.json" \
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/../fake/fake_vendor.py" --personality clever,graph,google,oneroster \
+		--data "$fx/clever,$fx/graph,$fx/google,$fx/oneroster" --case "$T/case.json" \
 		--port-file "$T/port" --log "$T/log" &
 	echo $! >"$T/pid"
 	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
@@ -24,6 +24,8 @@ setup_file() {
 	printf 'demo-secret-4b9e7d21c0\n' | "$ROSTER_BIN/creds" --file "$T/creds" set clever
 	printf 'gR4ph-demo~secret.9Qz\n' | "$ROSTER_BIN/creds" --file "$T/creds" set entra
 	"$ROSTER_BIN/creds" --file "$T/creds" set google <"$fx/google/service-account.json"
+	printf 'ic-demo-secret/7Qp+2w\n' | "$ROSTER_BIN/creds" --file "$T/creds" set ic
+	printf 'cs/demo+secret\n' | "$ROSTER_BIN/creds" --file "$T/creds" set ic1
 }
 
 teardown_file() {
@@ -55,6 +57,18 @@ teardown_file() {
 		--credentials "$T/creds" --key creds:google --subject sync-admin@mapleridge.example \
 		--page-size 10 >"$T/google.ndjson"
 	[ "$(grep -c '"type":"ACTIVATE_VERSION"' "$T/google.ndjson")" -eq 5 ]
+}
+
+@test "extract-oneroster is clean under valgrind: OAuth 2 with a token renewed on a 401, OAuth 1.0a, paging" {
+	$VG "$ROSTER_BIN/extract-oneroster" --base-url "$FAKE" \
+		--token-url "$FAKE/campus/oauth2/token?appName=lakeside" --client-id lakeside-roster \
+		--credentials "$T/creds" --client-secret creds:ic --page-size 10 >"$T/or2.ndjson"
+	[ "$(grep -c '"type":"ACTIVATE_VERSION"' "$T/or2.ndjson")" -eq 6 ]
+	[ "$(grep -c 'campus/oauth2/token' "$T/log")" -ge 2 ]
+	$VG "$ROSTER_BIN/extract-oneroster" --base-url "$FAKE" --consumer-key ck-demo \
+		--credentials "$T/creds" --consumer-secret creds:ic1 --page-size 10 \
+		--versions v1p2,v1p1 >"$T/or1.ndjson"
+	[ "$(grep -c '"type":"ACTIVATE_VERSION"' "$T/or1.ndjson")" -eq 6 ]
 }
 
 @test "normalize is clean under valgrind on the directories, with role rules" {
