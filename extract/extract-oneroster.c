@@ -40,13 +40,16 @@ static void usage(FILE *f)
 		"                           known: " ONEROSTER_VERSIONS_KNOWN ")\n"
 		"  --streams LIST           any of " ONEROSTER_STREAMS "\n"
 		"                           (default all)\n"
+		"  --delta                  read only what changed since the last run's STATE\n"
+		"                           (--state), with a full read every --full-every\n"
+		"                           days (default 7)\n"
 		EXTRACT_COMMON_HELP
 		"  --help                   this text\n\n" EXIT_CODES_HELP);
 }
 
 enum {
 	OPT_CLIENT_ID = XOPT_LAST, OPT_SECRET, OPT_SCOPE, OPT_CONSUMER_KEY, OPT_CONSUMER_SECRET,
-	OPT_VERSIONS, OPT_STREAMS, OPT_HELP
+	OPT_VERSIONS, OPT_STREAMS, OPT_DELTA, OPT_FULL_EVERY, OPT_HELP
 };
 
 static int run_oneroster(struct extract_run *run, const struct extract_opts *o, void *vo)
@@ -61,7 +64,8 @@ int main(int argc, char **argv)
 		{"client-id", 1, 0, OPT_CLIENT_ID}, {"client-secret", 1, 0, OPT_SECRET},
 		{"scope", 1, 0, OPT_SCOPE}, {"consumer-key", 1, 0, OPT_CONSUMER_KEY},
 		{"consumer-secret", 1, 0, OPT_CONSUMER_SECRET}, {"versions", 1, 0, OPT_VERSIONS},
-		{"streams", 1, 0, OPT_STREAMS}, {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0}};
+		{"streams", 1, 0, OPT_STREAMS}, {"delta", 0, 0, OPT_DELTA},
+		{"full-every", 1, 0, OPT_FULL_EVERY}, {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0}};
 	struct extract_opts o;
 	struct oneroster_opts oo = {0};
 	const char *secret_ref = NULL, *csecret_ref = NULL;
@@ -82,6 +86,13 @@ int main(int argc, char **argv)
 		case OPT_CONSUMER_SECRET: csecret_ref = optarg; break;
 		case OPT_VERSIONS: oo.versions = optarg; break;
 		case OPT_STREAMS: oo.streams = optarg; break;
+		case OPT_DELTA: oo.delta = 1; break;
+		case OPT_FULL_EVERY: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			oo.full_every = *optarg && !*end && n > 0 && n < 3650 ? (int)n : -1;
+			break;
+		}
 		case OPT_HELP: usage(stdout); return EXIT_COMPLETE;
 		default: usage(stderr); return EXIT_USAGE;
 		}

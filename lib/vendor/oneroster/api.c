@@ -3,6 +3,8 @@
  * paging checked against X-Total-Count, the imsx error bodies and what an
  * administrator should check. Records go out in the CSV bundle's shapes
  * (record.c), under the bundle's stream names. */
+#include "core/b64.h"
+#include "core/civil.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/strset.h"
@@ -41,6 +43,8 @@ const struct job_key oneroster_job_keys[] = {
 	{"consumer_secret", "--consumer-secret", JK_SECRET},
 	{"versions", "--versions", JK_PLAIN},
 	{"streams", "--streams", JK_PLAIN},
+	{"delta", "--delta", JK_FLAG},
+	{"full_every", "--full-every", JK_INTEGER},
 	{NULL, NULL, JK_PLAIN},
 };
 
@@ -56,6 +60,9 @@ struct orx {
 	struct oauth1_client oc;
 	const char **hdr;        /* the headers of the request being signed */
 	int limit;
+	int full;                /* 1: a whole read; 0: changes since each stream's bookmark */
+	int failed;              /* a stream failed */
+	char last_full[64];      /* last night's last_full bookmark, or "" */
 };
 
 /* ---- hints ---- */
@@ -278,6 +285,8 @@ struct list {
 	long long read;  /* records on the pages read (duplicates included) */
 	long dups;
 	int limit;       /* what a full page holds (the server may cap ours) */
+	const char *since; /* a delta read: dateLastModified after this; NULL: all */
+	char newest[64]; /* the latest dateLastModified read */
 	char first_id[128]; /* the previous page's first sourcedId */
 };
 
@@ -302,6 +311,12 @@ static int read_page(struct orx *c, struct list *ls, long long offset, int *n, l
 	http_resp_init(&r, 1 << 30);
 	buf_printf(&url, "%s%s?limit=%d&offset=%lld", c->root.data, ls->ent->path, ls->limit,
 		   offset);
+	if (ls->since) {
+		char f[128];
+		snprintf(f, sizeof f, "dateLastModified>'%s'", ls->since);
+		buf_adds(&url, "&filter=");
+		pct_encode(f, &url);
+	}
 	*n = 0;
 	if (get(c, url.data, &r, e))
 		goto out;
@@ -353,6 +368,11 @@ static int read_page(struct orx *c, struct list *ls, long long offset, int *n, l
 			}
 			snprintf(ls->first_id, sizeof ls->first_id, "%s", id->valuestring);
 		}
+		const cJSON *dlm = cJSON_GetObjectItemCaseSensitive(rec, "dateLastModified");
+		/* ISO 8601 in one form per provider: text order is time order */
+		if (cJSON_IsString(dlm) && strlen(dlm->valuestring) < sizeof ls->newest &&
+		    strcmp(dlm->valuestring, ls->newest) > 0)
+			snprintf(ls->newest, sizeof ls->newest, "%s", dlm->valuestring);
 		int had = strset_add(&ls->seen, id->valuestring);
 		if (had) {
 			if (had < 0) {
@@ -462,12 +482,28 @@ static int read_list(struct orx *c, struct list *ls, struct rt_err *e)
 	return rc;
 }
 
-static void stream(struct orx *c, const struct entity *ent)
+/* Seconds since the epoch of an ISO 8601 UTC time ("2026-12-08T00:22:00Z",
+ * fractions and offsets ignored), or -1. */
+static double iso_time(const char *s)
+{
+	int y, mo, d, h, mi, se;
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) != 6)
+		return -1;
+	return (double)civil_to_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+}
+
+/* Reads one stream whole, or (a delta run) its changes since its bookmark
+ * "since_<name>", the latest dateLastModified an earlier run read. The
+ * bookmark moves on only when the stream is read completely. 0: complete. */
+static int stream(struct orx *c, const struct entity *ent, int is_last)
 {
 	struct rt_err e;
 	struct list ls = {.ent = ent, .total = -1, .limit = c->limit};
-	char sname[64];
+	char sname[64], key[64];
 	snprintf(sname, sizeof sname, "oneroster_%s", ent->name);
+	snprintf(key, sizeof key, "since_%s", ent->name);
+	const char *old = extract_remembered(c->run, key);
+	ls.since = c->full ? NULL : old;
 	strset_init(&ls.seen);
 	extract_stream_begin(c->run, sname, id_key);
 	err_clear(&e);
@@ -476,8 +512,39 @@ static void stream(struct orx *c, const struct entity *ent)
 		extract_note_add(c->run->cur->note, sizeof c->run->cur->note,
 				 "%ld records came twice (the data changed while it was read) and "
 				 "were sent once", ls.dups);
-	extract_stream_end(c->run, rc ? &e : NULL);
+	const char *next = !rc && ls.newest[0] && (!old || strcmp(ls.newest, old) > 0) ? ls.newest : old;
+	if (next)
+		extract_bookmark(c->run, key, next);
+	c->failed |= rc != 0;
+	/* the last stream's STATE is the run's last: a full read moves
+	 * last_full on only when every stream was read */
+	if (is_last && c->full && !c->failed && !c->oo->streams)
+		extract_bookmark(c->run, "last_full", c->run->time_extracted);
+	else if (is_last && c->last_full[0])
+		extract_bookmark(c->run, "last_full", c->last_full);
+	if (rc || !ls.since) {
+		extract_stream_end(c->run, rc ? &e : NULL);
+	} else {
+		char why[160];
+		snprintf(why, sizeof why, "a delta read: the records changed since %s", ls.since);
+		extract_stream_end_changes(c->run, why);
+	}
 	strset_free(&ls.seen);
+	return rc;
+}
+
+/* Whether this run reads everything: no --delta, no bookmark of a full
+ * read, a full read due (--full-every days, an hour of slack), or another
+ * API version than last time (1.2 may give new sourcedIds). */
+static int full_due(const struct orx *c, const char *version)
+{
+	const char *last = extract_remembered(c->run, "last_full");
+	const char *was = extract_remembered(c->run, "api_version");
+	int days = c->oo->full_every > 0 ? c->oo->full_every : ONEROSTER_FULL_EVERY;
+	double t = iso_time(last);
+	if (!c->oo->delta || t < 0 || !was || strcmp(was, version))
+		return 1;
+	return clk_now() - t >= days * 86400.0 - 3600;
 }
 
 int oneroster_check_opts(const struct oneroster_opts *oo, const struct extract_opts *o,
@@ -499,6 +566,10 @@ int oneroster_check_opts(const struct oneroster_opts *oo, const struct extract_o
 		err_set(e, ERR_USAGE, "OneRoster needs --base-url: the provider's URL before "
 				      "/ims/oneroster/ (Infinite Campus: https://HOST/campus/api/"
 				      "oneroster/{version}/APPNAME)");
+		return -1;
+	}
+	if (oo->full_every < 0) {
+		err_set(e, ERR_USAGE, "--full-every must be a whole number of days");
 		return -1;
 	}
 	if (oo->page_size > ONEROSTER_MAX_LIMIT) {
@@ -560,11 +631,26 @@ int oneroster_extract(struct extract_run *run, const struct extract_opts *o,
 		c.version = cands[winner];
 		c.oc.method = strcmp(c.version, "v1p0") ? OAUTH1_HMAC_SHA256 : OAUTH1_HMAC_SHA1;
 		extract_bookmark(run, "api_version", c.version);
-		log_info("oneroster: reading %s with %s", c.version,
-			 c.oauth1 ? oauth1_method_name(c.oc.method) : "OAuth 2");
+		const char *last = extract_remembered(run, "last_full");
+		if (last)
+			snprintf(c.last_full, sizeof c.last_full, "%s", last);
+		c.full = full_due(&c, c.version);
+		log_info("oneroster: reading %s with %s%s", c.version,
+			 c.oauth1 ? oauth1_method_name(c.oc.method) : "OAuth 2",
+			 c.full ? "" : ", changes only (delta)");
+		const struct entity *final = NULL;
+		for (const struct entity *ent = entities; ent->name; ent++) {
+			char key[64];
+			snprintf(key, sizeof key, "since_%s", ent->name);
+			const char *kept = extract_remembered(run, key);
+			if (list_has(streams, ent->name))
+				final = ent;
+			else if (kept) /* not read tonight: its bookmark stays */
+				extract_bookmark(run, key, kept);
+		}
 		for (const struct entity *ent = entities; ent->name; ent++)
 			if (list_has(streams, ent->name))
-				stream(&c, ent);
+				stream(&c, ent, ent == final);
 	}
 	run->src->ud = NULL;
 	buf_wipe(&c.auth);

@@ -36,7 +36,10 @@ struct oneroster_opts {
 	const char *versions;  /* "v1p1,v1p0" */
 	const char *streams;   /* ONEROSTER_STREAMS */
 	int page_size;
+	int delta;      /* read changes since last night's bookmark */
+	int full_every; /* with delta: a full read every N days (0: never forced) */
 };
+#define ONEROSTER_FULL_EVERY 7
 
 /* Runs the extraction: token (OAuth 2) or signatures (OAuth 1.0a), the
  * version, then every stream asked for. Always returns 0: the exit code
