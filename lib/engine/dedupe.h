@@ -45,6 +45,7 @@ struct dedupe_stats {
 };
 
 struct dedupe;
+struct idmap;
 
 /* NULL when out of memory (or when lib/format/canon.c lacks a people field that
  * dedupe needs: a build mistake the unit tests catch). */
@@ -68,6 +69,13 @@ int dedupe_read(struct dedupe *d, FILE *in, const char *name, struct rt_err *e);
 int dedupe_finish(struct dedupe *d, struct rt_err *e);
 
 const struct dedupe_stats *dedupe_stats(const struct dedupe *d);
+
+/* Stable ids across runs: before dedupe_finish, which then takes each
+ * person's id from the map (engine/idmap.h, idmap_assign) and leaves the
+ * map holding tonight's night, for the caller to save. The map stays the
+ * caller's; it borrows keys from d, so it is saved before dedupe_free.
+ * Without a map the id is the rule above. */
+void dedupe_use_ids(struct dedupe *d, struct idmap *m);
 
 /* The reconciliation of directory accounts with rosters (offboarding),
  * after a dedupe_finish that succeeded, as one JSON document on out.
