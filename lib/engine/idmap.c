@@ -188,7 +188,7 @@ struct reader {
 
 static int bad(struct reader *r, const char *fmt, const char *what)
 {
-	char msg[160];
+	char msg[256];
 	snprintf(msg, sizeof msg, fmt, what);
 	err_set(r->e, ERR_DATA, "%s:%ld: %s", r->path, r->line, msg);
 	return -1;
@@ -362,13 +362,16 @@ static int resolve_aliases(struct idmap *m, struct reader *r, const struct idval
 /* No id twice, no key twice. */
 static int check_unique(struct idmap *m, struct reader *r, const struct idval *v)
 {
-	char what[64];
+	char what[160];
 	for (size_t i = 1; i < m->nids; i++)
 		if (v[i].v == v[i - 1].v) {
-			idmap_format(v[i].v, what);
-			r->line = m->ids[v[i].i].line > m->ids[v[i - 1].i].line ? m->ids[v[i].i].line
-										: m->ids[v[i - 1].i].line;
-			return bad(r, "id %s is listed a second time", what);
+			long a = m->ids[v[i - 1].i].line, b = m->ids[v[i].i].line;
+			char id[19];
+			idmap_format(v[i].v, id);
+			snprintf(what, sizeof what, "id %s is listed twice (lines %ld and %ld)", id,
+				 a < b ? a : b, a < b ? b : a);
+			r->line = a < b ? b : a;
+			return bad(r, "%s", what);
 		}
 	if (idmap_hsort(m->keys, m->nkeys, sizeof *m->keys)) {
 		err_set(r->e, ERR_IO, "%s: out of memory", r->path);
@@ -377,13 +380,16 @@ static int check_unique(struct idmap *m, struct reader *r, const struct idval *v
 	for (size_t i = 1; i < m->nkeys; i++)
 		for (size_t j = i; j-- > 0 && m->keys[j].hash == m->keys[i].hash;)
 			if (!strcmp(m->keys[j].key, m->keys[i].key)) {
-				const struct mkey *k = &m->keys[i];
-				r->line = k->line > m->keys[j].line ? k->line : m->keys[j].line;
-				snprintf(what, sizeof what, "%c %.40s", k->key[0], k->key + 1);
+				long a = m->keys[j].line, b = m->keys[i].line;
+				int n = snprintf(what, sizeof what, "key '%c %.60s", m->keys[i].key[0],
+						 m->keys[i].key + 1);
 				for (char *p = what; *p; p++)
 					if (*p == '\x1f')
 						*p = ' ';
-				return bad(r, "key '%s' is listed a second time", what);
+				snprintf(what + n, sizeof what - (size_t)n, "' is listed twice (lines %ld and %ld)",
+					 a < b ? a : b, a < b ? b : a);
+				r->line = a < b ? b : a;
+				return bad(r, "%s", what);
 			}
 	return 0;
 }
