@@ -58,17 +58,6 @@ fail:
 	return -1;
 }
 
-static int write_ids(const struct idmap *map, const char *path)
-{
-	struct rt_err e;
-	err_clear(&e);
-	if (!idmap_save(map, path, &e))
-		return 0;
-	log_err(LOG_ERROR, &e);
-	log_msg(LOG_ERROR, "the id map was not written to %s", path);
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -123,16 +112,15 @@ int main(int argc, char **argv)
 		if (!strcmp(names[i], "-"))
 			names[i] = "stdin";
 	}
-	/* then the map: a map that cannot be read is never an empty one */
+	/* the map is read while the input is (its error is dedupe_finish's) */
 	struct idmap *map = NULL;
 	if (rc == EXIT_COMPLETE && ids) {
 		if (!(map = idmap_new())) {
 			err_set(&e, ERR_IO, "out of memory");
 			rc = EXIT_FAILED;
-		} else if (idmap_load(map, ids, &e)) {
-			rc = EXIT_FAILED;
 		} else {
-			dedupe_use_ids(d, map);
+			idmap_load_start(map, ids);
+			dedupe_use_ids(d, map, ids_out);
 		}
 	}
 	for (int i = 0; rc == EXIT_COMPLETE && i < nin; i++)
@@ -144,10 +132,6 @@ int main(int argc, char **argv)
 		log_err(LOG_ERROR, &e);
 	if (rc == EXIT_COMPLETE && dedupe_stats(d)->bad_people)
 		rc = EXIT_PARTIAL;
-	/* the ids written are in the map: without it the next night could not
-	 * keep them, so a map not written fails the run */
-	if (map && (rc == EXIT_COMPLETE || rc == EXIT_PARTIAL) && write_ids(map, ids_out))
-		rc = EXIT_FAILED;
 	/* the merged output is whole by now: a reconciliation that cannot be
 	 * written leaves the run partial, not failed */
 	if (reconcile && (rc == EXIT_COMPLETE || rc == EXIT_PARTIAL) && write_reconcile(d, reconcile))

@@ -265,7 +265,7 @@ s c 3" ]
 	diff <(persons "$T/out.a") <(persons "$T/out")
 }
 
-@test "a map that is not whole or not a map: exit 1 naming MAP:line, nothing written, no new map" {
+@test "a map that is not whole or not a map: exit 1 naming MAP:line, no people written, no new map" {
 	rec a 1 >"$T/in"
 	check() { # MAP-TEXT EXPECTED-MESSAGE
 		printf '%s' "$1" >"$T/map"

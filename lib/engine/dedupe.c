@@ -38,6 +38,7 @@ struct dedupe *dedupe_new(FILE *out)
 	for (int f = 0; f < MAX_FIELDS; f++)
 		buf_init(&d->fkey[f], 0);
 	jscan_init(&d->js, 0, JSCAN_DEPTH_LIMIT);
+	idmap_hasher_init(&d->hash);
 	if (!d->cs || d->nf > MAX_FIELDS) /* the canonical table and this file disagree */
 		goto bad;
 	d->f_id = canon_field_index(d->cs, "id");
@@ -83,6 +84,7 @@ void dedupe_free(struct dedupe *d)
 	for (int f = 0; f < MAX_FIELDS; f++)
 		buf_free(&d->fkey[f]);
 	jscan_free(&d->js);
+	idmap_hasher_free(&d->hash);
 	free(d->tmpv);
 	free(d->activated);
 	free(d->srcs);
@@ -91,9 +93,17 @@ void dedupe_free(struct dedupe *d)
 	free(d);
 }
 
-void dedupe_use_ids(struct dedupe *d, struct idmap *m)
+void dedupe_use_ids(struct dedupe *d, struct idmap *m, const char *save_to)
 {
 	d->ids = m;
+	d->ids_out = save_to;
+}
+
+/* e is an error of the map's file: said so, with the file. */
+static void map_not_written(struct rt_err *e, const char *path)
+{
+	struct rt_err inner = *e;
+	err_set(e, ERR_IO, "the id map was not written to %s: %s", path, inner.msg);
 }
 
 const struct dedupe_stats *dedupe_stats(const struct dedupe *d)
@@ -103,13 +113,16 @@ const struct dedupe_stats *dedupe_stats(const struct dedupe *d)
 
 void dedupe_person_id(const char *source, const char *source_id, char out[19])
 {
+	struct idmap_hasher h;
 	struct buf b;
+	idmap_hasher_init(&h);
 	buf_init(&b, 0);
 	if (buf_printf(&b, "%s\x1f%s", source, source_id))
 		memset(out, 0, 19);
 	else
-		idmap_format(idmap_hash_id(b.data, 0), out);
+		idmap_format(idmap_hash_id(&h, b.data, 0), out);
 	buf_free(&b);
+	idmap_hasher_free(&h);
 }
 
 static const char *str_item(const cJSON *o, const char *k)
@@ -308,6 +321,11 @@ static int ids_from_map(struct dedupe *d, struct person *ps, size_t np, struct r
 	for (size_t k = 0; k < np; k++)
 		ip[k] = (struct idmap_person){ps[k].n, min_key(d, &ps[k])};
 	for (size_t i = 0; i < d->nhk; i++) {
+		/* the keys are in hash order, their records in input order */
+		if (i + 16 < d->nhk)
+			__builtin_prefetch(&d->recs[d->hk[i + 16].rec]);
+		if (i + 8 < d->nhk)
+			__builtin_prefetch(hkey_str(d->recs, &d->hk[i + 8]));
 		const char *s = hkey_str(d->recs, &d->hk[i]);
 		if (nk && ik[nk - 1].hash == d->hk[i].hash && !strcmp(ik[nk - 1].key, s))
 			continue; /* the same key of another record of the same person */
@@ -367,7 +385,7 @@ static int persons(struct dedupe *d, struct rt_err *e)
 			goto out;
 	} else {
 		for (size_t k = 0; k < np; k++)
-			d->ps[k].id64 = idmap_hash_id(min_key(d, &d->ps[k]), 0);
+			d->ps[k].id64 = idmap_hash_id(&d->hash, min_key(d, &d->ps[k]), 0);
 	}
 	for (size_t k = 0; k < np; k++)
 		idmap_format(d->ps[k].id64, d->ps[k].id);
@@ -394,6 +412,13 @@ out:
 void dedupe_choose(const struct dedupe *d, const int *m, int n, int *win)
 {
 	const struct prec *R = d->recs;
+	if (n == 1) { /* the one record wins what it has, blank or not */
+		for (int f = 0; f < d->nf; f++)
+			win[f] = R[m[0]].val[f] ? 0 : -1;
+		if (d->f_reason >= 0 && win[d->f_status] < 0)
+			win[d->f_reason] = -1;
+		return;
+	}
 	for (int f = 0; f < d->nf; f++) {
 		win[f] = -1;
 		for (int j = 0; j < n; j++) {
@@ -579,21 +604,22 @@ static int render(struct dedupe *d, const struct person *p, const int *m, const 
 }
 
 /* Persons are written in id order, their records lie in input order: each
- * is a miss of the cache, so the next ones are fetched ahead in steps
- * (the person, its first record, that record's strings). */
+ * is a miss of the cache (half the time of writing, unfetched), so the
+ * next ones are fetched ahead in steps: where the person's first record
+ * is, that record, its strings. */
 static void prefetch(const struct dedupe *d, size_t k)
 {
-	if (k + 16 < d->np)
-		__builtin_prefetch(&d->ord[d->ps[k + 16].start]);
-	if (k + 8 < d->np) {
-		const struct prec *r = &d->recs[d->ord[d->ps[k + 8].start]];
-		__builtin_prefetch(r);
-		__builtin_prefetch((const char *)r + 64);
-		__builtin_prefetch((const char *)r + 128);
-	}
-	if (k + 4 < d->np) {
-		const char *blob = d->recs[d->ord[d->ps[k + 4].start]].blob;
+	const size_t far = 8;
+	if (k + 4 * far < d->np)
+		__builtin_prefetch(&d->ord[d->ps[k + 4 * far].start]);
+	if (k + 2 * far < d->np) {
+		const char *r = (const char *)&d->recs[d->ord[d->ps[k + 2 * far].start]];
 		for (int i = 0; i < 4; i++)
+			__builtin_prefetch(r + 64 * i);
+	}
+	if (k + far < d->np) {
+		const char *blob = d->recs[d->ord[d->ps[k + far].start]].blob;
+		for (int i = 0; i < 5; i++)
 			__builtin_prefetch(blob + 64 * i);
 	}
 }
@@ -730,10 +756,20 @@ static void summary(struct dedupe *d, size_t withheld)
 int dedupe_finish(struct dedupe *d, struct rt_err *e)
 {
 	struct buf *b = &d->obuf;
-	int rc = -1;
+	int rc = -1, saving = 0;
 
+	if (d->ids && idmap_load_wait(d->ids, e))
+		return -1;
 	if (persons(d, e))
 		goto out;
+	/* the map is whole now: it is written while the people are */
+	if (d->ids) {
+		if (idmap_save_start(d->ids, d->ids_out, e)) {
+			map_not_written(e, d->ids_out);
+			goto out;
+		}
+		saving = 1;
+	}
 	for (size_t k = 0; k < d->np; k++) {
 		const struct person *p = &d->ps[k];
 		int win[MAX_FIELDS];
@@ -762,6 +798,16 @@ int dedupe_finish(struct dedupe *d, struct rt_err *e)
 	if (!rc)
 		summary(d, d->st.bad_people ? d->held_people : 0);
 out:
+	if (saving) {
+		/* renamed into place only when the output is whole */
+		struct rt_err se;
+		err_clear(&se);
+		if (idmap_save_end(d->ids, !rc, &se) && !rc) {
+			*e = se;
+			map_not_written(e, d->ids_out);
+			rc = -1;
+		}
+	}
 	/* the persons stay for dedupe_reconcile; dedupe_free releases them */
 	d->finished = !rc;
 	return rc;

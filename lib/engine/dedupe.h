@@ -70,12 +70,15 @@ int dedupe_finish(struct dedupe *d, struct rt_err *e);
 
 const struct dedupe_stats *dedupe_stats(const struct dedupe *d);
 
-/* Stable ids across runs: before dedupe_finish, which then takes each
- * person's id from the map (engine/idmap.h, idmap_assign) and leaves the
- * map holding tonight's night, for the caller to save. The map stays the
- * caller's; it borrows keys from d, so it is saved before dedupe_free.
+/* Stable ids across runs (engine/idmap.h), set before dedupe_finish. m
+ * is the caller's, its load started (idmap_load_start): dedupe_finish
+ * waits for it (its error is dedupe_finish's), takes each person's id from
+ * it (idmap_assign), writes the updated map to save_to while the output
+ * is written, and renames it into place only when all of the output was
+ * written: a failed run leaves save_to as it was. The map borrows keys
+ * from d: it is freed before or after d, but never used after d is.
  * Without a map the id is the rule above. */
-void dedupe_use_ids(struct dedupe *d, struct idmap *m);
+void dedupe_use_ids(struct dedupe *d, struct idmap *m, const char *save_to);
 
 /* The reconciliation of directory accounts with rosters (offboarding),
  * after a dedupe_finish that succeeded, as one JSON document on out.

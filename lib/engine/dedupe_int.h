@@ -8,6 +8,7 @@
 #include "core/buf.h"
 #include "format/canon.h"
 #include "format/jscan.h"
+#include "engine/idmap.h"
 #include "engine/vendor.h"
 
 #include <stddef.h>
@@ -99,6 +100,8 @@ struct dedupe {
 	struct prec *recs;
 	size_t nrecs, cap;
 	struct idmap *ids;  /* the caller's, or NULL: ids by today's rule alone */
+	const char *ids_out; /* where the updated map goes */
+	struct idmap_hasher hash; /* the rule's digests, without a map */
 	struct hkey *hk;    /* every typed key of every record, sorted by hash */
 	size_t nhk;
 	struct buf members; /* memberships messages, one a line, in input order */

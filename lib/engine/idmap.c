@@ -1,4 +1,4 @@
-#include "engine/idmap.h"
+#include "engine/idmap_int.h"
 #include "core/atomic.h"
 #include "core/buf.h"
 #include "core/strset.h"
@@ -6,60 +6,31 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAGIC "roster-ids"
-#define VERSION 1
-#define WRITE_AT (1 << 20) /* the map is written in chunks of about 1 MB */
-
-struct mid {
-	uint64_t id;
-	uint64_t target; /* while loading: the id an alias line names */
-	int night;       /* first issued */
-	long alias;      /* index of the id it merged into (flattened), or -1: live */
-	long person;     /* tonight's person holding it, or -1 */
-	long line;       /* in the file read, for messages; 0: issued tonight */
-};
-
-struct mkey {
-	uint64_t hash;
-	const char *key; /* typed; in text, or borrowed from idmap_assign's caller */
-	long id;         /* index in ids: a live id */
-	long line;
-};
-
-struct idmap {
-	int night;
-	char *text; /* the file read, its keys decoded in place */
-	struct mid *ids;
-	size_t nids, capids;
-	struct mkey *keys;
-	size_t nkeys, capkeys;
-	struct idmap_stats st;
-};
-
-/* An id value and the index of its entry, for sorting by value. */
-struct idval {
-	uint64_t v;
-	long i;
-};
-
 struct idmap *idmap_new(void)
 {
-	return calloc(1, sizeof(struct idmap));
+	struct idmap *m = calloc(1, sizeof *m);
+	if (m)
+		idmap_hasher_init(&m->hash);
+	return m;
 }
 
 void idmap_free(struct idmap *m)
 {
 	if (!m)
 		return;
+	if (m->job.running) /* a job still running uses the map */
+		pthread_join(m->job.thread, NULL);
+	if (m->job.open)
+		atomic_abort(&m->job.file);
+	idmap_hasher_free(&m->hash);
 	free(m->text);
 	free(m->ids);
 	free(m->keys);
@@ -81,21 +52,33 @@ uint64_t idmap_key_hash(const char *key)
 	return strset_hash(key, strlen(key));
 }
 
-uint64_t idmap_hash_id(const char *minkey, unsigned variant)
+void idmap_hasher_init(struct idmap_hasher *h)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	char small[256], *p = small;
-	size_t n = strlen(minkey), len = n;
-	memset(md, 0, sizeof md); /* a failed digest still gives a well-formed id */
-	if (variant) {
-		if (n + 12 > sizeof small && !(p = malloc(n + 12)))
-			return 0;
-		memcpy(p, minkey, n);
-		len = n + (size_t)sprintf(p + n, "\x1f%u", variant);
-	}
-	SHA256((const unsigned char *)(variant ? p : minkey), len, md);
-	if (p != small)
-		free(p);
+	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	h->ctx = h->md ? EVP_MD_CTX_new() : NULL;
+}
+
+void idmap_hasher_free(struct idmap_hasher *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	EVP_MD_free(h->md);
+	h->ctx = NULL;
+	h->md = NULL;
+}
+
+uint64_t idmap_hash_id(struct idmap_hasher *h, const char *minkey, unsigned variant)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char tail[16];
+	unsigned len = 0;
+	size_t n = variant ? (size_t)snprintf(tail, sizeof tail, "\x1f%u", variant) : 0;
+	EVP_MD_CTX *own = h->ctx ? NULL : EVP_MD_CTX_new();
+	EVP_MD_CTX *c = h->ctx ? h->ctx : own;
+	if (!c || !EVP_DigestInit_ex(c, h->md ? h->md : EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(c, minkey, strlen(minkey)) || (n && !EVP_DigestUpdate(c, tail, n)) ||
+	    !EVP_DigestFinal_ex(c, md, &len))
+		memset(md, 0, sizeof md); /* a failed digest still gives a well-formed id */
+	EVP_MD_CTX_free(own);
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | md[i];
@@ -104,11 +87,28 @@ uint64_t idmap_hash_id(const char *minkey, unsigned variant)
 
 void idmap_format(uint64_t id, char out[19])
 {
-	snprintf(out, 19, "p-%016" PRIx64, id);
+	static const char hex[] = "0123456789abcdef";
+	out[0] = 'p';
+	out[1] = '-';
+	for (int i = 0; i < 16; i++)
+		out[2 + i] = hex[(id >> (60 - 4 * i)) & 15];
+	out[18] = 0;
 }
 
 #define RADIX_BITS 11
 #define RADIX (1 << RADIX_BITS)
+
+/* memcpy of a run-time size is a call for each entry; entries are made
+ * of 8-byte words, copied inline */
+static inline void move(char *to, const char *from, size_t esize)
+{
+	if (esize % 8) {
+		memcpy(to, from, esize);
+		return;
+	}
+	for (size_t i = 0; i < esize; i += 8)
+		memcpy(to + i, from + i, 8);
+}
 
 int idmap_hsort(void *v, size_t n, size_t esize)
 {
@@ -136,7 +136,7 @@ int idmap_hsort(void *v, size_t n, size_t esize)
 		}
 		for (size_t i = 0; i < n; i++) {
 			memcpy(&h, a + i * esize, sizeof h);
-			memcpy(tmp + count[(h >> shift) & (RADIX - 1)]++ * esize, a + i * esize, esize);
+			move(tmp + count[(h >> shift) & (RADIX - 1)]++ * esize, a + i * esize, esize);
 		}
 		char *t = a;
 		a = tmp;
@@ -149,8 +149,7 @@ int idmap_hsort(void *v, size_t n, size_t esize)
 	return 0;
 }
 
-/* The entries sorted by id value (with idmap_hsort), or NULL. */
-static struct idval *by_value(const struct idmap *m)
+struct idval *idmap_by_value(const struct idmap *m)
 {
 	struct idval *v = malloc((m->nids ? m->nids : 1) * sizeof *v);
 	if (!v)
@@ -164,8 +163,7 @@ static struct idval *by_value(const struct idmap *m)
 	return v;
 }
 
-/* Index of the entry of id value x in v (sorted), or -1. */
-static long find_id(const struct idval *v, size_t n, uint64_t x)
+long idmap_find_id(const struct idval *v, size_t n, uint64_t x)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -289,6 +287,8 @@ static int add_id(struct idmap *m, struct reader *r, char **f, size_t *len, int 
 	if (alias && parse_id(f[3], len[3], &x.target))
 		return bad(r, "'%s' is not an id (p- and 16 lowercase hexadecimal digits)", f[3]);
 	x.alias = alias ? -2 : -1; /* -2: the target is looked up once all are read */
+	if (m->nids >= INT32_MAX || r->line >= INT32_MAX)
+		return bad(r, "a map of over 2^31 ids or lines%s", "");
 	if (VEC_RESERVE(m->ids, m->capids, m->nids + 1, 1024)) {
 		err_set(r->e, ERR_IO, "%s: out of memory", r->path);
 		return -1;
@@ -324,7 +324,7 @@ static int add_key(struct idmap *m, struct reader *r, char **f, size_t *len, int
 		err_set(r->e, ERR_IO, "%s: out of memory", r->path);
 		return -1;
 	}
-	m->keys[m->nkeys++] = (struct mkey){idmap_key_hash(f[0]), f[0], last, r->line};
+	m->keys[m->nkeys++] = (struct mkey){idmap_key_hash(f[0]), f[0], (int32_t)last, (int32_t)r->line};
 	return 0;
 }
 
@@ -336,7 +336,7 @@ static int resolve_aliases(struct idmap *m, struct reader *r, const struct idval
 		struct mid *x = &m->ids[i];
 		if (x->alias != -2)
 			continue;
-		x->alias = find_id(v, m->nids, x->target);
+		x->alias = idmap_find_id(v, m->nids, x->target);
 		if (x->alias < 0) {
 			char id[19];
 			idmap_format(x->target, id);
@@ -458,7 +458,7 @@ static int parse(struct idmap *m, struct reader *r, char *text, size_t size)
 	if (r->line < 2 || !ended)
 		return bad(r, r->line < 2 ? "the map ends before its night line%s"
 					  : "the map ends without its last line \"end\": cut short?%s", "");
-	struct idval *v = by_value(m);
+	struct idval *v = idmap_by_value(m);
 	if (!v) {
 		err_set(r->e, ERR_IO, "%s: out of memory", r->path);
 		return -1;
@@ -505,351 +505,71 @@ int idmap_load(struct idmap *m, const char *path, struct rt_err *e)
 	return parse(m, &r, m->text, size);
 }
 
-/* ---- tonight's ids ---- */
+/* ---- in a thread of their own ---- */
 
-/* Whether person a wins an id over b (-1: nobody yet): more records, then
- * the smaller key. */
-static int better(const struct idmap_person *ps, long a, long b)
+static void *load_job(void *arg)
 {
-	if (b < 0)
-		return 1;
-	if (ps[a].records != ps[b].records)
-		return ps[a].records > ps[b].records;
-	return strcmp(ps[a].minkey, ps[b].minkey) < 0;
+	struct idmap *m = arg;
+	m->job.rc = idmap_load(m, m->job.path, &m->job.e);
+	return NULL;
 }
 
-static long live(const struct idmap *m, long id)
+int idmap_load_start(struct idmap *m, const char *path)
 {
-	while (m->ids[id].alias >= 0)
-		id = m->ids[id].alias;
-	return id;
-}
-
-struct cand {
-	uint64_t v; /* the id it would get by the new-id rule */
-	long person;
-};
-
-static int by_cand(const void *pa, const void *pb, void *arg)
-{
-	const struct idmap_person *ps = arg;
-	const struct cand *a = pa, *b = pb;
-	return strcmp(ps[a->person].minkey, ps[b->person].minkey);
-}
-
-static int has(const uint64_t *v, size_t n, uint64_t x)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == x)
-			return 1;
+	err_clear(&m->job.e);
+	m->job.path = path;
+	if (!pthread_create(&m->job.thread, NULL, load_job, m))
+		m->job.running = 1;
+	else
+		load_job(m); /* no thread: loaded now */
 	return 0;
 }
 
-static int in_cands(const struct cand *c, size_t n, uint64_t x)
+int idmap_load_wait(struct idmap *m, struct rt_err *e)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c[mid].v < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && c[lo].v == x;
+	if (m->job.running)
+		pthread_join(m->job.thread, NULL);
+	m->job.running = 0;
+	if (m->job.rc)
+		*e = m->job.e;
+	return m->job.rc;
 }
 
-/* The ids of the persons no id went to, in the order of the id the rule
- * gives them (then their key), so that who gets a variant does not
- * depend on the input's order: the rule's id unless it was ever issued,
- * else the first variant never issued. */
-static int issue_new(struct idmap *m, const struct idmap_person *ps, size_t np, long *pid,
-		     const unsigned char *claimed)
+static void *save_job(void *arg)
 {
-	struct cand *c = malloc((np ? np : 1) * sizeof *c);
-	struct idval *old = by_value(m);
-	uint64_t *variants = NULL;
-	size_t nc = 0, nold = m->nids, nvar = 0, capvar = 0;
-	int rc = -1;
-	if (!c || !old)
-		goto out;
-	for (size_t p = 0; p < np; p++)
-		if (pid[p] < 0)
-			c[nc++] = (struct cand){idmap_hash_id(ps[p].minkey, 0), (long)p};
-	if (idmap_hsort(c, nc, sizeof *c))
-		goto out;
-	for (size_t i = 0, j; i < nc; i = j) {
-		for (j = i + 1; j < nc && c[j].v == c[i].v;)
-			j++;
-		if (j - i > 1) /* two keys, one id: a 64-bit collision */
-			qsort_r(c + i, j - i, sizeof *c, by_cand, (void *)ps);
-	}
-	if (VEC_RESERVE(m->ids, m->capids, m->nids + nc, 1024))
-		goto out;
-	for (size_t i = 0, o = 0; i < nc; i++) {
-		long p = c[i].person;
-		uint64_t v = c[i].v;
-		while (o < nold && old[o].v < v)
-			o++;
-		int taken = (o < nold && old[o].v == v) || (i && c[i - 1].v == v);
-		for (unsigned n = 1; taken; n++) {
-			v = idmap_hash_id(ps[p].minkey, n);
-			taken = find_id(old, nold, v) >= 0 || in_cands(c, nc, v) || has(variants, nvar, v);
-		}
-		if (v != c[i].v) {
-			if (VEC_RESERVE(variants, capvar, nvar + 1, 16))
-				goto out;
-			variants[nvar++] = v;
-		}
-		pid[p] = (long)m->nids;
-		m->ids[m->nids++] = (struct mid){v, 0, m->night + 1, -1, p, 0};
-		if (claimed[p])
-			m->st.split++;
-		else
-			m->st.fresh++;
-	}
-	rc = 0;
-out:
-	free(c);
-	free(old);
-	free(variants);
-	return rc;
+	struct idmap *m = arg;
+	m->job.rc = idmap_write(m, &m->job.file, m->job.path, &m->job.e);
+	return NULL;
 }
 
-/* The claims of the persons on the ids their keys had, oldest id first
- * (first night, then smaller id), each person winning at most one: the
- * larger claimant of an id gets it; an id that all its claimants had an
- * older one for is retired, an alias of the largest one's. */
-static void settle_claims(struct idmap *m, const struct idmap_person *ps, const uint64_t *cl,
-			  size_t ncl, const struct idval *byage, long *pid)
+int idmap_save_start(struct idmap *m, const char *path, struct rt_err *e)
 {
-	for (size_t i = 0, j; i < ncl; i = j) {
-		uint64_t rank = cl[i] >> 32;
-		long id = byage[rank].i, best = -1, any = -1;
-		for (j = i; j < ncl && cl[j] >> 32 == rank; j++) {
-			long p = (long)(cl[j] & 0xffffffffu);
-			if (better(ps, p, any))
-				any = p;
-			if (pid[p] < 0 && better(ps, p, best))
-				best = p;
-		}
-		if (best >= 0) {
-			pid[best] = id;
-			m->ids[id].person = best;
-			m->st.kept++;
-		} else {
-			m->ids[id].alias = pid[any];
-			m->st.merged++;
-		}
-	}
-}
-
-/* The live ids by age: first night, then value. */
-static struct idval *by_age(const struct idmap *m, uint32_t *rank)
-{
-	struct idval *v = by_value(m);
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < m->nids; i++)
-		v[i].v = (uint64_t)m->ids[v[i].i].night; /* a stable sort keeps the values' order */
-	if (idmap_hsort(v, m->nids, sizeof *v)) {
-		free(v);
-		return NULL;
-	}
-	for (size_t i = 0; i < m->nids; i++)
-		rank[v[i].i] = (uint32_t)i;
-	return v;
-}
-
-int idmap_assign(struct idmap *m, const struct idmap_person *ps, size_t np,
-		 const struct idmap_key *keys, size_t nkeys, uint64_t *ids, struct rt_err *e)
-{
-	long *pid = malloc((np ? np : 1) * sizeof *pid);
-	unsigned char *claimed = calloc(np ? np : 1, 1), *matched = calloc(m->nkeys + 1, 1);
-	uint64_t *cl = malloc((nkeys ? nkeys : 1) * sizeof *cl);
-	uint32_t *rank = malloc((m->nids ? m->nids : 1) * sizeof *rank);
-	struct mkey *nk = malloc((nkeys + m->nkeys + 1) * sizeof *nk);
-	struct idval *byage = NULL;
-	size_t ncl = 0, n = 0;
-	int rc = -1;
-	if (!pid || !claimed || !matched || !cl || !rank || !nk || np > UINT32_MAX ||
-	    !(byage = by_age(m, rank)))
-		goto out;
-	for (size_t p = 0; p < np; p++)
-		pid[p] = -1;
-	/* both sorted by hash: one pass pairs tonight's keys with the map's */
-	for (size_t i = 0, j = 0; i < nkeys; i++) {
-		while (j < m->nkeys && m->keys[j].hash < keys[i].hash)
-			j++;
-		for (size_t x = j; x < m->nkeys && m->keys[x].hash == keys[i].hash; x++)
-			if (!strcmp(m->keys[x].key, keys[i].key)) {
-				matched[x] = 1;
-				claimed[keys[i].person] = 1;
-				cl[ncl++] = (uint64_t)rank[live(m, m->keys[x].id)] << 32 |
-					    (uint64_t)keys[i].person;
-				break;
-			}
-	}
-	if (idmap_hsort(cl, ncl, sizeof *cl))
-		goto out;
-	settle_claims(m, ps, cl, ncl, byage, pid);
-	if (issue_new(m, ps, np, pid, claimed))
-		goto out;
-	/* tonight's keys go to their person's id; the others stay, but a
-	 * present person's matching keys are what it has tonight */
-	for (size_t i = 0; i < nkeys; i++)
-		nk[n++] = (struct mkey){keys[i].hash, keys[i].key, pid[keys[i].person], 0};
-	for (size_t x = 0; x < m->nkeys; x++) {
-		long id = live(m, m->keys[x].id);
-		if (matched[x] || (m->keys[x].key[0] != 's' && m->ids[id].person >= 0))
-			continue;
-		nk[n++] = (struct mkey){m->keys[x].hash, m->keys[x].key, id, m->keys[x].line};
-	}
-	free(m->keys);
-	m->keys = nk;
-	m->nkeys = m->capkeys = n;
-	nk = NULL;
-	for (size_t i = 0; i < m->nids; i++)
-		if (m->ids[i].alias >= 0)
-			m->ids[i].alias = live(m, m->ids[i].alias);
-	for (size_t p = 0; p < np; p++)
-		ids[p] = m->ids[pid[p]].id;
-	m->night++;
-	rc = 0;
-out:
-	if (rc)
-		err_set(e, ERR_IO, "out of memory assigning ids to %zu persons", np);
-	free(pid);
-	free(claimed);
-	free(matched);
-	free(cl);
-	free(rank);
-	free(nk);
-	free(byage);
-	return rc;
-}
-
-/* ---- writing ---- */
-
-/* A value with every byte that is a space, a control character or the
- * backslash written \xHH: one field of a line. */
-static int put_esc(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	int rc = 0;
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && (unsigned char)s[j] > ' ' && s[j] != 0x7f && s[j] != '\\')
-			j++;
-		rc |= buf_add(b, s + i, j - i);
-		if (j < n) {
-			unsigned char c = (unsigned char)s[j];
-			char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-			rc |= buf_add(b, esc, 4);
-			j++;
-		}
-		i = j;
-	}
-	return rc;
-}
-
-static int put_key(struct buf *b, const char *key)
-{
-	const char *v = key + 1, *us = key[0] == 's' ? strchr(v, '\x1f') : NULL;
-	int rc = buf_addc(b, key[0]) | buf_addc(b, ' ');
-	if (us)
-		rc |= put_esc(b, v, (size_t)(us - v)) | buf_addc(b, ' ') | put_esc(b, us + 1, strlen(us + 1));
+	err_clear(&m->job.e);
+	m->job.path = path;
+	m->job.rc = 0;
+	if (atomic_open(&m->job.file, path, 0644, e))
+		return -1;
+	m->job.open = 1;
+	if (!pthread_create(&m->job.thread, NULL, save_job, m))
+		m->job.running = 1;
 	else
-		rc |= put_esc(b, v, strlen(v));
-	return rc | buf_addc(b, '\n');
+		save_job(m); /* no thread: written now */
+	return 0;
 }
 
-static int by_key_str(const void *pa, const void *pb, void *arg)
+int idmap_save_end(struct idmap *m, int commit, struct rt_err *e)
 {
-	const struct mkey *k = arg;
-	return strcmp(k[*(const long *)pa].key, k[*(const long *)pb].key);
-}
-
-/* The keys' indices grouped by their id in value order (v), each group
- * sorted; start[r] is where the group of v[r] begins. */
-static long *group_keys(const struct idmap *m, const struct idval *v, size_t *start)
-{
-	long *order = malloc((m->nkeys ? m->nkeys : 1) * sizeof *order);
-	size_t *pos = malloc((m->nids ? m->nids : 1) * sizeof *pos);
-	if (!order || !pos) {
-		free(order);
-		free(pos);
-		return NULL;
+	if (m->job.running)
+		pthread_join(m->job.thread, NULL);
+	m->job.running = 0;
+	if (!m->job.open)
+		return -1;
+	m->job.open = 0;
+	if (m->job.rc || !commit) {
+		atomic_abort(&m->job.file);
+		if (m->job.rc)
+			*e = m->job.e;
+		return m->job.rc ? -1 : 0;
 	}
-	for (size_t r = 0; r < m->nids; r++)
-		pos[v[r].i] = r;
-	memset(start, 0, (m->nids + 1) * sizeof *start);
-	for (size_t x = 0; x < m->nkeys; x++)
-		start[pos[m->keys[x].id] + 1]++;
-	for (size_t r = 0; r < m->nids; r++)
-		start[r + 1] += start[r];
-	for (size_t x = 0; x < m->nkeys; x++)
-		order[start[pos[m->keys[x].id]]++] = (long)x;
-	for (size_t r = m->nids; r > 0; r--) /* back to where each group begins */
-		start[r] = start[r - 1];
-	start[0] = 0;
-	for (size_t r = 0; r < m->nids; r++)
-		if (start[r + 1] - start[r] > 1)
-			qsort_r(order + start[r], start[r + 1] - start[r], sizeof *order, by_key_str,
-				m->keys);
-	free(pos);
-	return order;
-}
-
-int idmap_save(const struct idmap *m, const char *path, struct rt_err *e)
-{
-	struct idval *v = by_value(m);
-	size_t *start = malloc((m->nids + 1) * sizeof *start);
-	long *order = v && start ? group_keys(m, v, start) : NULL;
-	struct atomic_file a;
-	struct buf b;
-	int rc = -1, open = 0;
-	char id[19], to[19];
-
-	buf_init(&b, 0);
-	if (!order) {
-		err_set(e, ERR_IO, "%s: out of memory writing the id map", path);
-		goto out;
-	}
-	if (atomic_open(&a, path, 0644, e))
-		goto out;
-	open = 1;
-	int bad = buf_printf(&b, MAGIC " %d\nnight %d\n", VERSION, m->night);
-	for (size_t r = 0; !bad && r < m->nids; r++) {
-		const struct mid *x = &m->ids[v[r].i];
-		idmap_format(x->id, id);
-		if (x->alias >= 0) {
-			idmap_format(m->ids[x->alias].id, to);
-			bad |= buf_printf(&b, "= %s %d %s\n", id, x->night, to);
-		} else {
-			bad |= buf_printf(&b, "+ %s %d\n", id, x->night);
-		}
-		for (size_t k = start[r]; k < start[r + 1]; k++)
-			bad |= put_key(&b, m->keys[order[k]].key);
-		if (!bad && b.len >= WRITE_AT) {
-			if (atomic_write(&a, b.data, b.len, e))
-				goto out;
-			buf_reset(&b);
-		}
-	}
-	if (bad || buf_adds(&b, "end\n")) {
-		err_set(e, ERR_IO, "%s: out of memory writing the id map", path);
-		goto out;
-	}
-	if (atomic_write(&a, b.data, b.len, e))
-		goto out;
-	open = 0;
-	rc = atomic_commit(&a, e);
-out:
-	if (open)
-		atomic_abort(&a);
-	buf_free(&b);
-	free(v);
-	free(start);
-	free(order);
-	return rc;
+	return atomic_commit(&m->job.file, e);
 }

@@ -72,10 +72,37 @@ int idmap_night(const struct idmap *m);
  * with e (ERR_IO naming path). */
 int idmap_save(const struct idmap *m, const char *path, struct rt_err *e);
 
+/* The same two in a thread of their own, so that they overlap the
+ * caller's work (reading the input; writing the output): a start, then
+ * exactly one wait or end (idmap_free waits for a job still running).
+ * The map is not to be touched in between, except by idmap_free. Without
+ * a thread, start does the job at once.
+ *
+ * idmap_load_start always starts; idmap_load_wait returns what
+ * idmap_load would have. idmap_save_start opens path's temporary file
+ * (-1 with e when it cannot) and writes it; idmap_save_end renames it
+ * into place when commit and the writing went well, else removes it:
+ * 0 (written, or removed as asked), or -1 with e. */
+int idmap_load_start(struct idmap *m, const char *path);
+int idmap_load_wait(struct idmap *m, struct rt_err *e);
+int idmap_save_start(struct idmap *m, const char *path, struct rt_err *e);
+int idmap_save_end(struct idmap *m, int commit, struct rt_err *e);
+
 /* The new-id rule: the first 8 bytes of SHA-256 of minkey, and for
  * variant n > 0 of minkey, 0x1f and n in decimal (a key that no source
- * key can be, as source_id holds no 0x1f). */
-uint64_t idmap_hash_id(const char *minkey, unsigned variant);
+ * key can be, as source_id holds no 0x1f). One digest context serves
+ * every id (a new context per id costs three times the digest). The
+ * struct owns it: idmap_hasher_free. A hasher whose init failed still
+ * answers, through OpenSSL's one-shot digest. */
+struct evp_md_st;
+struct evp_md_ctx_st;
+struct idmap_hasher {
+	struct evp_md_st *md;
+	struct evp_md_ctx_st *ctx;
+};
+void idmap_hasher_init(struct idmap_hasher *h);
+void idmap_hasher_free(struct idmap_hasher *h);
+uint64_t idmap_hash_id(struct idmap_hasher *h, const char *minkey, unsigned variant);
 /* "p-" and 16 hexadecimal digits, NUL-terminated. */
 void idmap_format(uint64_t id, char out[19]);
 /* The hash of a typed key (core/strset.h's). */
