@@ -15,9 +15,8 @@
 #include <string.h>
 
 #define MAX_CONFLICT_WARNINGS 50 /* one line each; past that only the total */
-#define FLUSH_AT (1 << 20)       /* people are written in chunks of about 1 MB */
 
-static const char *const key_names[NKEYS] = {"employee_id", "sis_id", "email"};
+const char *const dedupe_key_names[NKEYS] = {"employee_id", "sis_id", "email"};
 const char dedupe_key_tag[NKEYS + 1] = {'e', 'i', 'm', 's'};
 
 struct dedupe *dedupe_new(FILE *out)
@@ -34,7 +33,6 @@ struct dedupe *dedupe_new(FILE *out)
 	buf_init(&d->held, 0);
 	buf_init(&d->scratch, 0);
 	buf_init(&d->keytmp, 0);
-	buf_init(&d->obuf, 0);
 	for (int f = 0; f < MAX_FIELDS; f++)
 		buf_init(&d->fkey[f], 0);
 	jscan_init(&d->js, 0, JSCAN_DEPTH_LIMIT);
@@ -51,7 +49,7 @@ struct dedupe *dedupe_new(FILE *out)
 	d->f_sources = canon_field_index(d->cs, "sources");
 	d->f_fsrc = canon_field_index(d->cs, "field_sources");
 	for (int k = 0; k < NKEYS; k++)
-		d->f_key[k] = canon_field_index(d->cs, key_names[k]);
+		d->f_key[k] = canon_field_index(d->cs, dedupe_key_names[k]);
 	for (int f = 0; f < d->nf; f++) {
 		d->flen[f] = strlen(d->cs->fields[f].name);
 		if (jsonw_key(&d->fkey[f], d->cs->fields[f].name, 1))
@@ -72,6 +70,7 @@ void dedupe_free(struct dedupe *d)
 {
 	if (!d)
 		return;
+	dedupe_prefault_stop(d);
 	dedupe_arena_free(d);
 	free(d->recs);
 	free(d->hk);
@@ -80,12 +79,10 @@ void dedupe_free(struct dedupe *d)
 	buf_free(&d->held);
 	buf_free(&d->scratch);
 	buf_free(&d->keytmp);
-	buf_free(&d->obuf);
 	for (int f = 0; f < MAX_FIELDS; f++)
 		buf_free(&d->fkey[f]);
 	jscan_free(&d->js);
 	idmap_hasher_free(&d->hash);
-	free(d->tmpv);
 	free(d->activated);
 	free(d->srcs);
 	free(d->ps);
@@ -129,17 +126,6 @@ static const char *str_item(const cJSON *o, const char *k)
 {
 	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
 	return s && *s ? s : NULL;
-}
-
-static int computed(const struct dedupe *d, int f)
-{
-	return f == d->f_id || f == d->f_sources || f == d->f_fsrc;
-}
-
-/* Room for n pointers in d->tmpv. */
-static int tmp_room(struct dedupe *d, size_t n)
-{
-	return VEC_RESERVE(d->tmpv, d->tmpcap, n, 16);
 }
 
 /* ---- merging ---- */
@@ -405,235 +391,6 @@ out:
 	return rc;
 }
 
-/* ---- writing people ---- */
-
-/* For each field, the position in m of the record that wins it, or -1:
- * the first with a non-blank value, else the first with an empty one. */
-void dedupe_choose(const struct dedupe *d, const int *m, int n, int *win)
-{
-	const struct prec *R = d->recs;
-	if (n == 1) { /* the one record wins what it has, blank or not */
-		for (int f = 0; f < d->nf; f++)
-			win[f] = R[m[0]].val[f] ? 0 : -1;
-		if (d->f_reason >= 0 && win[d->f_status] < 0)
-			win[d->f_reason] = -1;
-		return;
-	}
-	for (int f = 0; f < d->nf; f++) {
-		win[f] = -1;
-		for (int j = 0; j < n; j++) {
-			const char *v = pval(&R[m[j]], f);
-			if (v && win[f] < 0)
-				win[f] = j;
-			if (v && !dedupe_blank(v)) {
-				win[f] = j;
-				break;
-			}
-		}
-	}
-	/* one active record keeps the person active; the reason goes with the status */
-	for (int j = 0; j < n; j++) {
-		const char *st = pval(&R[m[j]], d->f_status);
-		if (st && !strcmp(st, "active")) {
-			win[d->f_status] = j;
-			break;
-		}
-	}
-	if (d->f_reason >= 0) {
-		int s = win[d->f_status];
-		win[d->f_reason] = s >= 0 && R[m[s]].val[d->f_reason] ? s : -1;
-	}
-}
-
-/* Warns about each record whose key differs from the one kept. */
-static void conflicts(struct dedupe *d, const struct person *p, const int *m, const int *win)
-{
-	const struct prec *R = d->recs;
-	for (int k = 0; k < NKEYS; k++) {
-		int f = d->f_key[k], w = win[f];
-		if (w < 0 || !R[m[w]].norm[k])
-			continue;
-		const struct prec *a = &R[m[w]];
-		for (int j = 0; j < p->n; j++) {
-			const struct prec *b = &R[m[j]];
-			if (!b->norm[k] || !strcmp(pnorm(b, k), pnorm(a, k)))
-				continue;
-			if (++d->st.conflicts <= MAX_CONFLICT_WARNINGS)
-				log_warn("%s: merged records disagree on %s: %s %s has '%s' (kept), "
-					 "%s %s has '%s'", p->id, key_names[k], pval(a, d->f_source),
-					 pval(a, d->f_source_id), pval(a, f), pval(b, d->f_source),
-					 pval(b, d->f_source_id), pval(b, f));
-		}
-	}
-}
-
-int dedupe_put_key(struct buf *b, const char *name, int *first)
-{
-	int rc = jsonw_key(b, name, *first);
-	*first = 0;
-	return rc;
-}
-
-/* What jsonw_str writes, without its care for the string of printable
- * ASCII that most values are. */
-static int put_str(struct buf *b, const char *s)
-{
-	size_t n = strlen(s);
-	if (buf_reserve(b, n + 2))
-		return -1;
-	char *w = b->data + b->len;
-	*w++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
-			return jsonw_strn(b, s, n); /* nothing appended yet */
-		*w++ = (char)c;
-	}
-	*w++ = '"';
-	*w = 0;
-	b->len += n + 2;
-	return 0;
-}
-
-/* A people field's key, from the ones made once. */
-static int put_fkey(const struct dedupe *d, struct buf *b, int f, int *first)
-{
-	int rc = (*first ? 0 : buf_addc(b, ',')) | buf_add(b, d->fkey[f].data, d->fkey[f].len);
-	*first = 0;
-	return rc;
-}
-
-static int has_orgs(const struct dedupe *d, const int *m, int n)
-{
-	for (int j = 0; j < n; j++)
-		if (d->recs[m[j]].val[d->f_orgs])
-			return 1;
-	return 0;
-}
-
-static int by_pstr(const void *pa, const void *pb)
-{
-	return strcmp(*(const char *const *)pa, *(const char *const *)pb);
-}
-
-/* The sorted union of the records' org_ids. */
-static int put_orgs(struct dedupe *d, const int *m, int n, struct buf *b)
-{
-	size_t nv = 0;
-	int rc = 0;
-	for (int j = 0; j < n; j++) {
-		const struct prec *r = &d->recs[m[j]];
-		const char *s = pval(r, d->f_orgs);
-		for (int k = 0; k < r->norgs; k++, s += strlen(s) + 1) {
-			if (tmp_room(d, nv + 1))
-				return -1;
-			d->tmpv[nv++] = s;
-		}
-	}
-	const char **v = d->tmpv;
-	if (nv > 1)
-		qsort(v, nv, sizeof *v, by_pstr);
-	rc |= buf_addc(b, '[');
-	for (size_t i = 0; i < nv; i++)
-		if (!i || strcmp(v[i - 1], v[i]))
-			rc |= (i ? buf_addc(b, ',') : 0) | put_str(b, v[i]);
-	rc |= buf_addc(b, ']');
-	return rc;
-}
-
-/* [{"source","source_id"}...] sorted by key, each once. */
-static int put_sources(struct dedupe *d, const int *m, int n, struct buf *b)
-{
-	int rc = tmp_room(d, (size_t)n) || buf_addc(b, '[');
-	const char **keys = d->tmpv;
-	for (int j = 0; !rc && j < n; j++)
-		keys[j] = pkey(&d->recs[m[j]]);
-	if (!rc && n > 1)
-		qsort(keys, (size_t)n, sizeof *keys, by_pstr);
-	for (int j = 0; !rc && j < n; j++) {
-		if (j && !strcmp(keys[j - 1], keys[j]))
-			continue;
-		const char *sid = strchr(keys[j], '\x1f') + 1;
-		rc |= (j ? buf_addc(b, ',') : 0) | buf_adds(b, "{\"source\":") |
-		      jsonw_strn(b, keys[j], (size_t)(sid - 1 - keys[j])) |
-		      buf_adds(b, ",\"source_id\":") | put_str(b, sid) | buf_addc(b, '}');
-	}
-	return rc | buf_addc(b, ']');
-}
-
-/* The fields that a record won, with the winning source. */
-static int put_field_sources(const struct dedupe *d, const int *m, const int *win,
-			     struct buf *b)
-{
-	int rc = buf_addc(b, '{'), first = 1;
-	for (int f = 0; f < d->nf; f++) {
-		if (win[f] < 0 || computed(d, f) || f == d->f_source || f == d->f_source_id ||
-		    f == d->f_orgs)
-			continue;
-		rc |= put_fkey(d, b, f, &first);
-		rc |= put_str(b, pval(&d->recs[m[win[f]]], d->f_source));
-	}
-	return rc | buf_addc(b, '}');
-}
-
-/* One merged person's RECORD message, fields in the canonical order, as
- * singer_record writes it (format/singer.h). */
-static int render(struct dedupe *d, const struct person *p, const int *m, const int *win,
-		  struct buf *b)
-{
-	int rc = 0, first = 1;
-	rc |= buf_adds(b, "{\"type\":\"RECORD\",\"stream\":\"people\",\"record\":{");
-	for (int f = 0; f < d->nf; f++) {
-		const char *v = NULL;
-		if (f == d->f_orgs && has_orgs(d, m, p->n))
-			rc |= put_fkey(d, b, f, &first) | put_orgs(d, m, p->n, b);
-		else if (f == d->f_sources)
-			rc |= put_fkey(d, b, f, &first) | put_sources(d, m, p->n, b);
-		else if (f == d->f_fsrc)
-			rc |= put_fkey(d, b, f, &first) | put_field_sources(d, m, win, b);
-		else if (f == d->f_id)
-			v = p->id;
-		else if (f == d->f_source || f == d->f_source_id)
-			v = pval(&d->recs[m[0]], f);
-		else if (f != d->f_orgs && win[f] >= 0)
-			v = pval(&d->recs[m[win[f]]], f);
-		if (v)
-			rc |= put_fkey(d, b, f, &first) | put_str(b, v);
-	}
-	return rc | buf_adds(b, "}}\n");
-}
-
-/* Persons are written in id order, their records lie in input order: each
- * is a miss of the cache (half the time of writing, unfetched), so the
- * next ones are fetched ahead in steps: where the person's first record
- * is, that record, its strings. */
-static void prefetch(const struct dedupe *d, size_t k)
-{
-	const size_t far = 8;
-	if (k + 4 * far < d->np)
-		__builtin_prefetch(&d->ord[d->ps[k + 4 * far].start]);
-	if (k + 2 * far < d->np) {
-		const char *r = (const char *)&d->recs[d->ord[d->ps[k + 2 * far].start]];
-		for (int i = 0; i < 4; i++)
-			__builtin_prefetch(r + 64 * i);
-	}
-	if (k + far < d->np) {
-		const char *blob = d->recs[d->ord[d->ps[k + far].start]].blob;
-		for (int i = 0; i < 5; i++)
-			__builtin_prefetch(blob + 64 * i);
-	}
-}
-
-static int flush_out(struct dedupe *d, struct rt_err *e)
-{
-	struct buf *b = &d->obuf;
-	int rc = b->len && fwrite(b->data, 1, b->len, d->out) != b->len ? -1 : 0;
-	buf_reset(b);
-	if (rc)
-		err_set(e, ERR_IO, "writing the output failed: %s", strerror(errno));
-	return rc;
-}
-
 /* ---- writing memberships ---- */
 
 /* The person whose key is source\x1fsource_id, or NULL. */
@@ -755,9 +512,9 @@ static void summary(struct dedupe *d, size_t withheld)
 
 int dedupe_finish(struct dedupe *d, struct rt_err *e)
 {
-	struct buf *b = &d->obuf;
 	int rc = -1, saving = 0;
 
+	dedupe_prefault_stop(d);
 	if (d->ids && idmap_load_wait(d->ids, e))
 		return -1;
 	if (persons(d, e))
@@ -770,21 +527,7 @@ int dedupe_finish(struct dedupe *d, struct rt_err *e)
 		}
 		saving = 1;
 	}
-	for (size_t k = 0; k < d->np; k++) {
-		const struct person *p = &d->ps[k];
-		int win[MAX_FIELDS];
-		prefetch(d, k);
-		dedupe_choose(d, d->ord + p->start, p->n, win);
-		conflicts(d, p, d->ord + p->start, win);
-		if (render(d, p, d->ord + p->start, win, b)) {
-			err_set(e, ERR_IO, "out of memory writing person %s", p->id);
-			goto out;
-		}
-		if (b->len >= FLUSH_AT && flush_out(d, e))
-			goto out;
-		d->st.people_out++;
-	}
-	if (flush_out(d, e))
+	if (dedupe_write_people(d, e))
 		goto out;
 	struct members_ctx mc = {{0}, e};
 	buf_init(&mc.key, 0);

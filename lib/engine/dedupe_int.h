@@ -22,6 +22,7 @@ enum { KEY_EMPLOYEE, KEY_SIS, KEY_EMAIL, NKEYS, KEY_SOURCE = NKEYS };
 /* The byte before each key in a record's strings, so that a key and its
  * kind are one string (the id map's typed keys): by KEY_ index. */
 extern const char dedupe_key_tag[NKEYS + 1];
+extern const char *const dedupe_key_names[NKEYS]; /* their people fields */
 
 /* One people record as read. Its strings are one block of dedupe's arena
  * that starts with the key; values are offsets into it (half the size of
@@ -97,6 +98,9 @@ struct dedupe {
 	struct jscan js;         /* the current line's tokens */
 	struct buf keytmp;       /* an escaped member name, unescaped */
 	struct arena_blk *arena; /* the records' strings */
+	struct prefault *pf;     /* the helper faulting their pages in, or NULL */
+	int pf_failed;           /* no helper: none is tried again */
+	size_t arena_ahead, recs_ahead; /* bytes faulted in: of the arena's block, of recs */
 	struct prec *recs;
 	size_t nrecs, cap;
 	struct idmap *ids;  /* the caller's, or NULL: ids by today's rule alone */
@@ -109,9 +113,6 @@ struct dedupe {
 	struct buf held;    /* ACTIVATE_VERSION lines, each after a tag byte 'p' or 'm' */
 	size_t held_people; /* how many of them are people's */
 	struct buf scratch;
-	struct buf obuf;    /* people lines on their way to out */
-	const char **tmpv;  /* a person's org_ids or keys, for sorting */
-	size_t tmpcap;
 	struct dedupe_stats st;
 	/* per input: its people SCHEMA and ACTIVATE_VERSION messages, and
 	 * whether a people record of it was written unmerged. An input that
@@ -136,6 +137,8 @@ struct dedupe {
 /* dedupe_read.c */
 char *dedupe_alloc(struct dedupe *d, size_t n); /* n bytes of the arena, or NULL */
 void dedupe_arena_free(struct dedupe *d);
+/* Ends the helper that faults pages in; reading is over. */
+void dedupe_prefault_stop(struct dedupe *d);
 int dedupe_put_line(struct dedupe *d, const char *p, size_t n, struct rt_err *e);
 /* Asks for huge pages over p[0..n): on a VM every 4 KB page touched the
  * first time costs a fault, and a million people touch half a gigabyte. */
@@ -153,6 +156,16 @@ static inline int dedupe_blank(const char *s)
 	}
 	return 0;
 }
+
+/* Fields dedupe makes, never read from a record. */
+static inline int dedupe_computed(const struct dedupe *d, int f)
+{
+	return f == d->f_id || f == d->f_sources || f == d->f_fsrc;
+}
+
+/* dedupe_write.c: the merged people, in id order, to out. 0, or -1 with
+ * e (a write error, out of memory). Warns about key conflicts. */
+int dedupe_write_people(struct dedupe *d, struct rt_err *e);
 
 /* For each field, the position in m of the record that wins it, or -1. */
 void dedupe_choose(const struct dedupe *d, const int *m, int n, int *win);

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,108 @@
 
 #define ARENA_BLOCK (32 << 20)
 #define HUGE_PAGE (2 << 20)
+#define FAULT_STEP (4 << 20)  /* the helper faults pages in by this much */
+#define FAULT_AHEAD (8 << 20) /* ahead of the memory in use */
+#define FAULT_QUEUE 16
+
+/* Faulting a fresh page in (the kernel zeroes it) is a good part of
+ * reading a million records; a helper thread does it ahead of use, on
+ * the other core. The helper only faults pages in (MADV_POPULATE_WRITE
+ * never changes what they hold), so a range that moved (the records'
+ * array grows) or is queued twice costs nothing but the fault. */
+struct prefault {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct {
+		char *p;
+		size_t n;
+	} q[FAULT_QUEUE];
+	unsigned head, tail;
+	int stop;
+};
+
+static void *prefault_main(void *arg)
+{
+	struct prefault *f = arg;
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		while (f->head == f->tail && !f->stop)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (f->stop)
+			break;
+		char *p = f->q[f->tail % FAULT_QUEUE].p;
+		size_t n = f->q[f->tail % FAULT_QUEUE].n;
+		f->tail++;
+		pthread_mutex_unlock(&f->mu);
+		madvise(p, n, MADV_POPULATE_WRITE); /* advice: refused is fine */
+		pthread_mutex_lock(&f->mu);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* Queues p[0..n) for the helper, started the first time; without a
+ * helper, or with its queue full, the pages fault when they are used. */
+static void prefault(struct dedupe *d, char *p, size_t n)
+{
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, z = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+	if (z <= a || d->pf_failed)
+		return;
+	if (!d->pf) {
+		struct prefault *f = calloc(1, sizeof *f);
+		if (!f || pthread_mutex_init(&f->mu, NULL)) {
+			free(f);
+			d->pf_failed = 1;
+			return;
+		}
+		pthread_cond_init(&f->cv, NULL);
+		if (pthread_create(&f->thread, NULL, prefault_main, f)) {
+			pthread_cond_destroy(&f->cv);
+			pthread_mutex_destroy(&f->mu);
+			free(f);
+			d->pf_failed = 1;
+			return;
+		}
+		d->pf = f;
+	}
+	struct prefault *f = d->pf;
+	pthread_mutex_lock(&f->mu);
+	if (f->head - f->tail < FAULT_QUEUE) {
+		f->q[f->head % FAULT_QUEUE].p = (char *)a;
+		f->q[f->head % FAULT_QUEUE].n = z - a;
+		f->head++;
+		pthread_cond_signal(&f->cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Keeps the pages of base[0..cap) faulted in up to FAULT_AHEAD past used;
+ * *ahead is how far they are. */
+static void fault_ahead(struct dedupe *d, char *base, size_t used, size_t cap, size_t *ahead)
+{
+	while (*ahead < used + FAULT_AHEAD && *ahead < cap) {
+		size_t n = cap - *ahead < FAULT_STEP ? cap - *ahead : FAULT_STEP;
+		prefault(d, base + *ahead, n);
+		*ahead += n;
+	}
+}
+
+void dedupe_prefault_stop(struct dedupe *d)
+{
+	struct prefault *f = d->pf;
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->stop = 1;
+	pthread_cond_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->thread, NULL);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+	d->pf = NULL;
+}
 
 struct arena_blk {
 	struct arena_blk *next;
@@ -40,8 +143,10 @@ char *dedupe_alloc(struct dedupe *d, size_t n)
 		b->next = d->arena;
 		d->arena = b;
 		dedupe_huge(b->data, cap);
+		d->arena_ahead = 0;
 	}
 	b->len += n;
+	fault_ahead(d, b->data, b->len, b->cap, &d->arena_ahead);
 	return b->data + b->len - n;
 }
 
@@ -206,11 +311,6 @@ static int str_tok(const struct jscan *js, int obj, const char *key)
 	return t;
 }
 
-static int computed(const struct dedupe *d, int f)
-{
-	return f == d->f_id || f == d->f_sources || f == d->f_fsrc;
-}
-
 /* Copies what dedupe needs of people record rec into d->recs: the key
  * (already in the scratch buffer, with its tag byte), then the values. */
 static int add_person(struct dedupe *d, int rec)
@@ -224,7 +324,7 @@ static int add_person(struct dedupe *d, int rec)
 		tokf[f] = -1;
 	for (int k = rec + 1, i = 0; i < js->tok[rec].size; i++, k = js->tok[k + 1].next) {
 		int f = field_of(d, k);
-		if (f >= 0 && tokf[f] < 0 && !computed(d, f)) /* the first of a name wins */
+		if (f >= 0 && tokf[f] < 0 && !dedupe_computed(d, f)) /* the first of a name wins */
 			tokf[f] = k + 1;
 	}
 	for (int f = 0; f < d->nf; f++) {
@@ -262,6 +362,8 @@ static int add_person(struct dedupe *d, int rec)
 		return -1;
 	if (d->cap != cap)
 		dedupe_huge(d->recs, d->cap * sizeof *d->recs);
+	fault_ahead(d, (char *)d->recs, (d->nrecs + 1) * sizeof *d->recs, d->cap * sizeof *d->recs,
+		    &d->recs_ahead);
 	char *blob = dedupe_alloc(d, b->len);
 	if (!blob)
 		return -1;

@@ -110,42 +110,97 @@ static inline void move(char *to, const char *from, size_t esize)
 		memcpy(to + i, from + i, 8);
 }
 
-int idmap_hsort(void *v, size_t n, size_t esize)
+static inline uint64_t key_at(const char *a, size_t i, size_t esize)
 {
-	char *a = v, *buf = n > 1 ? malloc(n * esize) : NULL, *tmp = buf;
-	size_t *count = n > 1 ? malloc(RADIX * sizeof *count) : NULL;
-	if (n > 1 && (!buf || !count)) {
-		free(buf);
-		free(count);
-		return -1;
-	}
-	for (int shift = 0; n > 1 && shift < 64; shift += RADIX_BITS) {
-		uint64_t h;
+	uint64_t h;
+	memcpy(&h, a + i * esize, sizeof h);
+	return h;
+}
+
+/* LSD radix passes over bits [0, bits) of n entries, from a to tmp and
+ * back; the result ends in a. count has RADIX entries. */
+static void lsd(char *a, char *tmp, size_t n, size_t esize, int bits, size_t *count)
+{
+	char *from = a, *to = tmp;
+	for (int shift = 0; shift < bits; shift += RADIX_BITS) {
 		memset(count, 0, RADIX * sizeof *count);
-		for (size_t i = 0; i < n; i++) {
-			memcpy(&h, a + i * esize, sizeof h);
-			count[(h >> shift) & (RADIX - 1)]++;
-		}
-		memcpy(&h, a, sizeof h);
-		if (count[(h >> shift) & (RADIX - 1)] == n)
+		for (size_t i = 0; i < n; i++)
+			count[(key_at(from, i, esize) >> shift) & (RADIX - 1)]++;
+		if (count[(key_at(from, 0, esize) >> shift) & (RADIX - 1)] == n)
 			continue; /* one digit for all: this pass would change nothing */
 		for (size_t i = 0, sum = 0; i < RADIX; i++) {
 			size_t c = count[i];
 			count[i] = sum;
 			sum += c;
 		}
-		for (size_t i = 0; i < n; i++) {
-			memcpy(&h, a + i * esize, sizeof h);
-			move(tmp + count[(h >> shift) & (RADIX - 1)]++ * esize, a + i * esize, esize);
-		}
-		char *t = a;
-		a = tmp;
-		tmp = t;
+		for (size_t i = 0; i < n; i++)
+			move(to + count[(key_at(from, i, esize) >> shift) & (RADIX - 1)]++ * esize,
+			     from + i * esize, esize);
+		char *t = from;
+		from = to;
+		to = t;
 	}
-	if (a != v) /* an odd number of passes left the sorted copy in buf */
-		memcpy(v, a, n * esize);
-	free(buf);
+	if (from != a)
+		memcpy(a, from, n * esize);
+}
+
+/* Insertion sort, stable, for the few entries of one bucket. */
+static void few(char *a, size_t n, size_t esize, char *hold)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint64_t h = key_at(a, i, esize);
+		size_t j = i;
+		if (key_at(a, j - 1, esize) <= h)
+			continue;
+		memcpy(hold, a + i * esize, esize);
+		for (; j > 0 && key_at(a, j - 1, esize) > h; j--)
+			move(a + j * esize, a + (j - 1) * esize, esize);
+		memcpy(a + j * esize, hold, esize);
+	}
+}
+
+/* One pass on the top bits spreads the entries into buckets small enough
+ * to sort in the cache; then each bucket on the other bits. */
+int idmap_hsort(void *v, size_t n, size_t esize)
+{
+	char *a = v;
+	size_t i = 1;
+	while (i < n && key_at(a, i - 1, esize) <= key_at(a, i, esize))
+		i++;
+	if (i >= n)
+		return 0; /* sorted already (a map is written in id order) */
+	char *tmp = malloc(n * esize), *hold = malloc(esize);
+	size_t *count = malloc(RADIX * sizeof *count), *start = malloc((RADIX + 1) * sizeof *start);
+	if (!tmp || !hold || !count || !start) {
+		free(tmp);
+		free(hold);
+		free(count);
+		free(start);
+		return -1;
+	}
+	const int top = 64 - RADIX_BITS;
+	memset(count, 0, RADIX * sizeof *count);
+	for (i = 0; i < n; i++)
+		count[key_at(a, i, esize) >> top]++;
+	start[0] = 0;
+	for (size_t b = 0; b < RADIX; b++)
+		start[b + 1] = start[b] + count[b];
+	memcpy(count, start, RADIX * sizeof *count);
+	for (i = 0; i < n; i++)
+		move(tmp + count[key_at(a, i, esize) >> top]++ * esize, a + i * esize, esize);
+	for (size_t b = 0; b < RADIX; b++) {
+		size_t s = start[b + 1] - start[b];
+		char *src = tmp + start[b] * esize, *dst = a + start[b] * esize;
+		memcpy(dst, src, s * esize);
+		if (s > 32)
+			lsd(dst, src, s, esize, top, count);
+		else if (s > 1)
+			few(dst, s, esize, hold);
+	}
+	free(tmp);
+	free(hold);
 	free(count);
+	free(start);
 	return 0;
 }
 
