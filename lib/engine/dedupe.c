@@ -257,9 +257,8 @@ static int unite_keys(struct dedupe *d, int *parent)
 		return -1;
 	for (size_t i = 0, j; i < n; i = j) {
 		int mixed = 0;
-		const char *first = hkey_str(d->recs, &d->hk[i]);
-		for (j = i + 1; j < n && d->hk[j].hash == d->hk[i].hash; j++)
-			mixed |= strcmp(first, hkey_str(d->recs, &d->hk[j])) != 0;
+		for (j = i + 1; j < n && d->hk[j].hash == d->hk[i].hash; j++) /* a key's records */
+			mixed |= strcmp(hkey_str(d->recs, &d->hk[i]), hkey_str(d->recs, &d->hk[j])) != 0;
 		if (mixed) /* two keys of one hash: rare, so sorted only then */
 			qsort_r(d->hk + i, j - i, sizeof *d->hk, by_hkey_str, d->recs);
 		for (size_t x = i + 1; x < j; x++)
