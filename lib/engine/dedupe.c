@@ -31,11 +31,11 @@ struct dedupe *dedupe_new(FILE *out)
 	buf_init(&d->members, 0);
 	buf_init(&d->bad, 0);
 	buf_init(&d->held, 0);
-	buf_init(&d->scratch, 0);
-	buf_init(&d->keytmp, 0);
+	dedupe_pctx_init(&d->pc[0], d);
+	dedupe_pctx_init(&d->pc[1], d);
+	buf_init(&d->batch.text, 0);
 	for (int f = 0; f < MAX_FIELDS; f++)
 		buf_init(&d->fkey[f], 0);
-	jscan_init(&d->js, 0, JSCAN_DEPTH_LIMIT);
 	idmap_hasher_init(&d->hash);
 	if (!d->cs || d->nf > MAX_FIELDS) /* the canonical table and this file disagree */
 		goto bad;
@@ -70,18 +70,19 @@ void dedupe_free(struct dedupe *d)
 {
 	if (!d)
 		return;
+	dedupe_parser_stop(d);
 	dedupe_prefault_stop(d);
-	dedupe_arena_free(d);
+	dedupe_pctx_free(&d->pc[0]);
+	dedupe_pctx_free(&d->pc[1]);
+	buf_free(&d->batch.text);
+	free(d->batch.l);
 	free(d->recs);
 	free(d->hk);
 	buf_free(&d->members);
 	buf_free(&d->bad);
 	buf_free(&d->held);
-	buf_free(&d->scratch);
-	buf_free(&d->keytmp);
 	for (int f = 0; f < MAX_FIELDS; f++)
 		buf_free(&d->fkey[f]);
-	jscan_free(&d->js);
 	idmap_hasher_free(&d->hash);
 	free(d->activated);
 	free(d->srcs);
@@ -513,6 +514,7 @@ int dedupe_finish(struct dedupe *d, struct rt_err *e)
 {
 	int rc = -1, saving = 0;
 
+	dedupe_parser_stop(d);
 	dedupe_prefault_stop(d);
 	if (d->ids && idmap_load_wait(d->ids, e))
 		return -1;

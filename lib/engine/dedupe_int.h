@@ -87,6 +87,33 @@ struct person {
 };
 
 struct arena_blk;
+struct parsed;
+struct parser;
+
+/* What one parser holds: the reader's, or its helper's (dedupe_read.c). */
+struct pctx {
+	struct dedupe *d;        /* read only: the fields */
+	struct jscan js;         /* the current line's tokens */
+	struct buf scratch;      /* a record's strings, before the arena */
+	struct buf keytmp;       /* an escaped member name, unescaped */
+	struct arena_blk *arena; /* the records' strings it read */
+	size_t arena_ahead;      /* bytes of its block faulted in */
+	struct parsed *res;      /* what each line of its share is */
+	size_t capres;
+	size_t failed_at;        /* its line that failed, or SIZE_MAX */
+	struct rt_err e;         /* why */
+};
+
+/* Lines read, for the parsers: each NUL-terminated in text. */
+struct batch {
+	struct buf text;
+	struct bline {
+		size_t at, len;
+		long lineno;
+	} *l;
+	size_t n, cap;
+	const char *name;
+};
 
 struct dedupe {
 	FILE *out;
@@ -95,12 +122,13 @@ struct dedupe {
 	int f_key[NKEYS];
 	size_t flen[MAX_FIELDS]; /* strlen of each field's name */
 	struct buf fkey[MAX_FIELDS]; /* each field's name as a JSON key and its colon */
-	struct jscan js;         /* the current line's tokens */
-	struct buf keytmp;       /* an escaped member name, unescaped */
-	struct arena_blk *arena; /* the records' strings */
-	struct prefault *pf;     /* the helper faulting their pages in, or NULL */
-	int pf_failed;           /* no helper: none is tried again */
-	size_t arena_ahead, recs_ahead; /* bytes faulted in: of the arena's block, of recs */
+	struct pctx pc[2];       /* the reader's parser, its helper's */
+	struct batch batch;
+	struct parser *parser;   /* the helper thread, or NULL */
+	int parser_failed;       /* no helper: none is tried again */
+	struct prefault *pf;     /* the thread faulting pages in ahead, or NULL */
+	int pf_failed;
+	size_t recs_ahead;       /* bytes of recs faulted in */
 	struct prec *recs;
 	size_t nrecs, cap;
 	struct idmap *ids;  /* the caller's, or NULL: ids by today's rule alone */
@@ -112,7 +140,6 @@ struct dedupe {
 	struct buf bad;     /* people messages written unmerged */
 	struct buf held;    /* ACTIVATE_VERSION lines, each after a tag byte 'p' or 'm' */
 	size_t held_people; /* how many of them are people's */
-	struct buf scratch;
 	struct dedupe_stats st;
 	/* per input: its people SCHEMA and ACTIVATE_VERSION messages, and
 	 * whether a people record of it was written unmerged. An input that
@@ -135,10 +162,11 @@ struct dedupe {
 };
 
 /* dedupe_read.c */
-char *dedupe_alloc(struct dedupe *d, size_t n); /* n bytes of the arena, or NULL */
-void dedupe_arena_free(struct dedupe *d);
-/* Ends the helper that faults pages in; reading is over. */
+void dedupe_pctx_init(struct pctx *c, struct dedupe *d);
+void dedupe_pctx_free(struct pctx *c);
+/* End the helper threads of reading; reading is over. */
 void dedupe_prefault_stop(struct dedupe *d);
+void dedupe_parser_stop(struct dedupe *d);
 int dedupe_put_line(struct dedupe *d, const char *p, size_t n, struct rt_err *e);
 /* Asks for huge pages over p[0..n): on a VM every 4 KB page touched the
  * first time costs a fault, and a million people touch half a gigabyte. */

@@ -344,8 +344,11 @@ int idmap_write(const struct idmap *m, struct atomic_file *a, const char *path, 
 		goto oom;
 	/* the keys in id order, then key order within an id: ids and keys are
 	 * both walked in value order, so a key's id is never looked up */
-	for (size_t x = 0; x < m->nkeys; x++)
+	for (size_t x = 0; x < m->nkeys; x++) {
+		if (x + 16 < m->nkeys) /* keys in hash order: their ids are anywhere */
+			__builtin_prefetch(&m->ids[m->keys[x + 16].id]);
 		k[x] = (struct wkey){m->ids[m->keys[x].id].id, m->keys[x].key};
+	}
 	if (idmap_hsort(k, m->nkeys, sizeof *k))
 		goto oom;
 	bad = buf_printf(&b, MAGIC " %d\nnight %d\n", VERSION, m->night);
