@@ -225,35 +225,15 @@ static int by_hkey_str(const void *pa, const void *pb, void *arg)
 	return r ? r : (a->rec > b->rec) - (a->rec < b->rec);
 }
 
-/* Unions the records that share a typed key. d->hk gets every typed key
- * of every record, sorted by hash and, within a hash, by key: a record's
- * source key is looked up there (memberships) and the distinct keys go
- * to the id map. */
+/* Unions the records that share a typed key. d->hk, every typed key of
+ * every record as read, is sorted by hash and, within a hash, by key: a
+ * record's source key is looked up there (memberships) and the distinct
+ * keys go to the id map. */
 static int unite_keys(struct dedupe *d, int *parent)
 {
-	size_t n = 0, cap = d->nrecs * 2 + 1;
-	if (!(d->hk = malloc(cap * sizeof *d->hk)))
-		return -1;
-	for (size_t i = 0; i < d->nrecs; i++) {
-		const struct prec *p = &d->recs[i];
+	size_t n = d->nhk;
+	for (size_t i = 0; i < d->nrecs; i++)
 		parent[i] = (int)i;
-		for (int k = 0; k <= NKEYS; k++) {
-			if (k < NKEYS && !p->norm[k])
-				continue;
-			if (n == cap) {
-				struct hkey *g = realloc(d->hk, 2 * cap * sizeof *g);
-				if (!g)
-					return -1;
-				d->hk = g;
-				cap *= 2;
-			}
-			struct hkey *h = &d->hk[n++];
-			h->rec = (int)i;
-			h->k = k;
-			h->hash = idmap_key_hash(hkey_str(d->recs, h));
-		}
-	}
-	d->nhk = n;
 	if (idmap_hsort(d->hk, n, sizeof *d->hk))
 		return -1;
 	for (size_t i = 0, j; i < n; i = j) {

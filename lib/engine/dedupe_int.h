@@ -128,14 +128,14 @@ struct dedupe {
 	int parser_failed;       /* no helper: none is tried again */
 	struct prefault *pf;     /* the thread faulting pages in ahead, or NULL */
 	int pf_failed;
-	size_t recs_ahead;       /* bytes of recs faulted in */
+	size_t recs_ahead, hk_ahead; /* bytes of recs and hk faulted in */
 	struct prec *recs;
 	size_t nrecs, cap;
 	struct idmap *ids;  /* the caller's, or NULL: ids by today's rule alone */
 	const char *ids_out; /* where the updated map goes */
 	struct idmap_hasher hash; /* the rule's digests, without a map */
-	struct hkey *hk;    /* every typed key of every record, sorted by hash */
-	size_t nhk;
+	struct hkey *hk;    /* every typed key of every record: as read, then by hash */
+	size_t nhk, caphk;
 	struct buf members; /* memberships messages, one a line, in input order */
 	struct buf bad;     /* people messages written unmerged */
 	struct buf held;    /* ACTIVATE_VERSION lines, each after a tag byte 'p' or 'm' */

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/vec.h"
 #include "format/jscan.h"
+#include "engine/idmap.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -42,7 +43,8 @@ enum { BAD_NO_RECORD = 1, BAD_NO_SOURCE, BAD_NO_SOURCE_ID, BAD_SEPARATOR };
 
 struct parsed {
 	int kind, why;
-	struct prec rec; /* R_PERSON: all but its input and seq */
+	struct prec rec;            /* R_PERSON: all but its input and seq */
+	uint64_t hash[NKEYS + 1];   /* the hash of each of its typed keys (by KEY_) */
 };
 
 /* Faulting a fresh page in (the kernel zeroes it) is a good part of
@@ -355,9 +357,10 @@ static int str_tok(const struct jscan *js, int obj, const char *key)
 }
 
 /* What dedupe keeps of people record rec, into out (but its input and
- * seq): its strings in c's arena. 0; 1 without a source or source_id
- * string, or with 0x1f in one (*why says which); -1 out of memory. */
-static int parse_person(struct pctx *c, int rec, struct prec *out, int *why)
+ * seq): its strings in c's arena, the hashes of its typed keys in hash.
+ * 0; 1 without a source or source_id string, or with 0x1f in one (*why
+ * says which); -1 out of memory. */
+static int parse_person(struct pctx *c, int rec, struct prec *out, uint64_t *hash, int *why)
 {
 	const struct dedupe *d = c->d;
 	struct buf *b = &c->scratch;
@@ -440,6 +443,10 @@ static int parse_person(struct pctx *c, int rec, struct prec *out, int *why)
 	for (int k = 0; k < NKEYS; k++)
 		out->norm[k] = noff[k] < 0 ? 0 : (uint32_t)noff[k];
 	out->norgs = norgs;
+	/* hashed here, in the parser's thread, for merging */
+	hash[KEY_SOURCE] = idmap_key_hash(blob);
+	for (int k = 0; k < NKEYS; k++)
+		hash[k] = noff[k] < 0 ? 0 : idmap_key_hash(blob + noff[k] - 1);
 	return 0;
 }
 
@@ -499,7 +506,7 @@ static int parse_line(struct pctx *c, const char *line, size_t len, const char *
 		int rec = jscan_get(js, 0, "record", 6), got = 1;
 		r->why = BAD_NO_RECORD;
 		if (rec >= 0)
-			got = parse_person(c, rec, &r->rec, &r->why);
+			got = parse_person(c, rec, &r->rec, r->hash, &r->why);
 		r->kind = got < 0 ? R_OOM : got ? R_BAD : R_PERSON;
 	} else if (record && memb) {
 		r->kind = R_MEMBER;
@@ -559,9 +566,22 @@ static int apply(struct dedupe *d, struct pctx *c, size_t first, size_t last, st
 				dedupe_huge(d->recs, d->cap * sizeof *d->recs);
 			fault_ahead(d, (char *)d->recs, (d->nrecs + 1) * sizeof *d->recs,
 				    d->cap * sizeof *d->recs, &d->recs_ahead);
+			size_t caphk = d->caphk;
+			if (VEC_RESERVE(d->hk, d->caphk, d->nhk + NKEYS + 1, 4096)) {
+				err_set(e, ERR_IO, "%s:%ld: out of memory after %zu people", bt->name,
+					bt->l[i].lineno, d->nrecs);
+				return -1;
+			}
+			if (d->caphk != caphk)
+				dedupe_huge(d->hk, d->caphk * sizeof *d->hk);
+			fault_ahead(d, (char *)d->hk, (d->nhk + NKEYS + 1) * sizeof *d->hk,
+				    d->caphk * sizeof *d->hk, &d->hk_ahead);
 			d->recs[d->nrecs] = r->rec;
 			d->recs[d->nrecs].input = d->ninputs - 1;
 			d->recs[d->nrecs].seq = (int)d->nrecs;
+			for (int k = 0; k <= NKEYS; k++)
+				if (k == KEY_SOURCE || r->rec.norm[k])
+					d->hk[d->nhk++] = (struct hkey){r->hash[k], (int)d->nrecs, k};
 			d->nrecs++;
 			break;
 		case R_OOM:
