@@ -174,11 +174,10 @@ int idmap_assign(struct idmap *m, const struct idmap_person *ps, size_t np,
 	unsigned char *claimed = calloc(np ? np : 1, 1), *matched = calloc(m->nkeys + 1, 1);
 	uint64_t *cl = malloc((nkeys ? nkeys : 1) * sizeof *cl);
 	uint32_t *rank = malloc((m->nids ? m->nids : 1) * sizeof *rank);
-	struct mkey *nk = malloc((nkeys + m->nkeys + 1) * sizeof *nk);
 	struct idval *byage = NULL;
 	size_t ncl = 0, n = 0;
 	int rc = -1;
-	if (!pid || !claimed || !matched || !cl || !rank || !nk || np > UINT32_MAX ||
+	if (!pid || !claimed || !matched || !cl || !rank || np > UINT32_MAX ||
 	    !(byage = by_age(m, rank)))
 		goto out;
 	for (size_t p = 0; p < np; p++)
@@ -205,12 +204,10 @@ int idmap_assign(struct idmap *m, const struct idmap_person *ps, size_t np,
 	settle_claims(m, ps, cl, ncl, byage, pid);
 	if (issue_new(m, ps, np, pid, claimed))
 		goto out;
-	/* tonight's keys go to their person's id; the others stay, but a
-	 * present person's matching keys are what it has tonight */
-	for (size_t i = 0; i < nkeys; i++)
-		nk[n++] = (struct mkey){keys[i].hash, keys[i].key, (int32_t)pid[keys[i].person], 0};
+	/* the map's keys not seen tonight stay, but a present person's
+	 * matching keys are what it has tonight: kept in place */
 	for (size_t x = 0; x < m->nkeys; x++) {
-		if (x + 16 < m->nkeys) { /* the map's keys are in hash order: each a miss */
+		if (x + 16 < m->nkeys && !matched[x + 16]) { /* in hash order: each a miss */
 			__builtin_prefetch(m->keys[x + 16].key);
 			__builtin_prefetch(&m->ids[m->keys[x + 16].id]);
 		}
@@ -219,12 +216,15 @@ int idmap_assign(struct idmap *m, const struct idmap_person *ps, size_t np,
 		long id = live(m, m->keys[x].id);
 		if (m->keys[x].key[0] != 's' && m->ids[id].person >= 0)
 			continue;
-		nk[n++] = (struct mkey){m->keys[x].hash, m->keys[x].key, (int32_t)id, m->keys[x].line};
+		m->keys[n] = m->keys[x];
+		m->keys[n++].id = (int32_t)id;
 	}
-	free(m->keys);
-	m->keys = nk;
-	m->nkeys = m->capkeys = n;
-	nk = NULL;
+	/* tonight's keys go to their person's id */
+	m->nkeys = n;
+	if (VEC_RESERVE(m->keys, m->capkeys, n + nkeys, 4096))
+		goto out;
+	for (size_t i = 0; i < nkeys; i++)
+		m->keys[m->nkeys++] = (struct mkey){keys[i].hash, keys[i].key, (int32_t)pid[keys[i].person], 0};
 	for (size_t i = 0; i < m->nids; i++)
 		if (m->ids[i].alias >= 0)
 			m->ids[i].alias = live(m, m->ids[i].alias);
@@ -240,7 +240,6 @@ out:
 	free(matched);
 	free(cl);
 	free(rank);
-	free(nk);
 	free(byage);
 	return rc;
 }
