@@ -333,7 +333,7 @@ static int persons(struct dedupe *d, struct rt_err *e)
 	for (size_t i = 0, pos = 0; i < n; i++) {
 		if (!at[i])
 			continue;
-		d->ps[np] = (struct person){0, (int)pos, 0, {0}}; /* n counts its records below */
+		d->ps[np] = (struct person){0, (int)pos, 0, 0, {0}}; /* n counts its records below */
 		pos += (size_t)at[i];
 		at[i] = (int)np++;
 	}
@@ -342,10 +342,12 @@ static int persons(struct dedupe *d, struct rt_err *e)
 		d->recs[i].cluster = at[d->recs[i].cluster];
 		d->ord[p->start + p->n++] = (int)i;
 	}
-	for (size_t k = 0; k < np; k++)
+	for (size_t k = 0; k < np; k++) {
 		if (d->ps[k].n > 1)
 			qsort_r(d->ord + d->ps[k].start, (size_t)d->ps[k].n, sizeof *d->ord,
 				by_precedence, d);
+		d->ps[k].first = d->ord[d->ps[k].start];
+	}
 	if (d->ids) {
 		if (ids_from_map(d, d->ps, np, e))
 			goto out;

@@ -83,6 +83,7 @@ struct person {
 	uint64_t id64; /* the id's 16 hex digits as a number: people are sorted by it
 			  (first: idmap_hsort sorts by it) */
 	int start, n;  /* its records: ord[start .. start + n), in precedence order */
+	int first;     /* ord[start], its first record */
 	char id[19];
 };
 

@@ -238,20 +238,18 @@ static int render(struct wctx *c, const struct person *p, const int *m, const in
 
 /* Persons are written in id order, their records lie in input order: each
  * is a miss of the cache (half the time of writing, unfetched), so the
- * next ones are fetched ahead in steps: where the person's first record
- * is, that record, its strings. */
+ * next ones are fetched ahead in steps: a person's first record, then
+ * that record's strings. */
 static void prefetch(const struct dedupe *d, size_t k)
 {
 	const size_t far = 8;
-	if (k + 4 * far < d->np)
-		__builtin_prefetch(&d->ord[d->ps[k + 4 * far].start]);
 	if (k + 2 * far < d->np) {
-		const char *r = (const char *)&d->recs[d->ord[d->ps[k + 2 * far].start]];
+		const char *r = (const char *)&d->recs[d->ps[k + 2 * far].first];
 		for (int i = 0; i < 4; i++)
 			__builtin_prefetch(r + 64 * i);
 	}
 	if (k + far < d->np) {
-		const char *blob = d->recs[d->ord[d->ps[k + far].start]].blob;
+		const char *blob = d->recs[d->ps[k + far].first].blob;
 		for (int i = 0; i < 5; i++)
 			__builtin_prefetch(blob + 64 * i);
 	}
@@ -270,9 +268,11 @@ static void render_chunk(struct wctx *c, size_t first, size_t last)
 		const struct person *p = &d->ps[k];
 		int win[MAX_FIELDS];
 		prefetch(d, k);
-		dedupe_choose(d, d->ord + p->start, p->n, win);
-		conflicts(c, k, d->ord + p->start, p->n, win);
-		c->oom |= render(c, p, d->ord + p->start, win, &c->out) != 0;
+		/* one record (the most): no need to look in ord */
+		const int *m = p->n == 1 ? &p->first : d->ord + p->start;
+		dedupe_choose(d, m, p->n, win);
+		conflicts(c, k, m, p->n, win);
+		c->oom |= render(c, p, m, win, &c->out) != 0;
 	}
 }
 
