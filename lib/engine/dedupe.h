@@ -24,12 +24,16 @@
  *
  * A merged person: id = "p-" + the first 16 hex digits of SHA-256 of the
  * smallest "source\x1fsource_id" among its records (the same on every run
- * and in any input order); sources = every (source, source_id) sorted;
+ * and in any input order), or with an id map the id its keys had on
+ * earlier nights (dedupe_use_ids); sources = every (source, source_id) sorted;
  * each field from the first record, in precedence order, that has a
  * non-blank value; field_sources names the source that won each field.
  * Precedence: sources in the order they first appear in the people
  * stream, then source_id, then input order. status is active if any
  * record is; org_ids is the sorted union. People are written sorted by id.
+ *
+ * Reading and writing use a helper thread each (and one faults memory
+ * in ahead): the output and the warnings are those of one thread.
  *
  * Ownership: struct dedupe owns every record it holds; dedupe_free
  * releases them. out stays the caller's. */
