@@ -393,11 +393,130 @@ static const struct person *lookup(const struct dedupe *d, const struct buf *key
 	return NULL;
 }
 
+/* Whether every token of the line is one cJSON prints as it is written
+ * (strings without escapes, short integers, literals) and the line has
+ * no white space: then cJSON_PrintUnformatted of it is the line itself,
+ * and the rewritten line can be made from the tokens (most lines are so:
+ * normalize writes them). */
+static int plain_line(const struct jscan *js, size_t len)
+{
+	size_t n = 0;
+	for (int i = 0; i < js->ntok; i++) {
+		const struct jtok *t = &js->tok[i];
+		size_t w = (size_t)(t->end - t->start);
+		switch (t->type) {
+		case JSCAN_STRING:
+			if (t->escaped)
+				return 0;
+			n += w + 2;
+			break;
+		case JSCAN_OBJECT: /* braces, a colon a member, commas between */
+			n += 2 + (size_t)t->size + (t->size ? (size_t)t->size - 1 : 0);
+			break;
+		case JSCAN_ARRAY:
+			n += 2 + (t->size ? (size_t)t->size - 1 : 0);
+			break;
+		case JSCAN_NUMBER:
+			if (!dedupe_plain_int(js->text + t->start, w))
+				return 0;
+			/* fall through */
+		default:
+			n += w;
+		}
+	}
+	return n == len;
+}
+
+/* Token t and what it holds, compact; in the record object rec, the
+ * first member named person_source_id left out (skip), the value of the
+ * first named person_id made id, and person_source_id = pid added last:
+ * what cJSON writes after the same edits. */
+static int put_tok(struct buf *b, const struct jscan *js, int t, int rec, int skip, int pidv,
+		   const char *id, int pid)
+{
+	const struct jtok *k = &js->tok[t];
+	const char *p = js->text + k->start;
+	int rc = 0, first = 1;
+	if (t == pidv)
+		return buf_addc(b, '"') | buf_adds(b, id) | buf_addc(b, '"');
+	if (k->type == JSCAN_STRING)
+		return buf_addc(b, '"') | buf_add(b, p, (size_t)(k->end - k->start)) | buf_addc(b, '"');
+	if (k->type != JSCAN_OBJECT && k->type != JSCAN_ARRAY)
+		return buf_add(b, p, (size_t)(k->end - k->start));
+	int obj = k->type == JSCAN_OBJECT;
+	rc |= buf_addc(b, obj ? '{' : '[');
+	for (int i = 0, x = t + 1; i < k->size; i++) {
+		int v = obj ? x + 1 : x;
+		if (x != skip) {
+			rc |= first ? 0 : buf_addc(b, ',');
+			first = 0;
+			if (obj)
+				rc |= put_tok(b, js, x, rec, skip, pidv, id, pid) | buf_addc(b, ':');
+			rc |= put_tok(b, js, v, rec, skip, pidv, id, pid);
+		}
+		x = js->tok[v].next;
+	}
+	if (t == rec)
+		rc |= (first ? 0 : buf_addc(b, ',')) | buf_adds(b, "\"person_source_id\":") |
+		      put_tok(b, js, pid, -1, -1, -1, NULL, -1);
+	return rc | buf_addc(b, obj ? '}' : ']');
+}
+
+/* The first member of object obj named key: its key token, or -1. */
+static int member(const struct jscan *js, int obj, const char *key)
+{
+	size_t n = strlen(key);
+	for (int k = obj + 1, i = 0; i < js->tok[obj].size; i++, k = js->tok[k + 1].next)
+		if ((size_t)(js->tok[k].end - js->tok[k].start) == n &&
+		    !memcmp(js->text + js->tok[k].start, key, n))
+			return k;
+	return -1;
+}
+
+/* A non-empty string's token, or -1. */
+static int str_val(const struct jscan *js, int k)
+{
+	if (k < 0 || js->tok[k + 1].type != JSCAN_STRING || js->tok[k + 1].end == js->tok[k + 1].start)
+		return -1;
+	return k + 1;
+}
+
+/* put_membership without cJSON, for a plain line (plain_line); 1 when the
+ * line is not one. */
+static int fast_membership(struct dedupe *d, const char *line, size_t len, struct buf *key,
+			   struct buf *out, struct rt_err *e)
+{
+	struct jscan *js = &d->pc[0].js; /* reading is over: free to use */
+	if (jscan_parse(js, line, len) || js->tok[0].type != JSCAN_OBJECT || !plain_line(js, len))
+		return 1;
+	int rk = member(js, 0, "record"), rec = rk >= 0 && js->tok[rk + 1].type == JSCAN_OBJECT ? rk + 1 : -1;
+	int src = rec >= 0 ? str_val(js, member(js, rec, "source")) : -1;
+	int pk = rec >= 0 ? member(js, rec, "person_id") : -1, pid = str_val(js, pk);
+	const struct person *p = NULL;
+	buf_reset(key);
+	if (src >= 0 && pid >= 0 &&
+	    !buf_printf(key, "%c%.*s\x1f%.*s", dedupe_key_tag[KEY_SOURCE],
+			js->tok[src].end - js->tok[src].start, js->text + js->tok[src].start,
+			js->tok[pid].end - js->tok[pid].start, js->text + js->tok[pid].start))
+		p = lookup(d, key);
+	if (!p)
+		return 1; /* as it came, with a warning: the common way */
+	buf_reset(out);
+	if (put_tok(out, js, 0, rec, member(js, rec, "person_source_id"), pid, p->id, pid)) {
+		err_set(e, ERR_IO, "out of memory rewriting memberships");
+		return -1;
+	}
+	return dedupe_put_line(d, out->data, out->len, e);
+}
+
 /* One held memberships line, person_id rewritten when the person is
  * known; otherwise as it came. */
 static int put_membership(struct dedupe *d, const char *line, size_t len, struct buf *key,
-			  struct rt_err *e)
+			  struct buf *out, struct rt_err *e)
 {
+	int fast = fast_membership(d, line, len, key, out, e);
+	if (fast <= 0)
+		return fast;
 	cJSON *msg = cJSON_ParseWithLength(line, len); /* parsed once already: it is JSON */
 	cJSON *rec = cJSON_GetObjectItemCaseSensitive(msg, "record");
 	const char *src = str_item(rec, "source"), *pid = str_item(rec, "person_id");
@@ -444,14 +563,14 @@ static int each_line(struct dedupe *d, const struct buf *b,
 }
 
 struct members_ctx {
-	struct buf key;
+	struct buf key, out;
 	struct rt_err *e;
 };
 
 static int member_line(struct dedupe *d, const char *p, size_t n, void *arg)
 {
 	struct members_ctx *c = arg;
-	return put_membership(d, p, n, &c->key, c->e);
+	return put_membership(d, p, n, &c->key, &c->out, c->e);
 }
 
 static int bad_line(struct dedupe *d, const char *p, size_t n, void *e)
@@ -512,11 +631,13 @@ int dedupe_finish(struct dedupe *d, struct rt_err *e)
 	}
 	if (dedupe_write_people(d, e))
 		goto out;
-	struct members_ctx mc = {{0}, e};
+	struct members_ctx mc = {{0}, {0}, e};
 	buf_init(&mc.key, 0);
+	buf_init(&mc.out, 0);
 	rc = each_line(d, &d->bad, bad_line, e) || each_line(d, &d->members, member_line, &mc) ||
 	     each_line(d, &d->held, activate_line, e) ? -1 : 0;
 	buf_free(&mc.key);
+	buf_free(&mc.out);
 	if (!rc && fflush(d->out)) { /* before the summary: a full disk is no success */
 		err_set(e, ERR_IO, "writing the output failed: %s", strerror(errno));
 		rc = -1;

@@ -169,6 +169,8 @@ void dedupe_pctx_free(struct pctx *c);
 void dedupe_prefault_stop(struct dedupe *d);
 void dedupe_parser_stop(struct dedupe *d);
 int dedupe_put_line(struct dedupe *d, const char *p, size_t n, struct rt_err *e);
+/* An integer that cJSON prints as it is written (p[0..n)). */
+int dedupe_plain_int(const char *p, size_t n);
 /* Asks for huge pages over p[0..n): on a VM every 4 KB page touched the
  * first time costs a fault, and a million people touch half a gigabyte. */
 void dedupe_huge(void *p, size_t n);

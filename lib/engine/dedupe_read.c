@@ -255,7 +255,7 @@ static int needs_cjson(const struct jscan *js)
 
 /* An integer that cJSON prints as it is written: at most 15 digits (exact
  * in a double, printed without an exponent), no leading zero, not -0. */
-static int plain_int(const char *p, size_t n)
+int dedupe_plain_int(const char *p, size_t n)
 {
 	size_t i = p[0] == '-';
 	if (n == 1 && p[0] == '0')
@@ -296,7 +296,7 @@ static int add_value(struct buf *b, const struct jscan *js, int t)
 	case JSCAN_FALSE:
 		return buf_add(b, p, n) || buf_add(b, "", 1) ? -1 : 1;
 	case JSCAN_NUMBER:
-		if (plain_int(p, n))
+		if (dedupe_plain_int(p, n))
 			return buf_add(b, p, n) || buf_add(b, "", 1) ? -1 : 1;
 		return add_cjson(b, p, n);
 	default:
