@@ -4,6 +4,7 @@
 #include "core/exitcode.h"
 #include "core/log.h"
 #include "engine/dedupe.h"
+#include "engine/idmap.h"
 #include "engine/prog.h"
 
 #include <getopt.h>
@@ -14,12 +15,19 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dedupe [--reconcile FILE] [--log-format text|json] [FILE...]\n"
+		"usage: dedupe [--ids FILE --ids-out NEWFILE] [--reconcile FILE]\n"
+		"              [--log-format text|json] [FILE...]\n"
 		"Reads canonical Singer messages (normalize output) from each FILE in turn, or\n"
 		"stdin, and merges people that share source+source_id, employee_id, sis_id or\n"
 		"email (case-insensitive), transitively. Each person gets a stable id, its\n"
 		"sources and the source of each field; memberships point to the merged id.\n"
 		"Other messages pass through. The first source in the input wins a field.\n\n"
+		"  --ids FILE         the id map of the previous night (none yet: the first\n"
+		"                     night): a person keeps its id whatever source joins or\n"
+		"                     leaves; needs --ids-out\n"
+		"  --ids-out NEWFILE  where the updated map goes (written whole, only when\n"
+		"                     the merged output was written); the caller moves it over\n"
+		"                     FILE once that output is published\n"
 		"  --reconcile FILE   also write FILE (JSON): for each directory source (graph,\n"
 		"                     google) and roster source whose people are complete,\n"
 		"                     active accounts absent or inactive in the roster, roster\n"
@@ -53,16 +61,18 @@ fail:
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"reconcile", 1, 0, 'r'}, {"log-format", 1, 0, 'l'}, {"help", 0, 0, 'h'},
-		{0, 0, 0, 0}};
+		{"ids", 1, 0, 'i'},	   {"ids-out", 1, 0, 'o'}, {"reconcile", 1, 0, 'r'},
+		{"log-format", 1, 0, 'l'}, {"help", 0, 0, 'h'},	   {0, 0, 0, 0}};
 	int opt, rc = EXIT_COMPLETE;
-	const char *reconcile = NULL;
+	const char *reconcile = NULL, *ids = NULL, *ids_out = NULL;
 
 	if (prog_init(argv[0]))
 		return EXIT_USAGE;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'r': reconcile = optarg; break;
+		case 'i': ids = optarg; break;
+		case 'o': ids_out = optarg; break;
 		case 'l':
 			if (prog_log_format(optarg))
 				return EXIT_USAGE;
@@ -70,6 +80,15 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return fclose(stdout) ? EXIT_FAILED : EXIT_COMPLETE;
 		default: usage(stderr); return EXIT_USAGE;
 		}
+	}
+
+	if (!ids != !ids_out || (ids && !strcmp(ids, ids_out))) {
+		log_msg(LOG_ERROR, "%s", ids && ids_out ? "--ids-out must name another file than "
+				   "--ids: the map read stays whole until the caller replaces it"
+				   : ids ? "--ids needs --ids-out NEWFILE: where the updated id map goes"
+					 : "--ids-out needs --ids FILE: the id map it updates");
+		usage(stderr);
+		return EXIT_USAGE;
 	}
 
 	/* Every input is opened first: a missing one fails before any output. */
@@ -93,6 +112,17 @@ int main(int argc, char **argv)
 		if (!strcmp(names[i], "-"))
 			names[i] = "stdin";
 	}
+	/* the map is read while the input is (its error is dedupe_finish's) */
+	struct idmap *map = NULL;
+	if (rc == EXIT_COMPLETE && ids) {
+		if (!(map = idmap_new())) {
+			err_set(&e, ERR_IO, "out of memory");
+			rc = EXIT_FAILED;
+		} else {
+			idmap_load_start(map, ids);
+			dedupe_use_ids(d, map, ids_out);
+		}
+	}
 	for (int i = 0; rc == EXIT_COMPLETE && i < nin; i++)
 		if (dedupe_read(d, in[i], names[i], &e))
 			rc = EXIT_FAILED;
@@ -113,5 +143,6 @@ int main(int argc, char **argv)
 	free(in);
 	free(names);
 	dedupe_free(d);
+	idmap_free(map);
 	return prog_close_stdout(rc);
 }

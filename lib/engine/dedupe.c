@@ -1,28 +1,23 @@
 #include "engine/dedupe_int.h"
 #include "core/buf.h"
-#include "core/lines.h"
+#include "core/htab.h"
 #include "core/log.h"
 #include "core/vec.h"
 #include "format/canon.h"
 #include "format/jsonw.h"
-#include "format/singer.h"
+#include "engine/idmap.h"
 #include "engine/vendor.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <limits.h>
-#include <openssl/evp.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_CONFLICT_WARNINGS 50 /* one line each; past that only the total */
 
-static const char *const key_names[NKEYS] = {"employee_id", "sis_id", "email"};
-
-static int blank(const char *s)
-{
-	return s[strspn(s, " \t\r\n\v\f")] == 0;
-}
+const char *const dedupe_key_names[NKEYS] = {"employee_id", "sis_id", "email"};
+const char dedupe_key_tag[NKEYS + 1] = {'e', 'i', 'm', 's'};
 
 struct dedupe *dedupe_new(FILE *out)
 {
@@ -36,7 +31,12 @@ struct dedupe *dedupe_new(FILE *out)
 	buf_init(&d->members, 0);
 	buf_init(&d->bad, 0);
 	buf_init(&d->held, 0);
-	buf_init(&d->scratch, 0);
+	dedupe_pctx_init(&d->pc[0], d);
+	dedupe_pctx_init(&d->pc[1], d);
+	buf_init(&d->batch.text, 0);
+	for (int f = 0; f < MAX_FIELDS; f++)
+		buf_init(&d->fkey[f], 0);
+	idmap_hasher_init(&d->hash);
 	if (!d->cs || d->nf > MAX_FIELDS) /* the canonical table and this file disagree */
 		goto bad;
 	d->f_id = canon_field_index(d->cs, "id");
@@ -49,7 +49,12 @@ struct dedupe *dedupe_new(FILE *out)
 	d->f_sources = canon_field_index(d->cs, "sources");
 	d->f_fsrc = canon_field_index(d->cs, "field_sources");
 	for (int k = 0; k < NKEYS; k++)
-		d->f_key[k] = canon_field_index(d->cs, key_names[k]);
+		d->f_key[k] = canon_field_index(d->cs, dedupe_key_names[k]);
+	for (int f = 0; f < d->nf; f++) {
+		d->flen[f] = strlen(d->cs->fields[f].name);
+		if (jsonw_key(&d->fkey[f], d->cs->fields[f].name, 1))
+			goto bad;
+	}
 	int need[] = {d->f_id, d->f_source, d->f_source_id, d->f_status, d->f_orgs, d->f_sources,
 		      d->f_fsrc, d->f_role, d->f_key[0], d->f_key[1], d->f_key[2]};
 	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
@@ -57,7 +62,7 @@ struct dedupe *dedupe_new(FILE *out)
 			goto bad;
 	return d;
 bad:
-	free(d);
+	dedupe_free(d);
 	return NULL;
 }
 
@@ -65,13 +70,20 @@ void dedupe_free(struct dedupe *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->nrecs; i++)
-		free(d->recs[i].key);
+	dedupe_parser_stop(d);
+	dedupe_prefault_stop(d);
+	dedupe_pctx_free(&d->pc[0]);
+	dedupe_pctx_free(&d->pc[1]);
+	buf_free(&d->batch.text);
+	free(d->batch.l);
 	free(d->recs);
+	free(d->hk);
 	buf_free(&d->members);
 	buf_free(&d->bad);
 	buf_free(&d->held);
-	buf_free(&d->scratch);
+	for (int f = 0; f < MAX_FIELDS; f++)
+		buf_free(&d->fkey[f]);
+	idmap_hasher_free(&d->hash);
 	free(d->activated);
 	free(d->srcs);
 	free(d->ps);
@@ -79,144 +91,36 @@ void dedupe_free(struct dedupe *d)
 	free(d);
 }
 
+void dedupe_use_ids(struct dedupe *d, struct idmap *m, const char *save_to)
+{
+	d->ids = m;
+	d->ids_out = save_to;
+}
+
+/* e is an error of the map's file: said so, with the file. */
+static void map_not_written(struct rt_err *e, const char *path)
+{
+	struct rt_err inner = *e;
+	err_set(e, ERR_IO, "the id map was not written to %s: %s", path, inner.msg);
+}
+
 const struct dedupe_stats *dedupe_stats(const struct dedupe *d)
 {
 	return &d->st;
 }
 
-static void id_of_key(const char *key, char out[19])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-	memset(md, 0, sizeof md); /* a failed digest still gives a well-formed id */
-	EVP_Digest(key, strlen(key), md, &len, EVP_sha256(), NULL);
-	memcpy(out, "p-", 2);
-	for (int i = 0; i < 8; i++)
-		snprintf(out + 2 + 2 * i, 3, "%02x", md[i]);
-}
-
 void dedupe_person_id(const char *source, const char *source_id, char out[19])
 {
+	struct idmap_hasher h;
 	struct buf b;
+	idmap_hasher_init(&h);
 	buf_init(&b, 0);
 	if (buf_printf(&b, "%s\x1f%s", source, source_id))
 		memset(out, 0, 19);
 	else
-		id_of_key(b.data, out);
+		idmap_format(idmap_hash_id(&h, b.data, 0), out);
 	buf_free(&b);
-}
-
-/* ---- reading ---- */
-
-static int put_line(struct dedupe *d, const char *p, size_t n, struct rt_err *e)
-{
-	if (fwrite(p, 1, n, d->out) == n && putc('\n', d->out) != EOF && !ferror(d->out))
-		return 0;
-	err_set(e, ERR_IO, "writing the output failed: %s", strerror(errno));
-	return -1;
-}
-
-/* Keeps a line for later; tag 0 adds none. */
-static int hold(struct buf *b, char tag, const char *p, size_t n, struct rt_err *e)
-{
-	if ((!tag || !buf_addc(b, tag)) && !buf_add(b, p, n) && !buf_addc(b, '\n'))
-		return 0;
-	err_set(e, ERR_IO, "out of memory holding records (over %zu bytes)", b->cap);
-	return -1;
-}
-
-/* Appends a field's value as text and its NUL: a string as it is, a
- * number or boolean (or a stray object) as its JSON text. 1 if appended,
- * 0 when absent or null, -1 when out of memory. */
-static int add_value(struct buf *b, const cJSON *v)
-{
-	if (!v || cJSON_IsNull(v))
-		return 0;
-	if (cJSON_IsString(v))
-		return buf_add(b, v->valuestring, strlen(v->valuestring) + 1) ? -1 : 1;
-	char *t = cJSON_PrintUnformatted(v);
-	int rc = t && !buf_add(b, t, strlen(t) + 1) ? 1 : -1;
-	free(t);
-	return rc;
-}
-
-/* Appends the trimmed value at offset at (email lower-cased). */
-static int add_norm(struct buf *b, size_t at, int lower)
-{
-	size_t lead = strspn(b->data + at, " \t\r\n\v\f");
-	size_t n = strlen(b->data + at + lead);
-	while (n && strchr(" \t\r\n\v\f", b->data[at + lead + n - 1]))
-		n--;
-	size_t start = b->len;
-	if (buf_reserve(b, n + 1)) /* first: the source is inside b and must not move */
-		return -1;
-	buf_add(b, b->data + at + lead, n);
-	buf_add(b, "", 1);
-	for (char *p = b->data + start; lower && *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p += 'a' - 'A';
-	return 0;
-}
-
-static int computed(const struct dedupe *d, int f)
-{
-	return f == d->f_id || f == d->f_sources || f == d->f_fsrc;
-}
-
-/* Copies what dedupe needs of a people record into d->recs. */
-static int add_person(struct dedupe *d, const cJSON *rec, const char *src, const char *sid)
-{
-	struct buf *b = &d->scratch;
-	long off[MAX_FIELDS], noff[NKEYS];
-	int norgs = 0, rc = 0;
-
-	buf_reset(b);
-	rc |= buf_adds(b, src) | buf_addc(b, '\x1f') | buf_adds(b, sid) | buf_add(b, "", 1);
-	for (int f = 0; f < d->nf; f++) {
-		const cJSON *v = computed(d, f) ? NULL : cJSON_GetObjectItemCaseSensitive(rec,
-								d->cs->fields[f].name);
-		long at = (long)b->len;
-		int got = 0;
-		if (f == d->f_orgs && cJSON_IsArray(v)) {
-			const cJSON *x;
-			got = 1;
-			cJSON_ArrayForEach(x, v) {
-				int g = add_value(b, x);
-				rc |= g < 0;
-				norgs += g > 0;
-			}
-		} else {
-			got = add_value(b, v);
-			rc |= got < 0;
-			if (f == d->f_orgs && got > 0)
-				norgs = 1; /* one string for a list: keep it as a list of one */
-		}
-		off[f] = got > 0 ? at : -1;
-	}
-	for (int k = 0; k < NKEYS; k++) {
-		noff[k] = -1;
-		if (off[d->f_key[k]] < 0 || blank(b->data + off[d->f_key[k]]))
-			continue;
-		noff[k] = (long)b->len;
-		rc |= add_norm(b, (size_t)off[d->f_key[k]], k == KEY_EMAIL);
-	}
-	if (rc || d->nrecs >= INT_MAX) /* records are counted in int */
-		return -1;
-	if (VEC_RESERVE(d->recs, d->cap, d->nrecs + 1, 1024))
-		return -1;
-	struct prec *p = &d->recs[d->nrecs];
-	memset(p, 0, sizeof *p);
-	if (!(p->key = malloc(b->len))) /* not buf_steal: exact size, scratch reused */
-		return -1;
-	memcpy(p->key, b->data, b->len);
-	for (int f = 0; f < d->nf; f++)
-		p->val[f] = off[f] < 0 ? NULL : p->key + off[f];
-	for (int k = 0; k < NKEYS; k++)
-		p->norm[k] = noff[k] < 0 ? NULL : p->key + noff[k];
-	p->norgs = norgs;
-	p->input = d->ninputs - 1;
-	p->seq = (long)d->nrecs++;
-	return 0;
+	idmap_hasher_free(&h);
 }
 
 static const char *str_item(const cJSON *o, const char *k)
@@ -225,157 +129,7 @@ static const char *str_item(const cJSON *o, const char *k)
 	return s && *s ? s : NULL;
 }
 
-static int on_person(struct dedupe *d, const cJSON *msg, const char *line, size_t len,
-		     const char *name, long lineno, struct rt_err *e)
-{
-	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(msg, "record");
-	const char *src = str_item(rec, "source"), *sid = str_item(rec, "source_id");
-	d->st.people_in++;
-	/* the key joins source and source_id with 0x1f: a value holding it could
-	 * make two people one */
-	int odd = src && sid && (strchr(src, '\x1f') || strchr(sid, '\x1f'));
-	if (!src || !sid || odd) {
-		/* Not ours to invent a key: passed on as it is, and the people
-		 * stream is not activated, so nothing downstream trusts it. */
-		log_msg(LOG_ERROR, "%s:%ld: people record %s: written unmerged; the people "
-			"stream will not be activated", name, lineno,
-			!cJSON_IsObject(rec) ? "without a record object"
-			: !src		     ? "without a source string"
-			: !sid		     ? "without a source_id string"
-					     : "whose source or source_id holds a control character (0x1f)");
-		d->st.bad_people++;
-		d->activated[d->ninputs - 1].bad = 1; /* whose person it is, nobody knows */
-		return hold(&d->bad, 0, line, len, e);
-	}
-	if (add_person(d, rec, src, sid)) {
-		err_set(e, ERR_IO, "%s:%ld: out of memory after %zu people", name, lineno, d->nrecs);
-		return -1;
-	}
-	return 0;
-}
-
-static int on_line(struct dedupe *d, const char *line, size_t len, const char *name,
-		   long lineno, struct rt_err *e)
-{
-	const char *end = line;
-	/* len + 1: cJSON wants the NUL inside the length to accept the end */
-	cJSON *msg = cJSON_ParseWithLengthOpts(line, len + 1, &end, 1);
-	const char *type = str_item(msg, "type"), *stream = str_item(msg, "stream");
-	int rc = 0, people = stream && !strcmp(stream, "people");
-	int memb = stream && !strcmp(stream, "memberships");
-
-	if (!cJSON_IsObject(msg) || !type) {
-		err_set(e, ERR_DATA, "%s:%ld: %s", name, lineno,
-			!msg ? "not JSON" : !cJSON_IsObject(msg) ? "not a JSON object"
-							 : "not a Singer message: no \"type\"");
-		if (!msg)
-			snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
-				 " (column %ld)", (long)(end - line) + 1);
-		cJSON_Delete(msg);
-		return -1;
-	}
-	if (!strcmp(type, "RECORD") && people) {
-		rc = on_person(d, msg, line, len, name, lineno, e);
-	} else if (!strcmp(type, "RECORD") && memb) {
-		d->st.memberships++;
-		rc = hold(&d->members, 0, line, len, e);
-	} else if (!strcmp(type, "ACTIVATE_VERSION") && (people || memb)) {
-		d->held_people += people;
-		if (people)
-			d->activated[d->ninputs - 1].activations++;
-		rc = hold(&d->held, people ? 'p' : 'm', line, len, e);
-	} else {
-		if (people && !strcmp(type, "SCHEMA"))
-			d->activated[d->ninputs - 1].schemas++;
-		rc = put_line(d, line, len, e);
-	}
-	cJSON_Delete(msg);
-	return rc;
-}
-
-int dedupe_read(struct dedupe *d, FILE *in, const char *name, struct rt_err *e)
-{
-	struct lines r;
-	int rc = 0, got = 0;
-	if (d->ninputs == INT_MAX ||
-	    VEC_RESERVE(d->activated, d->capactivated, (size_t)d->ninputs + 1, 4)) {
-		err_set(e, ERR_IO, "%s: out of memory", name);
-		return -1;
-	}
-	memset(&d->activated[d->ninputs++], 0, sizeof *d->activated);
-	lines_init(&r, in, name, 0);
-	while (!rc && (got = lines_next(&r, e)) == 1)
-		if (!blank(r.line.data)) /* blank lines carry nothing */
-			rc = on_line(d, r.line.data, r.line.len, name, r.lineno, e);
-	lines_free(&r);
-	return rc || got < 0 ? -1 : 0;
-}
-
 /* ---- merging ---- */
-
-static int cmp_str(const char *a, const char *b)
-{
-	return strcmp(a, b);
-}
-
-static int cmp_seq(const struct prec *a, const struct prec *b)
-{
-	return (a->seq > b->seq) - (a->seq < b->seq);
-}
-
-struct sort_ctx {
-	const struct dedupe *d;
-	int k; /* by_norm: which key */
-};
-
-static int by_source(const void *pa, const void *pb, void *arg)
-{
-	const struct sort_ctx *c = arg;
-	const struct prec *a = &c->d->recs[*(const int *)pa], *b = &c->d->recs[*(const int *)pb];
-	int r = cmp_str(a->val[c->d->f_source], b->val[c->d->f_source]);
-	return r ? r : cmp_seq(a, b);
-}
-
-static int by_key(const void *pa, const void *pb, void *arg)
-{
-	const struct sort_ctx *c = arg;
-	const struct prec *a = &c->d->recs[*(const int *)pa], *b = &c->d->recs[*(const int *)pb];
-	int r = cmp_str(a->key, b->key);
-	return r ? r : cmp_seq(a, b);
-}
-
-static int by_norm(const void *pa, const void *pb, void *arg)
-{
-	const struct sort_ctx *c = arg;
-	const struct prec *a = &c->d->recs[*(const int *)pa], *b = &c->d->recs[*(const int *)pb];
-	int r = cmp_str(a->norm[c->k], b->norm[c->k]);
-	return r ? r : cmp_seq(a, b);
-}
-
-/* Person first (the union-find root), then the field precedence. */
-static int by_precedence(const void *pa, const void *pb, void *arg)
-{
-	const struct sort_ctx *c = arg;
-	const struct prec *a = &c->d->recs[*(const int *)pa], *b = &c->d->recs[*(const int *)pb];
-	int r = (a->cluster > b->cluster) - (a->cluster < b->cluster);
-	if (!r)
-		r = (a->rank > b->rank) - (a->rank < b->rank);
-	if (!r)
-		r = cmp_str(a->val[c->d->f_source_id], b->val[c->d->f_source_id]);
-	return r ? r : cmp_seq(a, b);
-}
-
-static int by_id(const void *pa, const void *pb)
-{
-	const struct person *a = pa, *b = pb;
-	int r = strcmp(a->id, b->id);
-	return r ? r : (a->start > b->start) - (a->start < b->start);
-}
-
-static int by_pstr(const void *pa, const void *pb)
-{
-	return strcmp(*(const char *const *)pa, *(const char *const *)pb);
-}
 
 static int find(int *parent, int x)
 {
@@ -392,52 +146,61 @@ static void unite(int *parent, int a, int b)
 		parent[a > b ? a : b] = a > b ? b : a;
 }
 
-/* Unions the records that are neighbours in idx (sorted by a key) and
- * equal on it. */
-static void unite_runs(const struct dedupe *d, int *parent, const int *idx, int n, int k)
+struct src_ent {
+	struct htab_key k;
+	int first; /* seq of its first record */
+	int index; /* in order of names, once sorted */
+};
+
+static int by_src_name(const void *pa, const void *pb, void *arg)
 {
-	for (int i = 1; i < n; i++) {
-		const struct prec *a = &d->recs[idx[i - 1]], *b = &d->recs[idx[i]];
-		const char *x = k < 0 ? a->key : a->norm[k], *y = k < 0 ? b->key : b->norm[k];
-		if (x && y && !strcmp(x, y))
-			unite(parent, idx[i - 1], idx[i]);
-	}
+	const struct src_ent *v = arg;
+	return strcmp(v[*(const int *)pa].k.key, v[*(const int *)pb].k.key);
 }
 
-/* Sets every record's cluster to its union-find root, and its rank.
- * bykey gets the records sorted by key (the memberships' lookup table). */
-static int unite_keys(struct dedupe *d, int *bykey)
+/* Each record's source (its index among the sources sorted by name) and
+ * rank (the seq of its source's first record); then d->srcs. */
+static int rank_sources(struct dedupe *d)
 {
-	int n = (int)d->nrecs, m;
-	size_t sz = (n ? (size_t)n : 1) * sizeof(int);
-	int *parent = malloc(sz), *idx = malloc(sz);
-	struct sort_ctx c = {d, -1};
-	if (!parent || !idx) {
-		free(parent);
-		free(idx);
-		return -1;
+	struct src_ent *v = NULL;
+	size_t n = 0, cap = 0;
+	struct htab index = {0};
+	int *order = NULL, rc = -1, last = -1;
+	for (size_t i = 0; i < d->nrecs; i++) {
+		struct prec *p = &d->recs[i];
+		const char *name = pval(p, d->f_source);
+		if (last < 0 || strcmp(v[last].k.key, name)) { /* runs of one source are the rule */
+			size_t len = strlen(name);
+			struct htab_pos at;
+			size_t got;
+			if (HTAB_RESERVE(&index, v, n) || VEC_RESERVE(v, cap, n + 1, 8))
+				goto out;
+			if ((got = HTAB_LOOKUP(&index, v, name, len, &at))) {
+				last = (int)got - 1;
+			} else {
+				v[n] = (struct src_ent){{(char *)name, len}, p->seq, 0};
+				htab_set(&index, &at, n);
+				last = (int)n++;
+			}
+		}
+		p->src = last;
 	}
-	for (int i = 0; i < n; i++)
-		parent[i] = idx[i] = i;
-	qsort_r(idx, (size_t)n, sizeof *idx, by_source, &c);
-	for (int i = 0; i < n; i++) {
-		struct prec *p = &d->recs[idx[i]];
-		int same = i && !strcmp(d->recs[idx[i - 1]].val[d->f_source], p->val[d->f_source]);
-		p->rank = same ? d->recs[idx[i - 1]].rank : p->seq;
-		d->st.sources += !same;
-		p->src = d->st.sources - 1;
-	}
-	if (!(d->srcs = calloc(d->st.sources ? (size_t)d->st.sources : 1, sizeof *d->srcs))) {
-		free(parent);
-		free(idx);
-		return -1;
-	}
-	d->nsrcs = d->st.sources;
-	for (int i = 0; i < n; i++) {
-		const struct prec *p = &d->recs[idx[i]];
+	if (!(order = malloc((n ? n : 1) * sizeof *order)) ||
+	    !(d->srcs = calloc(n ? n : 1, sizeof *d->srcs)))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		order[i] = (int)i;
+	qsort_r(order, n, sizeof *order, by_src_name, v);
+	for (size_t i = 0; i < n; i++)
+		v[order[i]].index = (int)i;
+	d->nsrcs = d->st.sources = (int)n;
+	for (size_t i = 0; i < d->nrecs; i++) {
+		struct prec *p = &d->recs[i];
+		p->rank = v[p->src].first;
+		p->src = v[p->src].index;
 		struct dsrc *s = &d->srcs[p->src];
 		if (!s->records++) {
-			s->name = p->val[d->f_source];
+			s->name = pval(p, d->f_source);
 			s->rank = p->rank;
 			s->scope = vendor_scope_of(s->name);
 			s->directory = s->scope == VENDOR_DIRECTORY;
@@ -446,237 +209,314 @@ static int unite_keys(struct dedupe *d, int *bykey)
 		const struct in_people *in = &d->activated[p->input];
 		s->complete &= !in->bad && in->activations > 0 && in->activations >= in->schemas;
 	}
-	memcpy(bykey, idx, (size_t)n * sizeof *idx);
-	qsort_r(bykey, (size_t)n, sizeof *bykey, by_key, &c);
-	unite_runs(d, parent, bykey, n, -1);
-	for (c.k = 0; c.k < NKEYS; c.k++) {
-		m = 0;
-		for (int i = 0; i < n; i++)
-			if (d->recs[i].norm[c.k])
-				idx[m++] = i;
-		qsort_r(idx, (size_t)m, sizeof *idx, by_norm, &c);
-		unite_runs(d, parent, idx, m, c.k);
-	}
-	for (int i = 0; i < n; i++)
-		d->recs[i].cluster = find(parent, i);
-	free(parent);
-	free(idx);
-	return 0;
-}
-
-/* ---- writing people ---- */
-
-/* For each field, the position in m of the record that wins it, or -1:
- * the first with a non-blank value, else the first with an empty one. */
-void dedupe_choose(const struct dedupe *d, const int *m, int n, int *win)
-{
-	const struct prec *R = d->recs;
-	for (int f = 0; f < d->nf; f++) {
-		win[f] = -1;
-		for (int j = 0; j < n; j++) {
-			const char *v = R[m[j]].val[f];
-			if (v && win[f] < 0)
-				win[f] = j;
-			if (v && !blank(v)) {
-				win[f] = j;
-				break;
-			}
-		}
-	}
-	/* one active record keeps the person active; the reason goes with the status */
-	for (int j = 0; j < n; j++)
-		if (R[m[j]].val[d->f_status] && !strcmp(R[m[j]].val[d->f_status], "active")) {
-			win[d->f_status] = j;
-			break;
-		}
-	if (d->f_reason >= 0) {
-		int s = win[d->f_status];
-		win[d->f_reason] = s >= 0 && R[m[s]].val[d->f_reason] ? s : -1;
-	}
-}
-
-/* Warns about each record whose key differs from the one kept. */
-static void conflicts(struct dedupe *d, const struct person *p, const int *m, const int *win)
-{
-	const struct prec *R = d->recs;
-	for (int k = 0; k < NKEYS; k++) {
-		int f = d->f_key[k], w = win[f];
-		if (w < 0 || !R[m[w]].norm[k])
-			continue;
-		const struct prec *a = &R[m[w]];
-		for (int j = 0; j < p->n; j++) {
-			const struct prec *b = &R[m[j]];
-			if (!b->norm[k] || !strcmp(b->norm[k], a->norm[k]))
-				continue;
-			if (++d->st.conflicts <= MAX_CONFLICT_WARNINGS)
-				log_warn("%s: merged records disagree on %s: %s %s has '%s' (kept), "
-					 "%s %s has '%s'", p->id, key_names[k], a->val[d->f_source],
-					 a->val[d->f_source_id], a->val[f], b->val[d->f_source],
-					 b->val[d->f_source_id], b->val[f]);
-		}
-	}
-}
-
-int dedupe_put_key(struct buf *b, const char *name, int *first)
-{
-	int rc = jsonw_key(b, name, *first);
-	*first = 0;
-	return rc;
-}
-
-static int has_orgs(const struct dedupe *d, const int *m, int n)
-{
-	for (int j = 0; j < n; j++)
-		if (d->recs[m[j]].val[d->f_orgs])
-			return 1;
-	return 0;
-}
-
-/* The sorted union of the records' org_ids. */
-static int put_orgs(const struct dedupe *d, const int *m, int n, struct buf *b)
-{
-	const char **v = NULL;
-	size_t nv = 0, cap = 0;
-	int rc = 0;
-	for (int j = 0; j < n; j++) {
-		const struct prec *r = &d->recs[m[j]];
-		const char *s = r->val[d->f_orgs];
-		for (int k = 0; k < r->norgs; k++, s += strlen(s) + 1) {
-			if (VEC_RESERVE(v, cap, nv + 1, 16)) {
-				free(v);
-				return -1;
-			}
-			v[nv++] = s;
-		}
-	}
-	if (nv)
-		qsort(v, nv, sizeof *v, by_pstr);
-	rc |= buf_addc(b, '[');
-	for (size_t i = 0; i < nv; i++)
-		if (!i || strcmp(v[i - 1], v[i]))
-			rc |= (i ? buf_addc(b, ',') : 0) | jsonw_str(b, v[i]);
-	rc |= buf_addc(b, ']');
+	rc = 0;
+out:
+	htab_free(&index);
 	free(v);
+	free(order);
 	return rc;
 }
 
-/* [{"source","source_id"}...] sorted by key, each once. */
-static int put_sources(const struct dedupe *d, const int *m, int n, struct buf *b)
+static int by_hkey_str(const void *pa, const void *pb, void *arg)
 {
-	const char **keys = malloc((size_t)n * sizeof *keys);
-	int rc = !keys || buf_addc(b, '[');
-	for (int j = 0; !rc && j < n; j++)
-		keys[j] = d->recs[m[j]].key;
-	if (!rc)
-		qsort(keys, (size_t)n, sizeof *keys, by_pstr);
-	for (int j = 0; !rc && j < n; j++) {
-		if (j && !strcmp(keys[j - 1], keys[j]))
+	const struct prec *recs = arg;
+	const struct hkey *a = pa, *b = pb;
+	int r = strcmp(hkey_str(recs, a), hkey_str(recs, b));
+	return r ? r : (a->rec > b->rec) - (a->rec < b->rec);
+}
+
+/* Unions the records that share a typed key. d->hk, every typed key of
+ * every record as read, is sorted by hash and, within a hash, by key: a
+ * record's source key is looked up there (memberships) and the distinct
+ * keys go to the id map. */
+static int unite_keys(struct dedupe *d, int *parent)
+{
+	size_t n = d->nhk;
+	for (size_t i = 0; i < d->nrecs; i++)
+		parent[i] = (int)i;
+	if (idmap_hsort(d->hk, n, sizeof *d->hk))
+		return -1;
+	for (size_t i = 0, j; i < n; i = j) {
+		int mixed = 0;
+		for (j = i + 1; j < n && d->hk[j].hash == d->hk[i].hash; j++) /* a key's records */
+			mixed |= strcmp(hkey_str(d->recs, &d->hk[i]), hkey_str(d->recs, &d->hk[j])) != 0;
+		if (mixed) /* two keys of one hash: rare, so sorted only then */
+			qsort_r(d->hk + i, j - i, sizeof *d->hk, by_hkey_str, d->recs);
+		for (size_t x = i + 1; x < j; x++)
+			if (!mixed || !strcmp(hkey_str(d->recs, &d->hk[x - 1]),
+					      hkey_str(d->recs, &d->hk[x])))
+				unite(parent, d->hk[x - 1].rec, d->hk[x].rec);
+	}
+	return 0;
+}
+
+/* The field precedence inside one person. */
+static int by_precedence(const void *pa, const void *pb, void *arg)
+{
+	const struct dedupe *d = arg;
+	const struct prec *a = &d->recs[*(const int *)pa], *b = &d->recs[*(const int *)pb];
+	int r = (a->rank > b->rank) - (a->rank < b->rank);
+	if (!r)
+		r = strcmp(pval(a, d->f_source_id), pval(b, d->f_source_id));
+	return r ? r : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* The smallest "source\x1fsource_id" of a person's records. */
+static const char *min_key(const struct dedupe *d, const struct person *p)
+{
+	const char *min = pkey(&d->recs[d->ord[p->start]]);
+	for (int j = 1; j < p->n; j++)
+		if (strcmp(pkey(&d->recs[d->ord[p->start + j]]), min) < 0)
+			min = pkey(&d->recs[d->ord[p->start + j]]);
+	return min;
+}
+
+/* Tonight's ids from the map: each person, and each distinct typed key
+ * with its person. */
+static int ids_from_map(struct dedupe *d, struct person *ps, size_t np, struct rt_err *e)
+{
+	struct idmap_person *ip = malloc((np ? np : 1) * sizeof *ip);
+	struct idmap_key *ik = malloc((d->nhk ? d->nhk : 1) * sizeof *ik);
+	uint64_t *ids = malloc((np ? np : 1) * sizeof *ids);
+	size_t nk = 0;
+	int rc = -1;
+	if (!ip || !ik || !ids) {
+		err_set(e, ERR_IO, "out of memory assigning ids to %zu persons", np);
+		goto out;
+	}
+	for (size_t k = 0; k < np; k++)
+		ip[k] = (struct idmap_person){ps[k].n, min_key(d, &ps[k])};
+	for (size_t i = 0; i < d->nhk; i++) {
+		/* the keys are in hash order, their records in input order */
+		if (i + 16 < d->nhk)
+			__builtin_prefetch(&d->recs[d->hk[i + 16].rec]);
+		if (i + 8 < d->nhk)
+			__builtin_prefetch(hkey_str(d->recs, &d->hk[i + 8]));
+		const char *s = hkey_str(d->recs, &d->hk[i]);
+		if (nk && ik[nk - 1].hash == d->hk[i].hash && !strcmp(ik[nk - 1].key, s))
+			continue; /* the same key of another record of the same person */
+		ik[nk++] = (struct idmap_key){d->hk[i].hash, s, d->recs[d->hk[i].rec].cluster};
+	}
+	if ((rc = idmap_assign(d->ids, ip, np, ik, nk, ids, e)))
+		goto out;
+	for (size_t k = 0; k < np; k++)
+		ps[k].id64 = ids[k];
+out:
+	free(ip);
+	free(ik);
+	free(ids);
+	return rc;
+}
+
+/* Merges the records into persons, in d->ps sorted by id, their records
+ * in d->ord in precedence order; each record's cluster is its person. */
+static int persons(struct dedupe *d, struct rt_err *e)
+{
+	size_t n = d->nrecs, np = 0;
+	int *parent = malloc((n ? n : 1) * sizeof *parent);
+	int *at = malloc((n ? n : 1) * sizeof *at);
+	int rc = -1;
+	d->ord = malloc((n ? n : 1) * sizeof *d->ord);
+	d->ps = malloc((n ? n : 1) * sizeof *d->ps);
+	if (!parent || !at || !d->ord || !d->ps || rank_sources(d) || unite_keys(d, parent)) {
+		err_set(e, ERR_IO, "out of memory merging %zu people", n);
+		goto out;
+	}
+	/* persons in the order of their first record, records in input order */
+	for (size_t i = 0; i < n; i++)
+		at[i] = 0;
+	for (size_t i = 0; i < n; i++) {
+		int r = find(parent, (int)i);
+		d->recs[i].cluster = r;
+		at[r]++;
+	}
+	for (size_t i = 0, pos = 0; i < n; i++) {
+		if (!at[i])
 			continue;
-		const char *sid = strchr(keys[j], '\x1f') + 1;
-		rc |= (j ? buf_addc(b, ',') : 0) | buf_adds(b, "{\"source\":") |
-		      jsonw_strn(b, keys[j], (size_t)(sid - 1 - keys[j])) |
-		      buf_adds(b, ",\"source_id\":") | jsonw_str(b, sid) | buf_addc(b, '}');
+		d->ps[np] = (struct person){0, (int)pos, 0, 0, {0}}; /* n counts its records below */
+		pos += (size_t)at[i];
+		at[i] = (int)np++;
 	}
-	free(keys);
-	return rc | buf_addc(b, ']');
-}
-
-/* The fields that a record won, with the winning source. */
-static int put_field_sources(const struct dedupe *d, const int *m, const int *win,
-			     struct buf *b)
-{
-	int rc = buf_addc(b, '{'), first = 1;
-	for (int f = 0; f < d->nf; f++) {
-		if (win[f] < 0 || computed(d, f) || f == d->f_source || f == d->f_source_id ||
-		    f == d->f_orgs)
-			continue;
-		rc |= dedupe_put_key(b, d->cs->fields[f].name, &first);
-		rc |= jsonw_str(b, d->recs[m[win[f]]].val[d->f_source]);
+	for (size_t i = 0; i < n; i++) {
+		struct person *p = &d->ps[at[d->recs[i].cluster]];
+		d->recs[i].cluster = at[d->recs[i].cluster];
+		d->ord[p->start + p->n++] = (int)i;
 	}
-	return rc | buf_addc(b, '}');
-}
-
-/* One merged person's record, fields in the canonical order. */
-static int render(const struct dedupe *d, const struct person *p, const int *m,
-		  const int *win, struct buf *b)
-{
-	int rc = 0, first = 1;
-	buf_reset(b);
-	rc |= buf_addc(b, '{');
-	for (int f = 0; f < d->nf; f++) {
-		const char *name = d->cs->fields[f].name, *v = NULL;
-		if (f == d->f_orgs && has_orgs(d, m, p->n))
-			rc |= dedupe_put_key(b, name, &first) | put_orgs(d, m, p->n, b);
-		else if (f == d->f_sources)
-			rc |= dedupe_put_key(b, name, &first) | put_sources(d, m, p->n, b);
-		else if (f == d->f_fsrc)
-			rc |= dedupe_put_key(b, name, &first) | put_field_sources(d, m, win, b);
-		else if (f == d->f_id)
-			v = p->id;
-		else if (f == d->f_source || f == d->f_source_id)
-			v = d->recs[m[0]].val[f];
-		else if (f != d->f_orgs && win[f] >= 0)
-			v = d->recs[m[win[f]]].val[f];
-		if (v)
-			rc |= dedupe_put_key(b, name, &first) | jsonw_str(b, v);
+	for (size_t k = 0; k < np; k++) {
+		if (d->ps[k].n > 1)
+			qsort_r(d->ord + d->ps[k].start, (size_t)d->ps[k].n, sizeof *d->ord,
+				by_precedence, d);
+		d->ps[k].first = d->ord[d->ps[k].start];
 	}
-	return rc | buf_addc(b, '}');
-}
-
-/* Groups the records of each person, names it, and sorts persons by id. */
-static struct person *persons(struct dedupe *d, int *ord, size_t *np)
-{
-	int n = (int)d->nrecs;
-	struct sort_ctx c = {d, -1};
-	struct person *ps = malloc((n ? (size_t)n : 1) * sizeof *ps);
-	if (!ps)
-		return NULL;
-	for (int i = 0; i < n; i++)
-		ord[i] = i;
-	qsort_r(ord, (size_t)n, sizeof *ord, by_precedence, &c);
-	*np = 0;
-	for (int i = 0; i < n;) {
-		struct person *p = &ps[(*np)++];
-		const char *min = d->recs[ord[i]].key;
-		p->start = i;
-		for (; i < n && d->recs[ord[i]].cluster == d->recs[ord[p->start]].cluster; i++)
-			if (strcmp(d->recs[ord[i]].key, min) < 0)
-				min = d->recs[ord[i]].key;
-		p->n = i - p->start;
-		id_of_key(min, p->id);
+	if (d->ids) {
+		if (ids_from_map(d, d->ps, np, e))
+			goto out;
+	} else {
+		for (size_t k = 0; k < np; k++)
+			d->ps[k].id64 = idmap_hash_id(&d->hash, min_key(d, &d->ps[k]), 0);
 	}
-	qsort(ps, *np, sizeof *ps, by_id);
-	for (size_t k = 0; k < *np; k++)
-		for (int j = 0; j < ps[k].n; j++)
-			d->recs[ord[ps[k].start + j]].cluster = (int)k;
-	return ps;
+	for (size_t k = 0; k < np; k++)
+		idmap_format(d->ps[k].id64, d->ps[k].id);
+	/* stable: persons of one id (a 64-bit collision) stay in input order */
+	if (idmap_hsort(d->ps, np, sizeof *d->ps)) {
+		err_set(e, ERR_IO, "out of memory merging %zu people", n);
+		goto out;
+	}
+	for (size_t k = 0; k < np; k++)
+		for (int j = 0; j < d->ps[k].n; j++)
+			d->recs[d->ord[d->ps[k].start + j]].cluster = (int)k;
+	d->np = np;
+	rc = 0;
+out:
+	free(parent);
+	free(at);
+	return rc;
 }
 
 /* ---- writing memberships ---- */
 
 /* The person whose key is source\x1fsource_id, or NULL. */
-static const struct person *lookup(const struct dedupe *d, const int *bykey,
-				   const struct person *ps, const char *key)
+static const struct person *lookup(const struct dedupe *d, const struct buf *key)
 {
-	size_t lo = 0, hi = d->nrecs;
+	uint64_t h = idmap_key_hash(key->data);
+	size_t lo = 0, hi = d->nhk;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(d->recs[bykey[mid]].key, key);
-		if (!r)
-			return &ps[d->recs[bykey[mid]].cluster];
-		if (r < 0)
+		if (d->hk[mid].hash < h)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	for (; lo < d->nhk && d->hk[lo].hash == h; lo++)
+		if (!strcmp(hkey_str(d->recs, &d->hk[lo]), key->data))
+			return &d->ps[d->recs[d->hk[lo].rec].cluster];
 	return NULL;
+}
+
+/* Whether every token of the line is one cJSON prints as it is written
+ * (strings without escapes, short integers, literals) and the line has
+ * no white space: then cJSON_PrintUnformatted of it is the line itself,
+ * and the rewritten line can be made from the tokens (most lines are so:
+ * normalize writes them). */
+static int plain_line(const struct jscan *js, size_t len)
+{
+	size_t n = 0;
+	for (int i = 0; i < js->ntok; i++) {
+		const struct jtok *t = &js->tok[i];
+		size_t w = (size_t)(t->end - t->start);
+		switch (t->type) {
+		case JSCAN_STRING:
+			if (t->escaped)
+				return 0;
+			n += w + 2;
+			break;
+		case JSCAN_OBJECT: /* braces, a colon a member, commas between */
+			n += 2 + (size_t)t->size + (t->size ? (size_t)t->size - 1 : 0);
+			break;
+		case JSCAN_ARRAY:
+			n += 2 + (t->size ? (size_t)t->size - 1 : 0);
+			break;
+		case JSCAN_NUMBER:
+			if (!dedupe_plain_int(js->text + t->start, w))
+				return 0;
+			/* fall through */
+		default:
+			n += w;
+		}
+	}
+	return n == len;
+}
+
+/* Token t and what it holds, compact; in the record object rec, the
+ * first member named person_source_id left out (skip), the value of the
+ * first named person_id made id, and person_source_id = pid added last:
+ * what cJSON writes after the same edits. */
+static int put_tok(struct buf *b, const struct jscan *js, int t, int rec, int skip, int pidv,
+		   const char *id, int pid)
+{
+	const struct jtok *k = &js->tok[t];
+	const char *p = js->text + k->start;
+	int rc = 0, first = 1;
+	if (t == pidv)
+		return buf_addc(b, '"') | buf_adds(b, id) | buf_addc(b, '"');
+	if (k->type == JSCAN_STRING)
+		return buf_addc(b, '"') | buf_add(b, p, (size_t)(k->end - k->start)) | buf_addc(b, '"');
+	if (k->type != JSCAN_OBJECT && k->type != JSCAN_ARRAY)
+		return buf_add(b, p, (size_t)(k->end - k->start));
+	int obj = k->type == JSCAN_OBJECT;
+	rc |= buf_addc(b, obj ? '{' : '[');
+	for (int i = 0, x = t + 1; i < k->size; i++) {
+		int v = obj ? x + 1 : x;
+		if (x != skip) {
+			rc |= first ? 0 : buf_addc(b, ',');
+			first = 0;
+			if (obj)
+				rc |= put_tok(b, js, x, rec, skip, pidv, id, pid) | buf_addc(b, ':');
+			rc |= put_tok(b, js, v, rec, skip, pidv, id, pid);
+		}
+		x = js->tok[v].next;
+	}
+	if (t == rec)
+		rc |= (first ? 0 : buf_addc(b, ',')) | buf_adds(b, "\"person_source_id\":") |
+		      put_tok(b, js, pid, -1, -1, -1, NULL, -1);
+	return rc | buf_addc(b, obj ? '}' : ']');
+}
+
+/* The first member of object obj named key: its key token, or -1. */
+static int member(const struct jscan *js, int obj, const char *key)
+{
+	size_t n = strlen(key);
+	for (int k = obj + 1, i = 0; i < js->tok[obj].size; i++, k = js->tok[k + 1].next)
+		if ((size_t)(js->tok[k].end - js->tok[k].start) == n &&
+		    !memcmp(js->text + js->tok[k].start, key, n))
+			return k;
+	return -1;
+}
+
+/* A non-empty string's token, or -1. */
+static int str_val(const struct jscan *js, int k)
+{
+	if (k < 0 || js->tok[k + 1].type != JSCAN_STRING || js->tok[k + 1].end == js->tok[k + 1].start)
+		return -1;
+	return k + 1;
+}
+
+/* put_membership without cJSON, for a plain line (plain_line); 1 when the
+ * line is not one. */
+static int fast_membership(struct dedupe *d, const char *line, size_t len, struct buf *key,
+			   struct buf *out, struct rt_err *e)
+{
+	struct jscan *js = &d->pc[0].js; /* reading is over: free to use */
+	if (jscan_parse(js, line, len) || js->tok[0].type != JSCAN_OBJECT || !plain_line(js, len))
+		return 1;
+	int rk = member(js, 0, "record"), rec = rk >= 0 && js->tok[rk + 1].type == JSCAN_OBJECT ? rk + 1 : -1;
+	int src = rec >= 0 ? str_val(js, member(js, rec, "source")) : -1;
+	int pk = rec >= 0 ? member(js, rec, "person_id") : -1, pid = str_val(js, pk);
+	const struct person *p = NULL;
+	buf_reset(key);
+	if (src >= 0 && pid >= 0 &&
+	    !buf_printf(key, "%c%.*s\x1f%.*s", dedupe_key_tag[KEY_SOURCE],
+			js->tok[src].end - js->tok[src].start, js->text + js->tok[src].start,
+			js->tok[pid].end - js->tok[pid].start, js->text + js->tok[pid].start))
+		p = lookup(d, key);
+	if (!p)
+		return 1; /* as it came, with a warning: the common way */
+	buf_reset(out);
+	if (put_tok(out, js, 0, rec, member(js, rec, "person_source_id"), pid, p->id, pid)) {
+		err_set(e, ERR_IO, "out of memory rewriting memberships");
+		return -1;
+	}
+	return dedupe_put_line(d, out->data, out->len, e);
 }
 
 /* One held memberships line, person_id rewritten when the person is
  * known; otherwise as it came. */
-static int put_membership(struct dedupe *d, const int *bykey, const struct person *ps,
-			  const char *line, size_t len, struct buf *key, struct rt_err *e)
+static int put_membership(struct dedupe *d, const char *line, size_t len, struct buf *key,
+			  struct buf *out, struct rt_err *e)
 {
+	int fast = fast_membership(d, line, len, key, out, e);
+	if (fast <= 0)
+		return fast;
 	cJSON *msg = cJSON_ParseWithLength(line, len); /* parsed once already: it is JSON */
 	cJSON *rec = cJSON_GetObjectItemCaseSensitive(msg, "record");
 	const char *src = str_item(rec, "source"), *pid = str_item(rec, "person_id");
@@ -685,8 +525,8 @@ static int put_membership(struct dedupe *d, const int *bykey, const struct perso
 	int rc;
 
 	buf_reset(key);
-	if (src && pid && !buf_printf(key, "%s\x1f%s", src, pid))
-		p = lookup(d, bykey, ps, key->data);
+	if (src && pid && !buf_printf(key, "%c%s\x1f%s", dedupe_key_tag[KEY_SOURCE], src, pid))
+		p = lookup(d, key);
 	if (!p) {
 		if (++d->st.unknown_members == 1)
 			log_warn("memberships: %s person '%s' in group '%s' is not in the people "
@@ -694,7 +534,7 @@ static int put_membership(struct dedupe *d, const int *bykey, const struct perso
 				 pid ? pid : "?", str_item(rec, "group_id") ? str_item(rec, "group_id")
 									   : "?");
 		cJSON_Delete(msg);
-		return put_line(d, line, len, e);
+		return dedupe_put_line(d, line, len, e);
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "person_source_id");
 	rc = !cJSON_AddStringToObject(rec, "person_source_id", pid) ||
@@ -703,7 +543,7 @@ static int put_membership(struct dedupe *d, const int *bykey, const struct perso
 	if (rc)
 		err_set(e, ERR_IO, "out of memory rewriting memberships");
 	else
-		rc = put_line(d, text, strlen(text), e);
+		rc = dedupe_put_line(d, text, strlen(text), e);
 	free(text);
 	cJSON_Delete(msg);
 	return rc;
@@ -723,21 +563,19 @@ static int each_line(struct dedupe *d, const struct buf *b,
 }
 
 struct members_ctx {
-	const int *bykey;
-	const struct person *ps;
-	struct buf key;
+	struct buf key, out;
 	struct rt_err *e;
 };
 
 static int member_line(struct dedupe *d, const char *p, size_t n, void *arg)
 {
 	struct members_ctx *c = arg;
-	return put_membership(d, c->bykey, c->ps, p, n, &c->key, c->e);
+	return put_membership(d, p, n, &c->key, &c->out, c->e);
 }
 
 static int bad_line(struct dedupe *d, const char *p, size_t n, void *e)
 {
-	return put_line(d, p, n, e);
+	return dedupe_put_line(d, p, n, e);
 }
 
 /* A held ACTIVATE_VERSION; people's are withheld when a record was bad. */
@@ -745,7 +583,7 @@ static int activate_line(struct dedupe *d, const char *p, size_t n, void *e)
 {
 	if (*p == 'p' && d->st.bad_people)
 		return 0;
-	return put_line(d, p + 1, n - 1, e);
+	return dedupe_put_line(d, p + 1, n - 1, e);
 }
 
 static void summary(struct dedupe *d, size_t withheld)
@@ -754,6 +592,12 @@ static void summary(struct dedupe *d, size_t withheld)
 	log_info("people: %zu record%s from %d source%s merged into %ld person%s; memberships: %ld",
 		 d->nrecs, d->nrecs == 1 ? "" : "s", s->sources, s->sources == 1 ? "" : "s",
 		 s->people_out, s->people_out == 1 ? "" : "s", s->memberships);
+	if (d->ids) {
+		const struct idmap_stats *i = idmap_stats(d->ids);
+		log_info("ids (night %d): %ld kept, %ld new, %ld split off; %ld merged into an older "
+			 "id (aliases recorded)", idmap_night(d->ids), i->kept, i->fresh, i->split,
+			 i->merged);
+	}
 	if (s->conflicts)
 		log_warn("%ld key conflict%s inside merged persons (%ld shown); the first source's "
 			 "value was kept", s->conflicts, s->conflicts == 1 ? "" : "s",
@@ -769,36 +613,31 @@ static void summary(struct dedupe *d, size_t withheld)
 
 int dedupe_finish(struct dedupe *d, struct rt_err *e)
 {
-	size_t n = d->nrecs, np = 0;
-	int *bykey = malloc((n ? n : 1) * sizeof *bykey), *ord = malloc((n ? n : 1) * sizeof *ord);
-	struct person *ps = NULL;
-	struct buf b;
-	int rc = -1;
+	int rc = -1, saving = 0;
 
-	buf_init(&b, 0);
-	if (!bykey || !ord || unite_keys(d, bykey) || !(ps = persons(d, ord, &np))) {
-		err_set(e, ERR_IO, "out of memory merging %zu people", n);
+	dedupe_parser_stop(d);
+	dedupe_prefault_stop(d);
+	if (d->ids && idmap_load_wait(d->ids, e))
+		return -1;
+	if (persons(d, e))
 		goto out;
-	}
-	for (size_t k = 0; k < np; k++) {
-		int win[MAX_FIELDS];
-		dedupe_choose(d, ord + ps[k].start, ps[k].n, win);
-		conflicts(d, &ps[k], ord + ps[k].start, win);
-		if (render(d, &ps[k], ord + ps[k].start, win, &b)) {
-			err_set(e, ERR_IO, "out of memory writing person %s", ps[k].id);
+	/* the map is whole now: it is written while the people are */
+	if (d->ids) {
+		if (idmap_save_start(d->ids, d->ids_out, e)) {
+			map_not_written(e, d->ids_out);
 			goto out;
 		}
-		if (singer_record(d->out, "people", b.data, b.len, NULL)) {
-			err_set(e, ERR_IO, "writing the output failed: %s", strerror(errno));
-			goto out;
-		}
-		d->st.people_out++;
+		saving = 1;
 	}
-	struct members_ctx mc = {bykey, ps, {0}, e};
+	if (dedupe_write_people(d, e))
+		goto out;
+	struct members_ctx mc = {{0}, {0}, e};
 	buf_init(&mc.key, 0);
+	buf_init(&mc.out, 0);
 	rc = each_line(d, &d->bad, bad_line, e) || each_line(d, &d->members, member_line, &mc) ||
 	     each_line(d, &d->held, activate_line, e) ? -1 : 0;
 	buf_free(&mc.key);
+	buf_free(&mc.out);
 	if (!rc && fflush(d->out)) { /* before the summary: a full disk is no success */
 		err_set(e, ERR_IO, "writing the output failed: %s", strerror(errno));
 		rc = -1;
@@ -806,12 +645,17 @@ int dedupe_finish(struct dedupe *d, struct rt_err *e)
 	if (!rc)
 		summary(d, d->st.bad_people ? d->held_people : 0);
 out:
-	buf_free(&b);
+	if (saving) {
+		/* renamed into place only when the output is whole */
+		struct rt_err se;
+		err_clear(&se);
+		if (idmap_save_end(d->ids, !rc, &se) && !rc) {
+			*e = se;
+			map_not_written(e, d->ids_out);
+			rc = -1;
+		}
+	}
 	/* the persons stay for dedupe_reconcile; dedupe_free releases them */
-	d->ps = ps;
-	d->np = np;
-	d->ord = ord;
 	d->finished = !rc;
-	free(bykey);
 	return rc;
 }

@@ -24,12 +24,16 @@
  *
  * A merged person: id = "p-" + the first 16 hex digits of SHA-256 of the
  * smallest "source\x1fsource_id" among its records (the same on every run
- * and in any input order); sources = every (source, source_id) sorted;
+ * and in any input order), or with an id map the id its keys had on
+ * earlier nights (dedupe_use_ids); sources = every (source, source_id) sorted;
  * each field from the first record, in precedence order, that has a
  * non-blank value; field_sources names the source that won each field.
  * Precedence: sources in the order they first appear in the people
  * stream, then source_id, then input order. status is active if any
  * record is; org_ids is the sorted union. People are written sorted by id.
+ *
+ * Reading and writing use a helper thread each (and one faults memory
+ * in ahead): the output and the warnings are those of one thread.
  *
  * Ownership: struct dedupe owns every record it holds; dedupe_free
  * releases them. out stays the caller's. */
@@ -45,6 +49,7 @@ struct dedupe_stats {
 };
 
 struct dedupe;
+struct idmap;
 
 /* NULL when out of memory (or when lib/format/canon.c lacks a people field that
  * dedupe needs: a build mistake the unit tests catch). */
@@ -68,6 +73,16 @@ int dedupe_read(struct dedupe *d, FILE *in, const char *name, struct rt_err *e);
 int dedupe_finish(struct dedupe *d, struct rt_err *e);
 
 const struct dedupe_stats *dedupe_stats(const struct dedupe *d);
+
+/* Stable ids across runs (engine/idmap.h), set before dedupe_finish. m
+ * is the caller's, its load started (idmap_load_start): dedupe_finish
+ * waits for it (its error is dedupe_finish's), takes each person's id from
+ * it (idmap_assign), writes the updated map to save_to while the output
+ * is written, and renames it into place only when all of the output was
+ * written: a failed run leaves save_to as it was. The map borrows keys
+ * from d: it is freed before or after d, but never used after d is.
+ * Without a map the id is the rule above. */
+void dedupe_use_ids(struct dedupe *d, struct idmap *m, const char *save_to);
 
 /* The reconciliation of directory accounts with rosters (offboarding),
  * after a dedupe_finish that succeeded, as one JSON document on out.

@@ -26,7 +26,7 @@ static void side_of(const struct dedupe *d, const int *m, int n, int src, struct
 	s->first = s->first_active = -1;
 	for (int j = 0; j < n; j++) {
 		const struct prec *r = &d->recs[m[j]];
-		const char *st = r->val[d->f_status];
+		const char *st = pval(r, d->f_status);
 		if (r->src != src)
 			continue;
 		s->any++;
@@ -51,7 +51,7 @@ static int expected_in(const struct dedupe *d, const struct person *p, enum vend
 		return 1;
 	int staff = 0;
 	for (int j = 0; j < p->n; j++) {
-		const char *role = d->recs[d->ord[p->start + j]].val[d->f_role];
+		const char *role = pval(&d->recs[d->ord[p->start + j]], d->f_role);
 		if (role && !strcmp(role, "student"))
 			return 0;
 		staff |= role && (!strcmp(role, "teacher") || !strcmp(role, "staff") ||
@@ -102,17 +102,17 @@ static int put_entry(const struct dedupe *d, const struct person *p, int list, i
 	int win[MAX_FIELDS], first = 1, rc = 0;
 	dedupe_choose(d, m, p->n, win);
 	rc |= buf_addc(b, '{') | put_str_field(b, "id", p->id, &first);
-	rc |= put_str_field(b, "directory_source_id", D ? D->val[d->f_source_id] : NULL, &first);
-	rc |= put_str_field(b, "roster_source_id", R ? R->val[d->f_source_id] : NULL, &first);
+	rc |= put_str_field(b, "directory_source_id", D ? pval(D, d->f_source_id) : NULL, &first);
+	rc |= put_str_field(b, "roster_source_id", R ? pval(R, d->f_source_id) : NULL, &first);
 	for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
 		int f = canon_field_index(d->cs, shown[i]);
 		if (f >= 0 && win[f] >= 0)
-			rc |= put_str_field(b, shown[i], d->recs[m[win[f]]].val[f], &first);
+			rc |= put_str_field(b, shown[i], pval(&d->recs[m[win[f]]], f), &first);
 	}
 	if (d->f_reason >= 0) {
-		rc |= put_str_field(b, "status_reason", D ? D->val[d->f_reason] : NULL, &first);
+		rc |= put_str_field(b, "status_reason", D ? pval(D, d->f_reason) : NULL, &first);
 		if (list == L_INACTIVE)
-			rc |= put_str_field(b, "roster_status_reason", R ? R->val[d->f_reason] : NULL,
+			rc |= put_str_field(b, "roster_status_reason", R ? pval(R, d->f_reason) : NULL,
 					    &first);
 	}
 	return rc | buf_addc(b, '}');
