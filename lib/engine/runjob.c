@@ -317,6 +317,16 @@ void rj_final_commands(struct run *r, struct argv *dd, struct argv *load)
 		rj_argv_add(dd, "--reconcile");
 		rj_argv_add(dd, r->reconcile);
 	}
+	/* the id map: read from the state, the next one kept in the work
+	 * folder until load-csv has published (rj_keep_ids) */
+	p = rj_cat3(r->state, "/", IDS_FILE);
+	rj_argv_add(dd, "--ids");
+	rj_argv_add(dd, p);
+	free(p);
+	p = rj_cat3(r->work, "/", IDS_NEXT);
+	rj_argv_add(dd, "--ids-out");
+	rj_argv_add(dd, p);
+	free(p);
 	for (int i = 0; i < r->nsrc; i++)
 		rj_argv_add(dd, r->src[i].canon);
 	p = rj_cat3(r->o->bindir, "/", "load-csv");
@@ -351,6 +361,10 @@ static void run_final(struct run *r)
 	struct argv dd = {0}, load = {0};
 	struct rt_err e;
 	/* last night's must not pass for tonight's when dedupe stops early */
+	char *next = rj_cat3(r->work, "/", IDS_NEXT);
+	if (next)
+		unlink(next);
+	free(next);
 	r->reconcile = rj_cat3(r->work, "/", "reconcile.json");
 	if (r->reconcile && unlink(r->reconcile) && errno != ENOENT) {
 		log_warn("%s: cannot remove the last run's reconciliation (%s): none this run",
@@ -379,6 +393,8 @@ static void run_final(struct run *r)
 	r->final_killed = rc == SPAWN_DEADLINE;
 	if (rc < 0)
 		log_err(LOG_ERROR, &e);
+	else if (r->o->mode == RJ_RUN)
+		rj_keep_ids(r);
 	free(env);
 	rj_argv_free(&dd);
 	rj_argv_free(&load);

@@ -121,7 +121,18 @@ void rj_final_commands(struct run *r, struct argv *dd, struct argv *load);
 /* The files of source s (raw, canonical, statistics, STATE, ...). */
 void rj_src_paths(struct run *r, struct src *s);
 
+/* dedupe's id map in the state folder, and the next night's in the work
+ * folder until load-csv has published (then it replaces the map; when
+ * load-csv held, it waits in state/held for --approve). */
+#define IDS_FILE "people.ids"
+#define IDS_NEXT "people.ids.next"
+
 /* ---- runjob_modes.c ---- */
+/* Keeps dedupe's new id map as load-csv's exit says: over the map when it
+ * published (0, 3), beside the held files when it held (4). */
+void rj_keep_ids(struct run *r);
+/* rename(2), or a copy when from and to are on two file systems. */
+int rj_move_file(const char *from, const char *to, struct rt_err *e);
 /* Prints the job's stage commands as a shell script on f. */
 void rj_print_pipeline(struct run *r, FILE *f);
 /* --approve / --discard: load-csv on the held results; the exit code. */

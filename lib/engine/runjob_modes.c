@@ -118,9 +118,9 @@ int rj_release(struct run *r, int approve)
 		log_err(LOG_ERROR, &e);
 	int code = status >= 0 && status <= EXIT_HELD ? status : EXIT_FAILED;
 	/* the id map of the held run goes with its people: kept on approval */
-	char *ids = rj_cat3(held, "/", "ids.next"), *to = rj_cat3(r->state, "/", "ids");
+	char *ids = rj_cat3(held, "/", IDS_NEXT), *to = rj_cat3(r->state, "/", IDS_FILE);
 	if (ids && to && !access(ids, F_OK)) {
-		if (approve && code == EXIT_COMPLETE && atomic_rename(ids, to, &e)) {
+		if (approve && code == EXIT_COMPLETE && rj_move_file(ids, to, &e)) {
 			log_err(LOG_ERROR, &e);
 			code = EXIT_FAILED;
 		} else if (!approve) {
@@ -134,6 +134,47 @@ int rj_release(struct run *r, int approve)
 	free(held);
 	rj_argv_free(&load);
 	return code;
+}
+
+int rj_move_file(const char *from, const char *to, struct rt_err *e)
+{
+	struct buf b;
+	if (!rename(from, to))
+		return atomic_sync_dir(to, e);
+	if (errno != EXDEV) {
+		err_set(e, ERR_IO, "%s: rename to %s: %s", from, to, strerror(errno));
+		return -1;
+	}
+	buf_init(&b, (size_t)16 << 30);
+	int rc = buf_read_file(&b, from);
+	if (rc)
+		err_set(e, ERR_IO, "%s: %s", from, strerror(errno));
+	else if (!(rc = atomic_publish(to, b.data, b.len, 0600, e)))
+		unlink(from);
+	buf_free(&b);
+	return rc;
+}
+
+void rj_keep_ids(struct run *r)
+{
+	struct rt_err e;
+	int st = r->final_status[1];
+	char *next = rj_cat3(r->work, "/", IDS_NEXT), *to = NULL;
+	err_clear(&e);
+	if (!next || access(next, F_OK) || r->final_status[0] < 0 ||
+	    r->final_status[0] >= SPAWN_CANNOT_EXEC) {
+		free(next);
+		return; /* dedupe wrote none, or did not finish */
+	}
+	if (st == EXIT_COMPLETE || st == EXIT_PARTIAL)
+		to = rj_cat3(r->state, "/", IDS_FILE);
+	else if (st == EXIT_HELD && !atomic_mkdirs(r->state, &e))
+		to = rj_cat3(r->state, "/held/", IDS_NEXT);
+	if (to && rj_move_file(next, to, &e))
+		log_warn("the id map is not kept (%s): tomorrow's people keep the ids of the map "
+			 "before this run", e.msg);
+	free(to);
+	free(next);
 }
 
 /* ---- the dry run's scratch folder ---- */
