@@ -196,8 +196,8 @@ ids=
 if "$BIN/dedupe" --help 2>&1 | grep -q -- '--ids-out'; then
 	in_next=$DIR/people-$N.canon.next.ndjson
 	change_1pct "$in" "$in_next"
-	rm -f "$DIR/ids-$N.1" "$DIR/ids-$N.2"
-	if r=$($PY bench/measure.py "$in" "$BIN/dedupe" --ids-out "$DIR/ids-$N.1") && set -- $r &&
+	rm -f "$DIR/ids-$N.none" "$DIR/ids-$N.1" "$DIR/ids-$N.2" # no map yet: the first night
+	if r=$($PY bench/measure.py "$in" "$BIN/dedupe" --ids "$DIR/ids-$N.none" --ids-out "$DIR/ids-$N.1") && set -- $r &&
 		t_ids1=$1 rss_ids1=$2 &&
 		r=$($PY bench/measure.py "$in_next" "$BIN/dedupe" --ids "$DIR/ids-$N.1" --ids-out "$DIR/ids-$N.2") &&
 		set -- $r && t_ids2=$1 rss_ids2=$2; then
@@ -225,7 +225,7 @@ awk -v ni="$people_in" -v n="$people" -v td="$t_dd" -v tl="$t_load" -v tp="$t_py
 		print "DuckDB COPY to CSV (node)                 skipped (above)"
 	row("load-csv, next night (1% changed)", tn, n, sprintf("%.2fx", tn / tl), rn)
 	if (ids == "yes") {
-		row("dedupe --ids-out MAP (first night)", ti1, ni, "", ri1)
+		row("dedupe --ids NONE --ids-out MAP (first)", ti1, ni, "", ri1)
 		row("dedupe --ids MAP --ids-out (next)", ti2, ni, "", ri2)
 	} else if (ids != "")
 		print "dedupe with an id map: " ids

@@ -117,13 +117,14 @@ def cell_text(v, depth=0):
 
 
 def no_nuls(v):
-    """A \\u0000 ends a string in C: cut strings there, as load-csv sees them."""
+    """load-csv's JSON reader (lib/format/jscan.c) decodes a \\u0000 as
+    U+FFFD, so that no value is cut short at a NUL: the same here."""
     if isinstance(v, str):
-        return v.split("\0", 1)[0]
+        return v.replace("\0", "\ufffd")
     if isinstance(v, list):
         return [no_nuls(x) for x in v]
     if isinstance(v, dict):
-        return {k.split("\0", 1)[0]: no_nuls(x) for k, x in v.items()}
+        return {k.replace("\0", "\ufffd"): no_nuls(x) for k, x in v.items()}
     return v
 
 

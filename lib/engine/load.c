@@ -168,6 +168,8 @@ static int render_number(struct buf *b, const char *text, size_t n)
 	double d = strtod(tmp, NULL);
 	if (isnan(d) || isinf(d))
 		return buf_adds(b, "null");
+	if (d == 0 && signbit(d)) /* cJSON keeps the sign of a negative zero */
+		return buf_adds(b, "-0");
 	int vi = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
 	if (d == (double)vi)
 		return buf_printf(b, "%d", vi);
