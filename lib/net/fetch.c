@@ -133,71 +133,214 @@ static void fill_error(struct source *s, struct rt_err *e, const struct http_res
 		s->explain(e, r, s->ud);
 }
 
+/* Before each attempt: the pacing and the deadline, then the signature. */
+static int attempt_begin(struct source *s, const struct fetch_req *q, const char *endpoint,
+			 struct rt_err *e)
+{
+	if (pace(s, e) || (q->sign && q->sign(q, q->sign_ud, e))) {
+		err_where(e, s->name, endpoint);
+		return -1;
+	}
+	return 0;
+}
+
+/* After each attempt: classify. 0: a 2xx in resp. -1: failed, e filled.
+ * 1: to be sent again after *wait seconds (counted and said on stderr). */
+static int attempt_end(struct source *s, const char *endpoint, int attempt,
+		       struct http_resp *resp, double *wait, struct rt_err *e)
+{
+	int max = s->policy.max_attempts > 0 ? s->policy.max_attempts : 1;
+	char reason[96] = "";
+	s->stats.requests++;
+	if (!resp->transport_error) {
+		/* a 429's reset is this request's retry wait (vendor_wait); a
+		 * success that says the window is spent paces the next one */
+		if (resp->status < 300)
+			note_rate_headers(s, resp);
+		if (s->throttle_reason && resp->status >= 400)
+			s->throttle_reason(resp, reason, sizeof reason);
+	}
+	enum retry_class c = retry_classify(resp->transport_error, resp->status, reason[0] != 0);
+	if (resp->tls_refused || resp->too_large) /* the same again next time */
+		c = RC_FAIL;
+	if (c == RC_OK)
+		return 0;
+	if (c == RC_FAIL || attempt >= max) {
+		fill_error(s, e, resp, endpoint, attempt, c);
+		if (reason[0] && !e->code[0])
+			snprintf(e->code, sizeof e->code, "%s", reason);
+		return -1;
+	}
+	double asked = resp->transport_error ? -1 : vendor_wait(s, resp);
+	*wait = retry_wait(&s->policy, attempt, c, asked, clk_uniform());
+	if (retry_wait_allowed(&s->policy, *wait, clk_now(), e)) {
+		char hint[sizeof e->hint];
+		memcpy(hint, e->hint, sizeof hint);
+		err_where(e, s->name, endpoint);
+		e->status = (int)resp->status;
+		if (s->explain) /* for the vendor's code and message; the wait's hint stays */
+			s->explain(e, resp, s->ud);
+		memcpy(e->hint, hint, sizeof hint);
+		return -1;
+	}
+	s->stats.retries++;
+	s->stats.wait_total += *wait;
+	if (s->stats.nwaits < FETCH_MAX_WAITS)
+		s->stats.waits[s->stats.nwaits++] = *wait;
+	else
+		s->stats.waits_dropped++;
+	if (resp->transport_error)
+		log_warn("%s %s: %s; retrying in %.3f s (request %d of %d)", s->name, endpoint,
+			 resp->transport_msg, *wait, attempt + 1, max);
+	else
+		log_warn("%s %s: HTTP %ld (%s%s%s); retrying in %.3f s%s (request %d of %d)",
+			 s->name, endpoint, resp->status, retry_class_name(c), reason[0] ? ", " : "",
+			 reason, *wait, asked >= 0 ? " as the vendor asked" : "", attempt + 1, max);
+	return 1;
+}
+
 int source_fetch(struct source *s, const struct fetch_req *q, struct http_resp *resp,
 		 struct rt_err *e)
 {
 	char endpoint[256];
 	source_endpoint(q->method, q->url, endpoint, sizeof endpoint);
-	int max = s->policy.max_attempts > 0 ? s->policy.max_attempts : 1;
 	for (int attempt = 1;; attempt++) {
-		char reason[96] = "";
-		if (pace(s, e)) {
-			err_where(e, s->name, endpoint);
+		double wait = 0;
+		if (attempt_begin(s, q, endpoint, e))
 			return -1;
-		}
-		if (q->sign && q->sign(q, q->sign_ud, e)) {
-			err_where(e, s->name, endpoint);
-			return -1;
-		}
 		http_request(s->http, q->method, q->url, q->headers, q->body, q->body_len,
 			     q->userpwd, resp);
-		s->stats.requests++;
-		if (!resp->transport_error) {
-			/* a 429's reset is this request's retry wait (vendor_wait); a
-			 * success that says the window is spent paces the next one */
-			if (resp->status < 300)
-				note_rate_headers(s, resp);
-			if (s->throttle_reason && resp->status >= 400)
-				s->throttle_reason(resp, reason, sizeof reason);
-		}
-		enum retry_class c = retry_classify(resp->transport_error, resp->status,
-						    reason[0] != 0);
-		if (resp->tls_refused || resp->too_large) /* the same again next time */
-			c = RC_FAIL;
-		if (c == RC_OK)
-			return 0;
-		if (c == RC_FAIL || attempt >= max) {
-			fill_error(s, e, resp, endpoint, attempt, c);
-			if (reason[0] && !e->code[0])
-				snprintf(e->code, sizeof e->code, "%s", reason);
-			return -1;
-		}
-		double asked = resp->transport_error ? -1 : vendor_wait(s, resp);
-		double wait = retry_wait(&s->policy, attempt, c, asked, clk_uniform());
-		if (retry_wait_allowed(&s->policy, wait, clk_now(), e)) {
-			char hint[sizeof e->hint];
-			memcpy(hint, e->hint, sizeof hint);
-			err_where(e, s->name, endpoint);
-			e->status = (int)resp->status;
-			if (s->explain) /* for the vendor's code and message; the wait's hint stays */
-				s->explain(e, resp, s->ud);
-			memcpy(e->hint, hint, sizeof hint);
-			return -1;
-		}
-		s->stats.retries++;
-		s->stats.wait_total += wait;
-		if (s->stats.nwaits < FETCH_MAX_WAITS)
-			s->stats.waits[s->stats.nwaits++] = wait;
-		else
-			s->stats.waits_dropped++;
-		if (resp->transport_error)
-			log_warn("%s %s: %s; retrying in %.3f s (request %d of %d)", s->name, endpoint,
-				 resp->transport_msg, wait, attempt + 1, max);
-		else
-			log_warn("%s %s: HTTP %ld (%s%s%s); retrying in %.3f s%s (request %d of %d)",
-				 s->name, endpoint, resp->status, retry_class_name(c),
-				 reason[0] ? ", " : "", reason, wait,
-				 asked >= 0 ? " as the vendor asked" : "", attempt + 1, max);
+		int rc = attempt_end(s, endpoint, attempt, resp, &wait, e);
+		if (rc <= 0)
+			return rc;
 		clk_sleep(wait);
 	}
+}
+
+/* ---- several at once ----
+ *
+ * Request i lives in slot i % n; it is prepared only once request i - n
+ * was delivered, so at most n are in flight, waiting for a retry, or held
+ * until the ones before them are delivered. */
+
+enum { SL_FREE, SL_READY, SL_RUNNING, SL_DONE };
+
+struct many_slot {
+	int state, attempt, rc;
+	double due; /* SL_READY: the earliest start (a retry's wait) */
+	struct fetch_req q;
+	char endpoint[256];
+	struct http_resp resp;
+	struct rt_err err;
+};
+
+static void many_ended(struct source *s, struct many_slot *sl)
+{
+	double wait = 0;
+	int rc = attempt_end(s, sl->endpoint, sl->attempt, &sl->resp, &wait, &sl->err);
+	if (rc <= 0) {
+		sl->state = SL_DONE;
+		sl->rc = rc;
+	} else {
+		sl->state = SL_READY;
+		sl->due = clk_now() + wait;
+	}
+}
+
+static void many_start(struct source *s, struct http_multi *hm, int k, struct many_slot *sl)
+{
+	sl->attempt++;
+	if (attempt_begin(s, &sl->q, sl->endpoint, &sl->err)) {
+		sl->state = SL_DONE;
+		sl->rc = -1;
+		return;
+	}
+	const struct fetch_req *q = &sl->q;
+	sl->state = SL_RUNNING;
+	if (http_multi_start(hm, k, q->method, q->url, q->headers, q->body, q->body_len,
+			     q->userpwd, &sl->resp))
+		many_ended(s, sl); /* counted and classified as a failed transfer */
+}
+
+int source_fetch_many(struct source *s, const struct fetch_many *fm, struct rt_err *e)
+{
+	int n = fm->concurrency < 1 ? 1 : fm->concurrency > FETCH_MAX_CONCURRENCY
+						 ? FETCH_MAX_CONCURRENCY : fm->concurrency;
+	struct many_slot *slot = calloc((size_t)n, sizeof *slot);
+	struct http_multi *hm = slot ? http_multi_new(s->http, n) : NULL;
+	size_t head = 0, next = 0; /* the next to deliver, the next to prepare */
+	int end = 0, rc = 0;
+	if (!hm) {
+		err_clear(e);
+		err_where(e, s->name, NULL);
+		err_set(e, ERR_IO, "out of memory setting up concurrent requests");
+		rc = -1;
+		goto out;
+	}
+	for (;;) {
+		struct many_slot *sl;
+		while (head < next && (sl = &slot[head % (size_t)n])->state == SL_DONE) {
+			rc = fm->deliver(fm->ud, head, sl->rc, &sl->resp, &sl->err);
+			http_resp_free(&sl->resp);
+			sl->state = SL_FREE;
+			head++;
+			if (rc)
+				goto out;
+		}
+		if (end && head == next)
+			break;
+		while (!end && next < head + (size_t)n) {
+			sl = &slot[next % (size_t)n];
+			memset(sl, 0, sizeof *sl);
+			err_clear(&sl->err);
+			int p = fm->prepare(fm->ud, next, &sl->q, &sl->err);
+			if (p > 0) {
+				end = 1;
+				break;
+			}
+			http_resp_init(&sl->resp, fm->max_body);
+			sl->state = p ? SL_DONE : SL_READY;
+			sl->rc = p ? -1 : 0;
+			if (!p)
+				source_endpoint(sl->q.method, sl->q.url, sl->endpoint, sizeof sl->endpoint);
+			next++;
+		}
+		/* start what is due, in request order; pacing holds the rest back
+		 * without stopping the transfers already running */
+		int running = 0;
+		for (size_t i = head; i < next; i++)
+			running += slot[i % (size_t)n].state == SL_RUNNING;
+		double wake = -1;
+		for (size_t i = head; i < next; i++) {
+			sl = &slot[i % (size_t)n];
+			double now = clk_now();
+			if (sl->state != SL_READY)
+				continue;
+			/* (a virtual clock's pacing is slept: it takes no time) */
+			if (sl->due > now || (running && s->next_allowed > now && !clk_is_fake())) {
+				double t = sl->due > s->next_allowed ? sl->due : s->next_allowed;
+				if (wake < 0 || t < wake)
+					wake = t;
+				if (sl->due > now)
+					continue;
+				break;
+			}
+			many_start(s, hm, (int)(i % (size_t)n), sl);
+			running += sl->state == SL_RUNNING;
+		}
+		if (running) {
+			double t = wake < 0 ? 1 : wake - clk_now();
+			int k = http_multi_wait(hm, t < 0 ? 0 : t > 1 ? 1 : t);
+			if (k >= 0)
+				many_ended(s, &slot[k]);
+		} else if (wake >= 0) {
+			clk_sleep(wake - clk_now());
+		}
+	}
+out:
+	http_multi_free(hm); /* ends what still runs: its slot's answer is dropped */
+	for (size_t i = head; slot && i < next; i++)
+		http_resp_free(&slot[i % (size_t)n].resp);
+	free(slot);
+	return rc;
 }

@@ -72,6 +72,29 @@ void source_init(struct source *s, const char *name, struct http_client *http, d
 int source_fetch(struct source *s, const struct fetch_req *q, struct http_resp *resp,
 		 struct rt_err *e);
 
+/* Several requests at once (libcurl multi), each under the same rules as
+ * source_fetch: the pacing when each attempt starts, sign before each
+ * attempt, the same classification, waits and messages. prepare fills
+ * request i (0, 1, ...) in *q, whose strings stay valid until deliver(i)
+ * returns: 0 ready, 1 there is no request i (the end), -1 request i fails
+ * with e filled (it is delivered so, in its turn). deliver gets every answer
+ * in request order, as source_fetch returns it: rc 0 with a 2xx in r, or
+ * -1 with e filled; r is freed after it returns. A nonzero return from
+ * deliver stops: the requests still running are dropped and that value is
+ * returned. 0: every request was delivered; -1 with e filled when the
+ * transfers could not be set up. */
+#define FETCH_MAX_CONCURRENCY 16
+
+struct fetch_many {
+	int concurrency;  /* requests in flight at most: 1..FETCH_MAX_CONCURRENCY */
+	size_t max_body;  /* each answer's cap (http_resp_init) */
+	int (*prepare)(void *ud, size_t i, struct fetch_req *q, struct rt_err *e);
+	int (*deliver)(void *ud, size_t i, int rc, struct http_resp *r, struct rt_err *e);
+	void *ud;
+};
+
+int source_fetch_many(struct source *s, const struct fetch_many *m, struct rt_err *e);
+
 /* "GET /v3.0/users" (no host, no query: queries may hold tokens). */
 void source_endpoint(const char *method, const char *url, char *out, size_t n);
 

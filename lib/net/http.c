@@ -171,18 +171,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-int http_request(struct http_client *c, const char *method, const char *url,
-		 const char *const *headers, const char *body, size_t body_len,
-		 const char *userpwd, struct http_resp *r)
+/* The request's headers as curl's list. -1 (r says why) when out of memory. */
+static int header_list(const char *const *headers, struct curl_slist **out, struct http_resp *r)
 {
-	CURL *h = c->curl;
 	struct curl_slist *hl = NULL;
-	CURLcode rc;
-
-	/* the caller's cap (http_resp_init) wins over the client's default */
-	size_t cap = r->body.cap ? r->body.cap : c->opts.max_body;
-	http_resp_free(r);
-	http_resp_init(r, cap);
 	for (int i = 0; headers && headers[i]; i++) {
 		struct curl_slist *n = curl_slist_append(hl, headers[i]);
 		if (!n) {
@@ -193,7 +185,17 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		}
 		hl = n;
 	}
-	curl_easy_reset(h); /* keeps the connection cache */
+	*out = hl;
+	return 0;
+}
+
+/* Sets every option of one request on h (reset first: the connection cache
+ * stays). detail is curl's error buffer, CURL_ERROR_SIZE bytes. */
+static void set_options(const struct http_client *c, CURL *h, const char *method, const char *url,
+			struct curl_slist *hl, const char *body, size_t body_len,
+			const char *userpwd, struct http_resp *r, char *detail)
+{
+	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -216,7 +218,7 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-	char detail[CURL_ERROR_SIZE] = "";
+	detail[0] = 0;
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
 	if (userpwd) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -231,9 +233,15 @@ int http_request(struct http_client *c, const char *method, const char *url,
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
 		}
 	}
-	rc = curl_easy_perform(h);
+}
+
+/* After a transfer: the secret out of the handle, the list freed, the
+ * status and the transport error into r. */
+static int finish(CURL *h, CURLcode rc, int had_userpwd, struct curl_slist *hl,
+		  const char *detail, struct http_resp *r)
+{
 	/* the secret must not linger in the handle */
-	if (userpwd)
+	if (had_userpwd)
 		curl_easy_setopt(h, CURLOPT_USERPWD, "");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
@@ -253,3 +261,134 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	return 0;
 }
 
+/* A fresh response with the caller's cap (http_resp_init), else the client's. */
+static void resp_restart(const struct http_client *c, struct http_resp *r)
+{
+	size_t cap = r->body.cap ? r->body.cap : c->opts.max_body;
+	http_resp_free(r);
+	http_resp_init(r, cap);
+}
+
+int http_request(struct http_client *c, const char *method, const char *url,
+		 const char *const *headers, const char *body, size_t body_len,
+		 const char *userpwd, struct http_resp *r)
+{
+	struct curl_slist *hl = NULL;
+	char detail[CURL_ERROR_SIZE];
+	resp_restart(c, r);
+	if (header_list(headers, &hl, r))
+		return -1;
+	set_options(c, c->curl, method, url, hl, body, body_len, userpwd, r, detail);
+	CURLcode rc = curl_easy_perform(c->curl);
+	return finish(c->curl, rc, userpwd != NULL, hl, detail, r);
+}
+
+/* ---- several at once ---- */
+
+struct multi_slot {
+	CURL *h;
+	struct curl_slist *hl;
+	struct http_resp *r;
+	int busy, userpwd;
+	char detail[CURL_ERROR_SIZE];
+};
+
+struct http_multi {
+	struct http_client *c;
+	CURLM *m;
+	int n;
+	struct multi_slot *slot;
+};
+
+struct http_multi *http_multi_new(struct http_client *c, int n)
+{
+	struct http_multi *m = calloc(1, sizeof *m);
+	if (!m)
+		return NULL;
+	m->c = c;
+	m->n = n;
+	m->m = curl_multi_init();
+	m->slot = calloc((size_t)n, sizeof *m->slot);
+	int ok = m->m && m->slot;
+	for (int k = 0; ok && k < n; k++)
+		ok = (m->slot[k].h = curl_easy_init()) != NULL;
+	if (!ok) {
+		http_multi_free(m);
+		return NULL;
+	}
+	curl_multi_setopt(m->m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n);
+	return m;
+}
+
+/* Ends slot k's transfer (done or not) and frees what it held. */
+static void multi_end(struct http_multi *m, int k, CURLcode rc)
+{
+	struct multi_slot *sl = &m->slot[k];
+	curl_multi_remove_handle(m->m, sl->h);
+	finish(sl->h, rc, sl->userpwd, sl->hl, sl->detail, sl->r);
+	sl->hl = NULL;
+	sl->busy = 0;
+}
+
+void http_multi_free(struct http_multi *m)
+{
+	if (!m)
+		return;
+	for (int k = 0; m->slot && k < m->n; k++) {
+		if (m->slot[k].busy)
+			multi_end(m, k, CURLE_ABORTED_BY_CALLBACK);
+		if (m->slot[k].h)
+			curl_easy_cleanup(m->slot[k].h);
+	}
+	if (m->m)
+		curl_multi_cleanup(m->m);
+	free(m->slot);
+	free(m);
+}
+
+int http_multi_start(struct http_multi *m, int k, const char *method, const char *url,
+		     const char *const *headers, const char *body, size_t body_len,
+		     const char *userpwd, struct http_resp *r)
+{
+	struct multi_slot *sl = &m->slot[k];
+	resp_restart(m->c, r);
+	if (sl->busy || header_list(headers, &sl->hl, r))
+		return -1;
+	sl->r = r;
+	sl->userpwd = userpwd != NULL;
+	set_options(m->c, sl->h, method, url, sl->hl, body, body_len, userpwd, r, sl->detail);
+	if (curl_multi_add_handle(m->m, sl->h) != CURLM_OK) {
+		curl_slist_free_all(sl->hl);
+		sl->hl = NULL;
+		snprintf(r->transport_msg, sizeof r->transport_msg, "could not start the request");
+		r->transport_error = 1;
+		return -1;
+	}
+	sl->busy = 1;
+	return 0;
+}
+
+/* The slot of a transfer that ended (its response filled), or -1. */
+static int multi_done(struct http_multi *m)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(m->m, &left)))
+		for (int k = 0; msg->msg == CURLMSG_DONE && k < m->n; k++)
+			if (m->slot[k].busy && m->slot[k].h == msg->easy_handle) {
+				multi_end(m, k, msg->data.result);
+				return k;
+			}
+	return -1;
+}
+
+int http_multi_wait(struct http_multi *m, double timeout)
+{
+	int running, k;
+	curl_multi_perform(m->m, &running);
+	if ((k = multi_done(m)) >= 0)
+		return k;
+	curl_multi_poll(m->m, NULL, 0, timeout > 0 ? (int)(timeout * 1000) + 1 : 0, NULL);
+	curl_multi_perform(m->m, &running);
+	return multi_done(m);
+}

@@ -48,6 +48,22 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		 const char *const *headers, const char *body, size_t body_len,
 		 const char *userpwd, struct http_resp *resp);
 
+/* Several requests at once on one curl multi handle (one connection cache):
+ * n slots, each one request at a time, sent as http_request sends it. A
+ * slot's response belongs to the caller; it is filled when the slot's
+ * transfer ends. http_multi_free ends the transfers still running. */
+struct http_multi;
+struct http_multi *http_multi_new(struct http_client *c, int n);
+void http_multi_free(struct http_multi *m);
+/* Starts a request on idle slot k; r is filled when http_multi_wait returns
+ * k. -1 (r says why) when it could not start. */
+int http_multi_start(struct http_multi *m, int k, const char *method, const char *url,
+		     const char *const *headers, const char *body, size_t body_len,
+		     const char *userpwd, struct http_resp *r);
+/* Moves the transfers on for at most timeout seconds: the slot of one that
+ * ended (its response filled), or -1 when none did. */
+int http_multi_wait(struct http_multi *m, double timeout);
+
 void http_resp_init(struct http_resp *r, size_t max_body);
 void http_resp_free(struct http_resp *r);
 /* Case-insensitive header lookup (the last one wins); NULL when absent. */

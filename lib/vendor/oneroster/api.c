@@ -45,6 +45,7 @@ const struct job_key oneroster_job_keys[] = {
 	{"streams", "--streams", JK_PLAIN},
 	{"delta", "--delta", JK_FLAG},
 	{"full_every", "--full-every", JK_INTEGER},
+	{"concurrency", "--concurrency", JK_INTEGER},
 	{NULL, NULL, JK_PLAIN},
 };
 
@@ -58,8 +59,8 @@ struct orx {
 	struct buf auth;         /* "Authorization: ..."; wiped at the end */
 	struct oauth2_token tok;
 	struct oauth1_client oc;
-	const char **hdr;        /* the headers of the request being signed */
 	int limit;
+	int concurrency;         /* pages in flight once the total is known */
 	int full;                /* 1: a whole read; 0: changes since each stream's bookmark */
 	int failed;              /* a stream failed */
 	char last_full[64];      /* last night's last_full bookmark, or "" */
@@ -170,33 +171,42 @@ static int token_due(const struct orx *c)
 	return c->tok.expires_at > 0 && clk_now() > c->tok.expires_at - 60;
 }
 
+/* What signs one request: the header it writes and the list it sits in. */
+struct signer {
+	struct orx *c;
+	struct buf *auth;
+	const char **hdr;
+};
+
 /* fetch_req.sign: a fresh nonce and timestamp for every attempt. */
 static int sign(const struct fetch_req *q, void *ud, struct rt_err *e)
 {
-	struct orx *c = ud;
-	buf_wipe(&c->auth);
-	buf_init(&c->auth, 64 * 1024);
-	if (buf_adds(&c->auth, "Authorization: ") ||
-	    oauth1_authorization(&c->oc, q->method, q->url, NULL, &c->auth, e))
+	struct signer *g = ud;
+	buf_wipe(g->auth);
+	buf_init(g->auth, 64 * 1024);
+	if (buf_adds(g->auth, "Authorization: ") ||
+	    oauth1_authorization(&g->c->oc, q->method, q->url, NULL, g->auth, e))
 		return -1;
-	c->hdr[0] = c->auth.data;
+	g->hdr[0] = g->auth->data;
 	return 0;
 }
 
 /* One GET under the rules: signed (OAuth 1.0a), or with a bearer token
- * renewed before its end and once on a 401. */
-static int get(struct orx *c, const char *url, struct http_resp *r, struct rt_err *e)
+ * renewed before its end and once on a 401 (renewed: that 401 came
+ * already, on a request sent with the token before this one). */
+static int get_renewed(struct orx *c, const char *url, struct http_resp *r, int renewed,
+		       struct rt_err *e)
 {
 	const char *hdr[] = {NULL, "Accept: application/json", NULL};
-	for (int renewed = 0;; renewed = 1) {
+	struct signer g = {c, &c->auth, hdr};
+	for (;; renewed = 1) {
 		if (!c->oauth1 && token_due(c) && get_token(c, e))
 			return -1;
 		hdr[0] = c->auth.data;
-		c->hdr = hdr;
 		struct fetch_req q = {.method = "GET", .url = url, .headers = hdr};
 		if (c->oauth1) {
 			q.sign = sign;
-			q.sign_ud = c;
+			q.sign_ud = &g;
 		}
 		if (!source_fetch(c->run->src, &q, r, e))
 			return 0;
@@ -206,6 +216,11 @@ static int get(struct orx *c, const char *url, struct http_resp *r, struct rt_er
 		if (get_token(c, e))
 			return -1;
 	}
+}
+
+static int get(struct orx *c, const char *url, struct http_resp *r, struct rt_err *e)
+{
+	return get_renewed(c, url, r, 0, e);
 }
 
 /* ---- versions ---- */
@@ -273,10 +288,11 @@ static int probe_version(const char *cand, void *ud, struct rt_err *e)
 /* ---- paging ----
  *
  * limit/offset. The first page gives the total (X-Total-Count) when the
- * provider sends one: from there every page's offset is known (a plan a
- * concurrent reader can fetch in any order); pages are fetched one after
- * another for now. Without a total, pages are read until a short one.
- * Records seen before (offsets shift over a live table) are sent once. */
+ * provider sends one: from there every page's offset is known, and the
+ * rest are fetched several at a time (--concurrency), then read strictly
+ * in offset order, exactly as one after another would read them. Without a
+ * total, pages are read one after another until a short one. Records seen
+ * before (offsets shift over a live table) are sent once. */
 
 struct list {
 	const struct entity *ent;
@@ -285,6 +301,7 @@ struct list {
 	long long read;  /* records on the pages read (duplicates included) */
 	long dups;
 	int limit;       /* what a full page holds (the server may cap ours) */
+	int confirm;     /* a short first page without a total: one more tells */
 	const char *since; /* a delta read: dateLastModified after this; NULL: all */
 	char newest[64]; /* the latest dateLastModified read */
 	char first_id[128]; /* the previous page's first sourcedId */
@@ -300,50 +317,48 @@ static long long header_total(const struct http_resp *r)
 	return end != h && n >= 0 ? n : -1;
 }
 
-/* Reads one page at offset: *n records on it, *told its X-Total-Count. */
-static int read_page(struct orx *c, struct list *ls, long long offset, int *n, long long *told,
-		     struct rt_err *e)
+static void page_url(const struct orx *c, const struct list *ls, long long offset, struct buf *url)
 {
-	struct buf url;
-	struct http_resp r;
-	int rc = -1;
-	buf_init(&url, 1 << 16);
-	http_resp_init(&r, 1 << 30);
-	buf_printf(&url, "%s%s?limit=%d&offset=%lld", c->root.data, ls->ent->path, ls->limit,
+	buf_reset(url);
+	buf_printf(url, "%s%s?limit=%d&offset=%lld", c->root.data, ls->ent->path, ls->limit,
 		   offset);
 	if (ls->since) {
 		char f[128];
 		snprintf(f, sizeof f, "dateLastModified>'%s'", ls->since);
-		buf_adds(&url, "&filter=");
-		pct_encode(f, &url);
+		buf_adds(url, "&filter=");
+		pct_encode(f, url);
 	}
-	*n = 0;
-	if (get(c, url.data, &r, e))
-		goto out;
-	*told = header_total(&r);
+}
+
+/* Reads the answer for the page at offset: *n records on it, *told its
+ * X-Total-Count. */
+static int page_records(struct orx *c, struct list *ls, long long offset, const char *url,
+			const struct http_resp *r, int *n, long long *told, struct rt_err *e)
+{
+	*told = header_total(r);
 	char ep[256];
-	source_endpoint("GET", url.data, ep, sizeof ep);
-	cJSON *j = cJSON_ParseWithLength(r.body.data ? r.body.data : "", r.body.len);
+	source_endpoint("GET", url, ep, sizeof ep);
+	cJSON *j = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(j, ls->ent->envelope);
 	if (!cJSON_IsArray(list)) {
-		const char *ct = http_resp_header(&r, "Content-Type");
+		const char *ct = http_resp_header(r, "Content-Type");
 		int html = ct && strstr(ct, "html");
 		err_clear(e);
 		err_where(e, c->run->source, ep);
-		e->status = (int)r.status;
+		e->status = (int)r->status;
 		err_set(e, ERR_DATA, "expected OneRoster's JSON envelope {\"%s\": [...]} at offset "
 			    "%lld, got %s (%zu bytes)", ls->ent->envelope, offset,
 			html ? "an HTML page"
 			: j  ? "JSON without that array"
 			     : "JSON that is cut short or malformed",
-			r.body.len);
+			r->body.len);
 		err_hint(e, html ? "an HTML page usually means a login page or a proxy in front of "
 				   "the API: check --base-url"
 				 : "the records read so far are kept, the stream is not marked "
 				   "complete; run again, and if it persists the provider sends "
 				   "broken pages");
 		cJSON_Delete(j);
-		goto out;
+		return -1;
 	}
 	cJSON *rec;
 	int k = 0;
@@ -364,7 +379,7 @@ static int read_page(struct orx *c, struct list *ls, long long offset, int *n, l
 				err_hint(e, "the provider ignores offset: the records read so far are "
 					    "kept, the stream is not marked complete");
 				cJSON_Delete(j);
-				goto out;
+				return -1;
 			}
 			snprintf(ls->first_id, sizeof ls->first_id, "%s", id->valuestring);
 		}
@@ -379,7 +394,7 @@ static int read_page(struct orx *c, struct list *ls, long long offset, int *n, l
 				err_clear(e);
 				err_set(e, ERR_IO, "out of memory recording the records read");
 				cJSON_Delete(j);
-				goto out;
+				return -1;
 			}
 			ls->dups++;
 			continue;
@@ -393,26 +408,212 @@ static int read_page(struct orx *c, struct list *ls, long long offset, int *n, l
 			err_clear(e);
 			err_set(e, ERR_IO, "writing the output failed");
 			cJSON_Delete(j);
-			goto out;
+			return -1;
 		}
 	}
 	cJSON_Delete(j);
-	rc = 0;
-out:
+	return 0;
+}
+
+/* Reads one page at offset: *n records on it, *told its X-Total-Count. */
+static int read_page(struct orx *c, struct list *ls, long long offset, int *n, long long *told,
+		     struct rt_err *e)
+{
+	struct buf url;
+	struct http_resp r;
+	buf_init(&url, 1 << 16);
+	http_resp_init(&r, 1 << 30);
+	page_url(c, ls, offset, &url);
+	*n = 0;
+	int rc = get(c, url.data, &r, e) ? -1 : page_records(c, ls, offset, url.data, &r, n, told, e);
 	http_resp_free(&r);
 	buf_free(&url);
 	return rc;
+}
+
+/* After page number page (at offset, n records, X-Total-Count told):
+ * -1 with e filled, 1 the list is read, 0 read on. */
+static int page_done(struct orx *c, struct list *ls, int page, long long offset, int n,
+		     long long told, struct rt_err *e)
+{
+	if (!page)
+		ls->total = told;
+	else if (told != ls->total) {
+		char ep[256];
+		snprintf(ep, sizeof ep, "GET %s%s", strstr(c->root.data, "/ims/"), ls->ent->path);
+		err_clear(e);
+		err_where(e, c->run->source, ep);
+		if (told < 0 || ls->total < 0)
+			err_set(e, ERR_PAGING, "X-Total-Count came on some pages and not others");
+		else
+			err_set(e, ERR_PAGING, "X-Total-Count changed from %lld to %lld "
+				    "mid-read (offset %lld)", ls->total, told, offset);
+		err_hint(e, "the data changed while it was read (or the provider counts "
+			    "wrongly): the records read are kept, the stream is not marked "
+			    "complete; the next run reads it whole");
+		return -1;
+	}
+	ls->read += n;
+	if (n == 0)
+		return 1;
+	if (n > ls->limit) { /* it ignored limit: that was everything */
+		log_warn("oneroster: %s: the provider sent %d records for limit %d (it ignores "
+			 "limit): read as the whole list", ls->ent->path, n, ls->limit);
+		return 1;
+	}
+	if (ls->total >= 0) {
+		if (ls->read >= ls->total)
+			return 1;
+		if (n < ls->limit && !page)
+			ls->limit = n; /* its cap, below ours */
+		return 0;
+	}
+	if (n < ls->limit) {
+		if (page || ls->confirm)
+			return 1;
+		/* a short first page without a total: the end, or the
+		 * provider's cap below ours; one more page tells */
+		ls->confirm = 1;
+		ls->limit = n;
+	}
+	return 0;
+}
+
+/* ---- pages read ahead: several in flight, read in offset order ---- */
+
+struct ahead_slot {
+	struct buf url, auth;
+	const char *hdr[3];
+	struct signer g;
+	int unsent; /* prepare failed: its error is not the provider's answer */
+};
+
+struct ahead {
+	struct orx *c;
+	struct list *ls;
+	int *page;          /* the next page's number, moved on as pages are read */
+	long long *offset;  /* and its offset */
+	int first, npages;  /* request i is page first + i, at offset *offset + i * limit */
+	long long start;
+	int done;           /* 1: the list is read */
+	struct ahead_slot *slot;
+	int n;
+	struct rt_err *e;
+};
+
+static int ahead_prepare(void *ud, size_t i, struct fetch_req *q, struct rt_err *e)
+{
+	struct ahead *a = ud;
+	struct orx *c = a->c;
+	if (i >= (size_t)a->npages)
+		return 1;
+	struct ahead_slot *sl = &a->slot[i % (size_t)a->n];
+	page_url(c, a->ls, a->start + (long long)i * a->ls->limit, &sl->url);
+	sl->unsent = 1;
+	if (!c->oauth1 && token_due(c) && get_token(c, e))
+		return -1;
+	/* each request its own copy of the header: a token renewed meanwhile
+	 * does not pull it from under a request still being retried */
+	buf_wipe(&sl->auth);
+	buf_init(&sl->auth, 64 * 1024);
+	if (!c->oauth1 && buf_adds(&sl->auth, c->auth.data ? c->auth.data : "")) {
+		err_set(e, ERR_IO, "out of memory");
+		return -1;
+	}
+	sl->unsent = 0;
+	sl->hdr[0] = sl->auth.data;
+	sl->hdr[1] = "Accept: application/json";
+	sl->hdr[2] = NULL;
+	sl->g = (struct signer){c, &sl->auth, sl->hdr};
+	*q = (struct fetch_req){.method = "GET", .url = sl->url.data, .headers = sl->hdr};
+	if (c->oauth1) {
+		q->sign = sign;
+		q->sign_ud = &sl->g;
+	}
+	return 0;
+}
+
+/* 0 read on, -1 failed (a->e filled), 1 the list is read, 2 a short page
+ * in the middle: the offsets planned are wrong, read on one by one. */
+static int ahead_deliver(void *ud, size_t i, int rc, struct http_resp *r, struct rt_err *e)
+{
+	struct ahead *a = ud;
+	struct orx *c = a->c;
+	struct ahead_slot *sl = &a->slot[i % (size_t)a->n];
+	struct http_resp again;
+	int n = 0;
+	long long told = -1;
+	http_resp_init(&again, 1 << 30);
+	if (rc && !c->oauth1 && !sl->unsent && e->status == 401) {
+		/* as get() does: a new token (unless one came since) and once more */
+		int stale = !strcmp(sl->auth.data ? sl->auth.data : "", c->auth.data ? c->auth.data : "");
+		if (stale)
+			log_warn("oneroster: %s: 401, getting a new token and trying once more",
+				 e->endpoint);
+		err_clear(e);
+		rc = (stale && get_token(c, e)) || get_renewed(c, sl->url.data, &again, 1, e) ? -1 : 0;
+		r = &again;
+	}
+	if (!rc)
+		rc = page_records(c, a->ls, *a->offset, sl->url.data, r, &n, &told, e) ? -1
+		     : page_done(c, a->ls, *a->page, *a->offset, n, told, e);
+	http_resp_free(&again);
+	if (rc < 0) {
+		*a->e = *e;
+		return -1;
+	}
+	(*a->page)++;
+	*a->offset += n;
+	if (rc)
+		a->done = 1;
+	else if (n < a->ls->limit)
+		rc = 2;
+	return rc;
+}
+
+/* Reads the pages after the first, several at a time, up to the total or
+ * the page cap. -1 with e filled, 1 the list is read, 0 read on one by one
+ * from *page and *offset. */
+static int read_ahead(struct orx *c, struct list *ls, int *page, long long *offset, int cap,
+		      struct rt_err *e)
+{
+	long long left = ls->total - ls->read;
+	long long pages = (left + ls->limit - 1) / ls->limit;
+	if (pages > cap - *page)
+		pages = cap - *page;
+	if (pages <= 0)
+		return 0;
+	struct ahead a = {.c = c, .ls = ls, .page = page, .offset = offset, .first = *page,
+			  .npages = (int)pages, .start = *offset, .n = c->concurrency, .e = e};
+	a.slot = calloc((size_t)a.n, sizeof *a.slot);
+	if (!a.slot) {
+		err_set(e, ERR_IO, "out of memory");
+		return -1;
+	}
+	for (int k = 0; k < a.n; k++) {
+		buf_init(&a.slot[k].url, 1 << 16);
+		buf_init(&a.slot[k].auth, 64 * 1024);
+	}
+	struct fetch_many m = {.concurrency = a.n, .max_body = 1 << 30, .prepare = ahead_prepare,
+			       .deliver = ahead_deliver, .ud = &a};
+	int rc = source_fetch_many(c->run->src, &m, e);
+	for (int k = 0; k < a.n; k++) {
+		buf_free(&a.slot[k].url);
+		buf_wipe(&a.slot[k].auth);
+	}
+	free(a.slot);
+	return rc < 0 ? -1 : a.done;
 }
 
 static int read_list(struct orx *c, struct list *ls, struct rt_err *e)
 {
 	struct pager pg;
 	long long offset = 0;
-	int rc = 0, confirm = 0;
+	int rc = 0, ahead = 0;
 	set_root(c, c->version); /* probe_version left it at the last candidate's */
 	pager_init(&pg, c->root.data, c->o->max_pages);
 	int cap = c->o->max_pages > 0 ? c->o->max_pages : PAGER_DEFAULT_MAX_PAGES;
-	for (int page = 0;; page++) {
+	for (int page = 0;;) {
 		int n;
 		long long told = -1;
 		if (page >= cap) {
@@ -424,52 +625,21 @@ static int read_list(struct orx *c, struct list *ls, struct rt_err *e)
 			rc = -1;
 			break;
 		}
-		if ((rc = read_page(c, ls, offset, &n, &told, e)))
-			break;
-		if (!page)
-			ls->total = told;
-		else if (told != ls->total) {
-			char ep[256];
-			snprintf(ep, sizeof ep, "GET %s%s", strstr(c->root.data, "/ims/"),
-				 ls->ent->path);
-			err_clear(e);
-			err_where(e, c->run->source, ep);
-			if (told < 0 || ls->total < 0)
-				err_set(e, ERR_PAGING, "X-Total-Count came on some pages and not others");
-			else
-				err_set(e, ERR_PAGING, "X-Total-Count changed from %lld to %lld "
-					    "mid-read (offset %lld)", ls->total, told, offset);
-			err_hint(e, "the data changed while it was read (or the provider counts "
-				    "wrongly): the records read are kept, the stream is not marked "
-				    "complete; the next run reads it whole");
-			rc = -1;
-			break;
-		}
-		ls->read += n;
-		offset += n;
-		if (n == 0)
-			break;
-		if (n > ls->limit) { /* it ignored limit: that was everything */
-			log_warn("oneroster: %s: the provider sent %d records for limit %d (it ignores "
-				 "limit): read as the whole list", ls->ent->path, n, ls->limit);
-			break;
-		}
-		if (ls->total >= 0) {
-			if (ls->read >= ls->total)
+		if (page && ls->total >= 0 && c->concurrency > 1 && !ahead) {
+			ahead = 1;
+			if ((rc = read_ahead(c, ls, &page, &offset, cap, e)) != 0)
 				break;
-			if (n < ls->limit && !page)
-				ls->limit = n; /* its cap, below ours */
 			continue;
 		}
-		if (n < ls->limit) {
-			if (page || confirm)
-				break;
-			/* a short first page without a total: the end, or the
-			 * provider's cap below ours; one more page tells */
-			confirm = 1;
-			ls->limit = n;
-		}
+		if ((rc = read_page(c, ls, offset, &n, &told, e)))
+			break;
+		if ((rc = page_done(c, ls, page, offset, n, told, e)))
+			break;
+		offset += n;
+		page++;
 	}
+	if (rc > 0)
+		rc = 0;
 	if (!rc && ls->total >= 0 && pager_check_total(&pg, ls->total, ls->read, e)) {
 		char ep[256];
 		snprintf(ep, sizeof ep, "GET %s%s", strstr(c->root.data, "/ims/"), ls->ent->path);
@@ -572,6 +742,11 @@ int oneroster_check_opts(const struct oneroster_opts *oo, const struct extract_o
 		err_set(e, ERR_USAGE, "--full-every must be a whole number of days");
 		return -1;
 	}
+	if (oo->concurrency < 0 || oo->concurrency > FETCH_MAX_CONCURRENCY) {
+		err_set(e, ERR_USAGE, "--concurrency must be a whole number from 1 to %d",
+			FETCH_MAX_CONCURRENCY);
+		return -1;
+	}
 	if (oo->page_size > ONEROSTER_MAX_LIMIT) {
 		err_set(e, ERR_USAGE, "--page-size %d is over %d", oo->page_size,
 			ONEROSTER_MAX_LIMIT);
@@ -619,6 +794,7 @@ int oneroster_extract(struct extract_run *run, const struct extract_opts *o,
 	c.oc = (struct oauth1_client){.consumer_key = oo->consumer_key,
 				      .consumer_secret = oo->consumer_secret};
 	c.limit = o->page_size > 0 ? o->page_size : ONEROSTER_PAGE_SIZE;
+	c.concurrency = oo->concurrency > 0 ? oo->concurrency : ONEROSTER_CONCURRENCY;
 	run->src->ud = &c;
 	err_clear(&e);
 	if ((!c.oauth1 && get_token(&c, &e)) ||

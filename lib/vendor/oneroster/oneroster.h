@@ -23,6 +23,7 @@
 #define ONEROSTER_RATE 600
 #define ONEROSTER_PAGE_SIZE 1000
 #define ONEROSTER_MAX_LIMIT 10000
+#define ONEROSTER_CONCURRENCY 4
 
 struct oneroster_opts {
 	/* OAuth 2 client credentials (token endpoint: --token-url) */
@@ -38,6 +39,7 @@ struct oneroster_opts {
 	int page_size;
 	int delta;      /* read changes since last night's bookmark */
 	int full_every; /* with delta: a full read every N days (0: never forced) */
+	int concurrency; /* pages in flight once the total is known (0: the default; -1: bad) */
 };
 #define ONEROSTER_FULL_EVERY 7
 
