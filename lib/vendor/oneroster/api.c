@@ -493,7 +493,7 @@ struct ahead {
 	struct list *ls;
 	int *page;          /* the next page's number, moved on as pages are read */
 	long long *offset;  /* and its offset */
-	int first, npages;  /* request i is page first + i, at offset *offset + i * limit */
+	int npages;         /* request i is the page at start + i * limit */
 	long long start;
 	int done;           /* 1: the list is read */
 	struct ahead_slot *slot;
@@ -583,7 +583,7 @@ static int read_ahead(struct orx *c, struct list *ls, int *page, long long *offs
 		pages = cap - *page;
 	if (pages <= 0)
 		return 0;
-	struct ahead a = {.c = c, .ls = ls, .page = page, .offset = offset, .first = *page,
+	struct ahead a = {.c = c, .ls = ls, .page = page, .offset = offset,
 			  .npages = (int)pages, .start = *offset, .n = c->concurrency, .e = e};
 	a.slot = calloc((size_t)a.n, sizeof *a.slot);
 	if (!a.slot) {
