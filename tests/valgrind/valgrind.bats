@@ -11,8 +11,9 @@ VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=de
 setup_file() {
 	export T=$(mktemp -d)
 	local fx="$BATS_TEST_DIRNAME/../../fixtures"
-	# the Graph token expires after a few calls: the renewal mid-run is checked too
-	printf '{"modes": {"token_expires_after": 3}}' >"$T/case.json"
+	# the Graph token expires after a few calls: the renewal mid-run is checked too;
+	# one OneRoster page (asked only with limit 3) fails on every request
+	printf '{"modes": {"token_expires_after": 3}, "rules": [{"method": "GET", "path": "/ims/oneroster/v1p1/users", "query": {"limit": "3", "offset": "12"}, "replies": [{"status": 500, "repeat": "forever"}]}]}' >"$T/case.json"
 	/usr/bin/python3 "$BATS_TEST_DIRNAME/../fake/fake_vendor.py" --personality clever,graph,google,oneroster \
 		--data "$fx/clever,$fx/graph,$fx/google,$fx/oneroster" --case "$T/case.json" \
 		--port-file "$T/port" --log "$T/log" &
@@ -69,6 +70,15 @@ teardown_file() {
 		--credentials "$T/creds" --consumer-secret creds:ic1 --page-size 10 \
 		--versions v1p2,v1p1 >"$T/or1.ndjson"
 	[ "$(grep -c '"type":"ACTIVATE_VERSION"' "$T/or1.ndjson")" -eq 6 ]
+}
+
+@test "extract-oneroster is clean under valgrind when a page fails with others in flight" {
+	run env ROSTER_FAKE_CLOCK=1725000000:1 $VG "$ROSTER_BIN/extract-oneroster" --base-url "$FAKE" \
+		--token-url "$FAKE/campus/oauth2/token?appName=lakeside" --client-id lakeside-roster \
+		--credentials "$T/creds" --client-secret creds:ic --page-size 3 --streams users \
+		--concurrency 8
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"500 Internal Server Error on every request (3 requests)"* ]]
 }
 
 @test "normalize is clean under valgrind on the directories, with role rules" {
