@@ -251,3 +251,36 @@ int atomic_sweep(const char *dir, double before, long *removed, struct rt_err *e
 	closedir(d);
 	return rc;
 }
+
+int atomic_copy(const char *from, const char *to, mode_t mode, struct rt_err *e)
+{
+	struct atomic_file a;
+	char blk[1 << 16];
+	ssize_t n;
+	int fd = open(from, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_set(e, ERR_IO, "%s: %s", from, strerror(errno));
+		return -1;
+	}
+	if (atomic_open(&a, to, mode, e)) {
+		close(fd);
+		return -1;
+	}
+	int rc = 0;
+	while (!rc && (n = read(fd, blk, sizeof blk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(e, ERR_IO, "%s: read: %s", from, strerror(errno));
+			rc = -1;
+		} else {
+			rc = atomic_write(&a, blk, (size_t)n, e);
+		}
+	}
+	close(fd);
+	if (rc) {
+		atomic_abort(&a); /* the temporary file goes */
+		return -1;
+	}
+	return atomic_commit(&a, e);
+}

@@ -40,6 +40,9 @@ void atomic_abort(struct atomic_file *a);
 
 /* open + write + commit of one buffer. */
 int atomic_publish(const char *path, const void *p, size_t n, mode_t mode, struct rt_err *e);
+/* Copies the file from over to, atomically (open + writes + commit), in
+ * blocks: a file of any size. mode 0 means 0644. */
+int atomic_copy(const char *from, const char *to, mode_t mode, struct rt_err *e);
 /* The folder of path ("." when it has none, "/" at the root), malloc'd;
  * NULL when out of memory. */
 char *atomic_dir_of(const char *path);

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/exitcode.h"
 #include "core/log.h"
+#include "format/jfile.h"
 #include "format/jsonw.h"
 
 #include <cjson/cJSON.h>
@@ -26,50 +27,25 @@ static char *held_dir(const struct load_opts *o)
 	return asprintf(&p, "%s/.held", o->dir) < 0 ? NULL : p;
 }
 
-static char *join(const char *dir, const char *name, const char *ext)
-{
-	char *p = NULL;
-	return asprintf(&p, "%s/%s%s", dir, name, ext) < 0 ? NULL : p;
-}
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-	return v ? v : "";
-}
-
-static long jlong(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
-}
 
 /* held.json's streams, or NULL when nothing is held (or it is unreadable:
  * then *bad is set and e says why). */
 static cJSON *held_read(const char *dir, int *bad, struct rt_err *e)
 {
-	char *p = join(dir, HELD_JSON, "");
-	struct buf b;
-	cJSON *j = NULL;
-	*bad = 0;
-	buf_init(&b, 0);
-	if (p && buf_read_file(&b, p)) {
-		if (errno != ENOENT) {
-			err_set(e, ERR_IO, "%s: %s", p, strerror(errno));
-			*bad = 1;
-		}
-	} else if (p && !(j = cJSON_ParseWithLength(b.data, b.len))) {
-		err_set(e, ERR_DATA, "%s: not JSON; remove the held folder to drop what it held", p);
-		*bad = 1;
-	}
-	buf_free(&b);
+	char *p = load_path(dir, HELD_JSON, "");
+	cJSON *j = p ? jfile_read(p, 0, e) : NULL;
+	*bad = !p || e->kind;
+	if (!p)
+		err_set(e, ERR_IO, "%s: out of memory", dir);
+	else if (e->kind == ERR_DATA)
+		err_hint(e, "remove the held folder to drop what it held");
 	free(p);
 	return j;
 }
 
 static void remove_staged(const char *dir, const char *stream)
 {
-	char *a = join(dir, stream, ".csv"), *b = join(dir, stream, ".changes.ndjson");
+	char *a = load_path(dir, stream, ".csv"), *b = load_path(dir, stream, ".changes.ndjson");
 	if (a)
 		unlink(a);
 	if (b)
@@ -81,7 +57,7 @@ static void remove_staged(const char *dir, const char *stream)
 /* Writes the held stream's file and change set into dir. */
 static int stage_one(struct stream *s, const char *dir, char sha[65], struct rt_err *e)
 {
-	char *csv = join(dir, s->name, ".csv"), *chg = join(dir, s->name, ".changes.ndjson");
+	char *csv = load_path(dir, s->name, ".csv"), *chg = load_path(dir, s->name, ".changes.ndjson");
 	struct atomic_file a;
 	int rc = -1;
 	if (!csv || !chg)
@@ -128,7 +104,7 @@ int held_stage(struct load *L)
 	int bad, rc = 0, n = 0;
 	char *dir = held_dir(L->o), *hj = NULL;
 	err_clear(&e);
-	if (!dir || !(hj = join(dir, HELD_JSON, ""))) {
+	if (!dir || !(hj = load_path(dir, HELD_JSON, ""))) {
 		free(dir);
 		log_msg(LOG_ERROR, "out of memory staging held results");
 		return -1;
@@ -147,7 +123,7 @@ int held_stage(struct load *L)
 	buf_adds(&b, ",\"streams\":[");
 	/* an earlier run's hold stays until this run publishes or holds that stream */
 	cJSON_ArrayForEach(ent, cJSON_GetObjectItemCaseSensitive(old, "streams")) {
-		const struct canon_stream *cs = canon_find(jstr(ent, "stream"));
+		const struct canon_stream *cs = canon_find(jfile_str(ent, "stream"));
 		struct stream *s = cs ? &L->s[cs - canon_streams] : NULL;
 		if (!s)
 			continue;
@@ -197,36 +173,12 @@ int held_stage(struct load *L)
 	return rc;
 }
 
-/* Copies the staged file over the published one, atomically. */
-static int copy_over(const char *from, const char *to, struct rt_err *e)
-{
-	struct atomic_file a;
-	char blk[1 << 16];
-	size_t n;
-	FILE *f = fopen(from, "r");
-	if (!f) {
-		err_set(e, ERR_IO, "%s: %s", from, strerror(errno));
-		return -1;
-	}
-	int rc = atomic_open(&a, to, 0644, e);
-	while (!rc && (n = fread(blk, 1, sizeof blk, f)) > 0)
-		rc = atomic_write(&a, blk, n, e);
-	if (!rc && ferror(f)) {
-		err_set(e, ERR_IO, "%s: read: %s", from, strerror(errno));
-		rc = -1;
-	}
-	fclose(f);
-	if (rc)
-		return -1; /* atomic_write or the read failed: the temporary file goes */
-	return atomic_commit(&a, e);
-}
-
 /* Whether the staged file and the file it was compared with are as
  * held.json says; the reason in e when not. */
 static int still_valid(const cJSON *ent, const char *hdir, const char *out, struct rt_err *e)
 {
-	const char *name = jstr(ent, "stream");
-	char *staged = join(hdir, name, ".csv"), *pub = join(out, name, ".csv"), sha[65];
+	const char *name = jfile_str(ent, "stream");
+	char *staged = load_path(hdir, name, ".csv"), *pub = load_path(out, name, ".csv"), sha[65];
 	long rows;
 	int rc = -1;
 	struct rt_err ignore;
@@ -237,13 +189,13 @@ static int still_valid(const cJSON *ent, const char *hdir, const char *out, stru
 		err_set(e, ERR_DATA, "held.json names '%s', which is not a canonical stream", name);
 	else if (csv_file_stat(staged, &rows, sha, e))
 		;
-	else if (strcmp(sha, jstr(ent, "sha256")))
+	else if (strcmp(sha, jfile_str(ent, "sha256")))
 		err_set(e, ERR_DATA, "%s changed after it was held (its SHA-256 is not the one "
 			"held.json gives): it is not what was reviewed; --discard it and run again",
 			staged);
-	else if (csv_file_stat(pub, &rows, sha, &ignore) && *jstr(ent, "previous_sha256"))
+	else if (csv_file_stat(pub, &rows, sha, &ignore) && *jfile_str(ent, "previous_sha256"))
 		err_set(e, ERR_DATA, "%s is gone since the hold: run again", pub);
-	else if (strcmp(ignore.kind ? "" : sha, jstr(ent, "previous_sha256")))
+	else if (strcmp(ignore.kind ? "" : sha, jfile_str(ent, "previous_sha256")))
 		err_set(e, ERR_DATA, "%s changed after the hold (a later run published it): the "
 			"held result was compared with another file; --discard it and run again", pub);
 	else
@@ -257,8 +209,8 @@ static void drop_all(const char *hdir, const cJSON *held)
 {
 	const cJSON *ent;
 	cJSON_ArrayForEach(ent, cJSON_GetObjectItemCaseSensitive(held, "streams"))
-		remove_staged(hdir, jstr(ent, "stream"));
-	char *hj = join(hdir, HELD_JSON, "");
+		remove_staged(hdir, jfile_str(ent, "stream"));
+	char *hj = load_path(hdir, HELD_JSON, "");
 	if (hj)
 		unlink(hj);
 	free(hj);
@@ -298,18 +250,18 @@ int load_approve(const struct load_opts *o)
 		clk_iso8601(clk_now(), L.now, sizeof L.now);
 		snprintf(L.run_id, sizeof L.run_id, "%s", o->run_id && *o->run_id ? o->run_id : L.now);
 		cJSON_ArrayForEach(ent, cJSON_GetObjectItemCaseSensitive(held, "streams")) {
-			const char *name = jstr(ent, "stream");
+			const char *name = jfile_str(ent, "stream");
 			struct stream *s = &L.s[canon_find(name) - canon_streams];
-			char *from = join(hdir, name, ".csv"), *to = join(o->dir, name, ".csv");
-			if (from && to && !copy_over(from, to, &e)) {
+			char *from = load_path(hdir, name, ".csv"), *to = load_path(o->dir, name, ".csv");
+			if (from && to && !atomic_copy(from, to, 0644, &e)) {
 				s->schemas = s->activates = 1;
 				s->status = "published";
-				s->out_rows = jlong(ent, "rows");
-				snprintf(s->sha256, sizeof s->sha256, "%s", jstr(ent, "sha256"));
+				s->out_rows = (long)jfile_num(ent, "rows");
+				snprintf(s->sha256, sizeof s->sha256, "%s", jfile_str(ent, "sha256"));
 				snprintf(s->written_at, sizeof s->written_at, "%s", L.now);
-				snprintf(s->from_run, sizeof s->from_run, "%s", jstr(ent, "run"));
+				snprintf(s->from_run, sizeof s->from_run, "%s", jfile_str(ent, "run"));
 				snprintf(s->reason, sizeof s->reason, "approved; it was held: %s",
-					 jstr(ent, "reason"));
+					 jfile_str(ent, "reason"));
 				log_info("approved: published %s (%ld rows, held by run %s)", to,
 					 s->out_rows, s->from_run);
 				n++;
@@ -350,8 +302,8 @@ int load_discard(const struct load_opts *o)
 		log_info("nothing is held in %s: nothing to discard", hdir);
 	cJSON_ArrayForEach(ent, cJSON_GetObjectItemCaseSensitive(held, "streams"))
 		log_info("discarded the held %s (run %s: %s); %s/%s.csv stays as it is",
-			 jstr(ent, "stream"), jstr(ent, "run"), jstr(ent, "reason"), o->dir,
-			 jstr(ent, "stream"));
+			 jfile_str(ent, "stream"), jfile_str(ent, "run"), jfile_str(ent, "reason"), o->dir,
+			 jfile_str(ent, "stream"));
 	if (held)
 		drop_all(hdir, held);
 	cJSON_Delete(held);

@@ -79,7 +79,8 @@ struct load {
 	size_t nblocks, bcap, bsize, bused;
 	const struct load_opts *o;
 	char run_id[80], now[40];
-	int held; /* streams held this run */
+	int held;      /* streams held this run */
+	FILE *changes; /* a dry run's change set, while the streams are compared */
 };
 
 int load_init(struct load *L, const struct load_opts *o);
@@ -104,6 +105,8 @@ int csv_file_stat(const char *path, long *rows, char sha256[65], struct rt_err *
 int hold_decide(struct stream *s, const struct load_opts *o);
 
 /* load_manifest.c */
+/* dir/name then ext, malloc'd; NULL when out of memory. */
+char *load_path(const char *dir, const char *name, const char *ext);
 int manifest_write(struct load *L, const char *dir);
 /* Stages the held streams' results and their change set in o->held;
  * removes an earlier run's staged results. 0, or -1 (reported). */

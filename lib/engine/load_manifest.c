@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/exitcode.h"
 #include "core/log.h"
+#include "format/jfile.h"
 #include "format/jsonw.h"
 
 #include <cjson/cJSON.h>
@@ -15,25 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-	return v ? v : "";
-}
-
-static cJSON *read_json(const char *path)
-{
-	struct buf b;
-	buf_init(&b, 0);
-	cJSON *j = buf_read_file(&b, path) ? NULL : cJSON_ParseWithLength(b.data, b.len);
-	buf_free(&b);
-	return j;
-}
-
-static char *path2(const char *dir, const char *name)
+char *load_path(const char *dir, const char *name, const char *ext)
 {
 	char *p = NULL;
-	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+	return asprintf(&p, "%s/%s%s", dir, name, ext) < 0 ? NULL : p;
 }
 
 static void put_str(struct buf *b, const char *key, const char *v)
@@ -51,8 +37,8 @@ static const cJSON *earlier(const cJSON *man, const char *file, const char *sha)
 {
 	const cJSON *f;
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(man, "files"))
-		if (!strcmp(jstr(f, "file"), file))
-			return *sha && !strcmp(jstr(f, "sha256"), sha) ? f : NULL;
+		if (!strcmp(jfile_str(f, "file"), file))
+			return *sha && !strcmp(jfile_str(f, "sha256"), sha) ? f : NULL;
 	return NULL;
 }
 
@@ -61,7 +47,7 @@ static const cJSON *earlier(const cJSON *man, const char *file, const char *sha)
 static int put_file(struct buf *b, struct load *L, const cJSON *man, const char *file,
 		    const char *stream, struct stream *s, int *first)
 {
-	char *path = path2(L->o->dir, file), sha[65] = "";
+	char *path = load_path(L->o->dir, file, ""), sha[65] = "";
 	const char *run = NULL, *at = NULL;
 	long rows = 0;
 	struct rt_err e;
@@ -82,8 +68,8 @@ static int put_file(struct buf *b, struct load *L, const cJSON *man, const char 
 	}
 	if (kept) {
 		const cJSON *f = earlier(man, file, sha);
-		run = f ? jstr(f, "run") : NULL;
-		at = f ? jstr(f, "published_at") : NULL;
+		run = f ? jfile_str(f, "run") : NULL;
+		at = f ? jfile_str(f, "published_at") : NULL;
 	}
 	free(path);
 	buf_adds(b, *first ? "\n{\"stream\":" : ",\n{\"stream\":");
@@ -147,12 +133,13 @@ int manifest_write(struct load *L, const char *dir)
 {
 	struct buf b;
 	struct rt_err e;
-	char *path = path2(dir, "manifest.json"), **others = NULL;
+	char *path = load_path(dir, "manifest.json", ""), **others = NULL;
 	size_t nothers = 0;
 	int first = 1, rc = 0;
 	err_clear(&e);
 	buf_init(&b, 0);
-	cJSON *man = path ? read_json(path) : NULL;
+	cJSON *man = path ? jfile_read(path, 0, &e) : NULL;
+	err_clear(&e); /* an unreadable manifest is replaced: it no longer describes */
 	buf_adds(&b, "{\"generated_at\":");
 	jsonw_str(&b, L->now);
 	put_str(&b, "run", L->run_id);
@@ -165,7 +152,7 @@ int manifest_write(struct load *L, const char *dir)
 		if (!s->cs)
 			continue;
 		snprintf(file, sizeof file, "%s.csv", s->name);
-		if (!(fp = path2(dir, file)))
+		if (!(fp = load_path(dir, file, "")))
 			rc = -1;
 		else if (!stat(fp, &st) && S_ISREG(st.st_mode))
 			rc = put_file(&b, L, man, file, s->name, load_present(s) ? s : NULL, &first);

@@ -138,21 +138,16 @@ int rj_release(struct run *r, int approve)
 
 int rj_move_file(const char *from, const char *to, struct rt_err *e)
 {
-	struct buf b;
 	if (!rename(from, to))
 		return atomic_sync_dir(to, e);
 	if (errno != EXDEV) {
 		err_set(e, ERR_IO, "%s: rename to %s: %s", from, to, strerror(errno));
 		return -1;
 	}
-	buf_init(&b, (size_t)16 << 30);
-	int rc = buf_read_file(&b, from);
-	if (rc)
-		err_set(e, ERR_IO, "%s: %s", from, strerror(errno));
-	else if (!(rc = atomic_publish(to, b.data, b.len, 0600, e)))
-		unlink(from);
-	buf_free(&b);
-	return rc;
+	if (atomic_copy(from, to, 0600, e))
+		return -1;
+	unlink(from);
+	return 0;
 }
 
 void rj_keep_ids(struct run *r)
@@ -191,20 +186,12 @@ static int copy_state(const char *from, const char *to, struct rt_err *e)
 	while (!rc && (de = readdir(d))) {
 		char *src = rj_cat3(from, "/", de->d_name), *dst = rj_cat3(to, "/", de->d_name);
 		struct stat st;
-		struct buf b;
-		buf_init(&b, 0);
 		if (!src || !dst) {
 			err_set(e, ERR_IO, "out of memory");
 			rc = -1;
 		} else if (de->d_name[0] != '.' && !lstat(src, &st) && S_ISREG(st.st_mode)) {
-			if (buf_read_file(&b, src)) {
-				err_set(e, ERR_IO, "%s: %s", src, strerror(errno));
-				rc = -1;
-			} else {
-				rc = atomic_publish(dst, b.data, b.len, 0600, e);
-			}
+			rc = atomic_copy(src, dst, 0600, e);
 		}
-		buf_free(&b);
 		free(src);
 		free(dst);
 	}

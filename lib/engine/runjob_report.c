@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/exitcode.h"
 #include "core/spawn.h"
+#include "format/jfile.h"
 #include "engine/dedupe.h"
 #include "engine/vendor.h"
 
@@ -17,13 +18,13 @@
 
 /* ---- the report ---- */
 
+/* A file of this run (statistics, manifest, reconciliation); NULL when it
+ * is missing or unreadable: the report says so where it needs it. */
 static cJSON *read_json(const char *path)
 {
-	struct buf b;
-	buf_init(&b, 64 << 20);
-	cJSON *j = buf_read_file(&b, path) || !b.data ? NULL : cJSON_ParseWithLength(b.data, b.len);
-	buf_free(&b);
-	return j;
+	struct rt_err e;
+	err_clear(&e);
+	return jfile_read(path, 0, &e);
 }
 
 static const char *exit_word(int code)
@@ -33,17 +34,6 @@ static const char *exit_word(int code)
 	return code >= 0 && code <= 4 ? w[code] : "failed";
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double jnum(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
 
 /* What became of a pipeline's stages, for the report: the ones that did
  * not end 0 or 3 (partial: their streams say what failed), stages that
@@ -106,7 +96,7 @@ static cJSON *this_runs_outputs(struct run *r)
 	free(mp);
 	/* the same fixed-width ISO 8601 form on both sides: compared as text */
 	clk_iso8601(r->started, started, sizeof started);
-	const char *gen = jstr(man, "generated_at");
+	const char *gen = jfile_str(man, "generated_at");
 	cJSON *files = strlen(gen) == strlen(started) && strcmp(gen, started) >= 0
 			       ? cJSON_DetachItemFromObjectCaseSensitive(man, "files")
 			       : NULL;
@@ -174,7 +164,7 @@ static cJSON *find_pair(const cJSON *arr, const char *dir, const char *roster)
 {
 	cJSON *p;
 	cJSON_ArrayForEach(p, arr)
-		if (!strcmp(jstr(p, "directory"), dir) && !strcmp(jstr(p, "roster"), roster))
+		if (!strcmp(jfile_str(p, "directory"), dir) && !strcmp(jfile_str(p, "roster"), roster))
 			return p;
 	return NULL;
 }
@@ -193,7 +183,7 @@ static int side_names(struct run *r, const cJSON *sources, int directory, const 
 			  sc == VENDOR_PARTIAL))
 			continue;
 		cJSON_ArrayForEach(s, sources) {
-			const char *name = jstr(s, "source"), *kind = jstr(s, "kind");
+			const char *name = jfile_str(s, "source"), *kind = jfile_str(s, "kind");
 			int seen = 0;
 			if (t ? strcmp(name, t) != 0
 			      : directory ? strcmp(kind, "directory") != 0
@@ -219,7 +209,7 @@ static int dedupe_complete(const cJSON *sources, const char *name, int *seen)
 	const cJSON *s;
 	*seen = 0;
 	cJSON_ArrayForEach(s, sources)
-		if (!strcmp(jstr(s, "source"), name)) {
+		if (!strcmp(jfile_str(s, "source"), name)) {
 			*seen = 1;
 			return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "complete"));
 		}
@@ -331,17 +321,17 @@ static void add_holds(struct run *r, cJSON *rep, const cJSON *files)
 	const cJSON *f;
 	cJSON *held = NULL;
 	cJSON_ArrayForEach(f, files) {
-		if (strcmp(jstr(f, "status"), "held"))
+		if (strcmp(jfile_str(f, "status"), "held"))
 			continue;
 		if (!held)
 			held = cJSON_AddArrayToObject(rep, "held");
 		cJSON *h = cJSON_CreateObject();
-		const char *name = jstr(f, "stream");
+		const char *name = jfile_str(f, "stream");
 		char *dir = rj_cat3(r->state, "/held/", name);
 		char *csv = dir ? rj_cat3(dir, ".csv", "") : NULL;
 		char *chg = dir ? rj_cat3(dir, ".changes.ndjson", "") : NULL;
 		cJSON_AddStringToObject(h, "stream", name);
-		cJSON_AddStringToObject(h, "reason", jstr(f, "reason"));
+		cJSON_AddStringToObject(h, "reason", jfile_str(f, "reason"));
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "changes");
 		if (c)
 			cJSON_AddItemToObject(h, "changes", cJSON_Duplicate(c, 1));
@@ -456,13 +446,13 @@ static void print_people(FILE *f, const cJSON *pair, const char *list, const cha
 			fprintf(f, "      ... and %d more (see %s)\n", n - RECONCILE_SHOWN, rp);
 			break;
 		}
-		const char *given = jstr(p, "given_name"), *family = jstr(p, "family_name");
-		const char *email = jstr(p, "email"), *role = jstr(p, "role");
-		const char *why = reason_key ? jstr(p, reason_key) : "";
+		const char *given = jfile_str(p, "given_name"), *family = jfile_str(p, "family_name");
+		const char *email = jfile_str(p, "email"), *role = jfile_str(p, "role");
+		const char *why = reason_key ? jfile_str(p, reason_key) : "";
 		if (*given || *family)
 			fprintf(f, "      %s%s%s", given, *given && *family ? " " : "", family);
 		else
-			fprintf(f, "      %s", jstr(p, "id"));
+			fprintf(f, "      %s", jfile_str(p, "id"));
 		fprintf(f, "%s%s%s%s%s%s%s%s\n", *email ? " <" : "", email, *email ? ">" : "",
 			*role ? " (" : "", role, *role ? ")" : "", *why ? ": " : "", why);
 	}
@@ -475,21 +465,21 @@ static void print_reconciliation(FILE *f, const cJSON *rep, const char *rp)
 	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(rep, "reconciliation"), *p;
 	const cJSON *pairs = cJSON_GetObjectItemCaseSensitive(rec, "pairs");
 	const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(rec, "skipped");
-	if (*jstr(rec, "error")) {
+	if (*jfile_str(rec, "error")) {
 		fprintf(f, "\nReconciliation of directory accounts and rosters: %s\n",
-			jstr(rec, "error"));
+			jfile_str(rec, "error"));
 		return;
 	}
 	if (!cJSON_GetArraySize(pairs) && !cJSON_GetArraySize(skipped))
 		return;
 	fprintf(f, "\nReconciliation of directory accounts and rosters:\n");
 	cJSON_ArrayForEach(p, pairs) {
-		const char *d = jstr(p, "directory"), *ro = jstr(p, "roster");
+		const char *d = jfile_str(p, "directory"), *ro = jfile_str(p, "roster");
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(p, "counts");
-		int absent = (int)jnum(c, "active_in_directory_absent_from_roster");
-		int inactive = (int)jnum(c, "active_in_directory_inactive_in_roster");
-		int none = (int)jnum(c, "in_roster_without_directory_account");
-		int off = (int)jnum(c, "directory_account_inactive");
+		int absent = (int)jfile_num(c, "active_in_directory_absent_from_roster");
+		int inactive = (int)jfile_num(c, "active_in_directory_inactive_in_roster");
+		int none = (int)jfile_num(c, "in_roster_without_directory_account");
+		int off = (int)jfile_num(c, "directory_account_inactive");
 		char t[4][200];
 		fprintf(f, "  %s vs %s: %d active account%s absent from %s, %d inactive in %s; "
 			   "%d %s %s without a %s account; %d %s account%s inactive for %s %s %s\n",
@@ -507,43 +497,43 @@ static void print_reconciliation(FILE *f, const cJSON *rep, const char *rp)
 		print_people(f, p, "directory_account_inactive", t[3], "status_reason", rp);
 	}
 	cJSON_ArrayForEach(p, skipped)
-		fprintf(f, "  %s vs %s: not compared: %s\n", jstr(p, "directory"), jstr(p, "roster"),
-			jstr(p, "reason"));
+		fprintf(f, "  %s vs %s: not compared: %s\n", jfile_str(p, "directory"), jfile_str(p, "roster"),
+			jfile_str(p, "reason"));
 }
 
 void rj_print_table(FILE *f, const cJSON *rep, const char *rp)
 {
 	const cJSON *s, *st, *o;
-	fprintf(f, "\nRun report: %s: %s (exit %d) in %.1f s\n", jstr(rep, "job"),
-		jstr(rep, "outcome"), (int)jnum(rep, "exit"), jnum(rep, "seconds"));
+	fprintf(f, "\nRun report: %s: %s (exit %d) in %.1f s\n", jfile_str(rep, "job"),
+		jfile_str(rep, "outcome"), (int)jfile_num(rep, "exit"), jfile_num(rep, "seconds"));
 	fprintf(f, "\n%-12s %-18s %-9s %8s %8s %7s %8s\n", "source", "stream", "status", "records",
 		"requests", "retries", "waited");
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(rep, "sources")) {
 		cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(s, "streams")) {
-			fprintf(f, "%-12s %-18s %-9s %8.0f %8.0f %7.0f %7.1fs\n", jstr(s, "name"),
-				st->string, jstr(st, "status"), jnum(st, "records"),
-				jnum(st, "requests"), jnum(st, "retries"), jnum(st, "wait_seconds"));
+			fprintf(f, "%-12s %-18s %-9s %8.0f %8.0f %7.0f %7.1fs\n", jfile_str(s, "name"),
+				st->string, jfile_str(st, "status"), jfile_num(st, "records"),
+				jfile_num(st, "requests"), jfile_num(st, "retries"), jfile_num(st, "wait_seconds"));
 		}
 		if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s, "streams"))) {
-			const char *why = jstr(s, "failure");
+			const char *why = jfile_str(s, "failure");
 			char fallback[64];
 			if (!*why) {
 				snprintf(fallback, sizeof fallback, "the source exited %d",
-					 (int)jnum(s, "exit"));
+					 (int)jfile_num(s, "exit"));
 				why = fallback;
 			}
-			fprintf(f, "%-12s %-18s %-9s (no statistics: %s)\n", jstr(s, "name"), "-",
+			fprintf(f, "%-12s %-18s %-9s (no statistics: %s)\n", jfile_str(s, "name"), "-",
 				"failed", why);
 		}
 	}
 	fprintf(f, "\n%-12s %-24s %8s  %s\n", "output", "file", "rows", "status");
 	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(rep, "outputs")) {
-		const char *reason = jstr(o, "reason");
-		fprintf(f, "%-12s %-24s %8.0f  %s%s%s\n", jstr(o, "stream"), jstr(o, "file"),
-			jnum(o, "rows"), jstr(o, "status"), *reason ? ": " : "", reason);
+		const char *reason = jfile_str(o, "reason");
+		fprintf(f, "%-12s %-24s %8.0f  %s%s%s\n", jfile_str(o, "stream"), jfile_str(o, "file"),
+			jfile_num(o, "rows"), jfile_str(o, "status"), *reason ? ": " : "", reason);
 	}
-	if (*jstr(rep, "outputs_note"))
-		fprintf(f, "(%s)\n", jstr(rep, "outputs_note"));
+	if (*jfile_str(rep, "outputs_note"))
+		fprintf(f, "(%s)\n", jfile_str(rep, "outputs_note"));
 	const cJSON *h, *held = cJSON_GetObjectItemCaseSensitive(rep, "held");
 	if (cJSON_GetArraySize(held)) {
 		fprintf(f, "\nHeld: a mass change, not published; the previous files stay until "
@@ -552,43 +542,43 @@ void rj_print_table(FILE *f, const cJSON *rep, const char *rp)
 			const cJSON *c = cJSON_GetObjectItemCaseSensitive(h, "changes");
 			fprintf(f, "  %s: %s\n    %.0f rows before: %.0f added, %.0f removed, %.0f "
 				   "changed\n    review the changes: %s\n    the new file: %s\n",
-				jstr(h, "stream"), jstr(h, "reason"), jnum(c, "before"),
-				jnum(c, "added"), jnum(c, "removed"), jnum(c, "changed"),
-				jstr(h, "change_set"), jstr(h, "staged"));
+				jfile_str(h, "stream"), jfile_str(h, "reason"), jfile_num(c, "before"),
+				jfile_num(c, "added"), jfile_num(c, "removed"), jfile_num(c, "changed"),
+				jfile_str(h, "change_set"), jfile_str(h, "staged"));
 		}
 		fprintf(f, "  publish what was held, as staged: %s\n  or keep the previous files: %s\n",
-			jstr(rep, "release"), jstr(rep, "keep"));
+			jfile_str(rep, "release"), jfile_str(rep, "keep"));
 	}
 	print_reconciliation(f, rep, rp);
 	int first = 1;
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(rep, "sources")) {
-		const char *failure = jstr(s, "failure");
+		const char *failure = jfile_str(s, "failure");
 		if (*failure) {
 			if (first)
 				fprintf(f, "\nErrors and notes:\n");
 			first = 0;
-			fprintf(f, "  %s: %s\n", jstr(s, "name"), failure);
+			fprintf(f, "  %s: %s\n", jfile_str(s, "name"), failure);
 		}
-		if (*jstr(s, "hint"))
-			fprintf(f, "  %s: hint: %s\n", jstr(s, "name"), jstr(s, "hint"));
+		if (*jfile_str(s, "hint"))
+			fprintf(f, "  %s: hint: %s\n", jfile_str(s, "name"), jfile_str(s, "hint"));
 		cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(s, "streams")) {
 			const cJSON *err = cJSON_GetObjectItemCaseSensitive(st, "error");
-			const char *note = jstr(st, "note");
+			const char *note = jfile_str(st, "note");
 			if (cJSON_IsObject(err) || *note) {
 				if (first)
 					fprintf(f, "\nErrors and notes:\n");
 				first = 0;
 			}
 			if (cJSON_IsObject(err))
-				fprintf(f, "  %s %s: %s\n", jstr(s, "name"), st->string, jstr(err, "text"));
+				fprintf(f, "  %s %s: %s\n", jfile_str(s, "name"), st->string, jfile_str(err, "text"));
 			if (*note)
-				fprintf(f, "  %s %s: note: %s\n", jstr(s, "name"), st->string, note);
+				fprintf(f, "  %s %s: note: %s\n", jfile_str(s, "name"), st->string, note);
 		}
 	}
-	if (*jstr(rep, "failure")) {
+	if (*jfile_str(rep, "failure")) {
 		if (first)
 			fprintf(f, "\nErrors and notes:\n");
-		fprintf(f, "  %s\n", jstr(rep, "failure"));
+		fprintf(f, "  %s\n", jfile_str(rep, "failure"));
 	}
-	fprintf(f, "\nOutput folder: %s\n", jstr(rep, "output"));
+	fprintf(f, "\nOutput folder: %s\n", jfile_str(rep, "output"));
 }

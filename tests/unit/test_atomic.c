@@ -101,6 +101,28 @@ int main(void)
 		       strstr(e.msg, "No such file or directory"),
 	       "the error names the file and the system's reason");
 
+	/* atomic_copy: a file bigger than one block, over an older one */
+	{
+		FILE *f = fopen(at("big.src"), "w");
+		for (int i = 0; f && i < 20000; i++)
+			fprintf(f, "row %05d\n", i);
+		if (f)
+			fclose(f);
+		put(at("big.dst"), "old\n");
+		err_clear(&e);
+		TAP_EQ_INT(atomic_copy(at("big.src"), at("big.dst"), 0, &e), 0, "atomic_copy copies");
+		struct stat a, b;
+		tap_ok(!stat(at("big.src"), &a) && !stat(at("big.dst"), &b) && a.st_size == b.st_size &&
+			       a.st_size == 200000 && (b.st_mode & 0777) == 0644,
+		       "the copy has every byte (200000, in several blocks), mode 0644");
+		err_clear(&e);
+		TAP_EQ_INT(atomic_copy(at("none.src"), at("big.dst"), 0, &e), -1,
+			   "a missing source fails");
+		tap_ok(e.kind == ERR_IO && strstr(e.msg, "none.src") && !stat(at("big.dst"), &b) &&
+			       b.st_size == 200000,
+		       "the error names the source; the target stays");
+	}
+
 	/* rename(2) of a file over a folder fails: the commit must clean up */
 	mkdir(at("busy"), 0755);
 	put(at("busy/keep"), "k");
