@@ -568,8 +568,8 @@ static int compare(struct load *L, struct stream *s)
 		rc = prev_read(&s->prev, s, path, &e);
 	if (!rc && !dry)
 		rc = out_open(&out, s, path, &e), opened = !rc;
-	if (!rc)
-		rc = diff_stream(s, NULL, dry ? NULL : &out.sink, &e);
+	if (!rc) /* a dry run's change set is written in this same pass */
+		rc = diff_stream(s, dry ? L->changes : NULL, dry ? NULL : &out.sink, &e);
 	int held = !rc && hold_decide(s, L->o);
 	if (opened && out_close(&out, s, !rc && !held, &e))
 		rc = -1;
@@ -605,47 +605,37 @@ static void summary(struct load *L)
 		char before[24] = "-";
 		if (s->diff.compared)
 			snprintf(before, sizeof before, "%ld", s->diff.before);
-		const char *what = s->status;
-		if (L->o->dry_run && !strcmp(what, "compared"))
-			what = "published";
-		if (s->diff.compared || !strcmp(what, "published") || !strcmp(what, "held"))
+		int held = !strcmp(s->status, "held");
+		const char *what = !strcmp(s->status, "compared") ? "published" : s->status;
+		if (s->diff.compared || held || !strcmp(what, "published"))
 			log_info("%-12s %9s %9ld %9ld %9ld %9ld  %s%s%s", s->name, before,
 				 s->diff.after, s->diff.added, s->diff.removed, s->diff.changed,
-				 what, strcmp(s->status, "held") ? "" : ": ",
-				 strcmp(s->status, "held") ? "" : s->reason);
+				 what, held ? ": " : "", held ? s->reason : "");
 		else
 			log_info("%-12s %9s %9s %9s %9s %9s  %s", s->name, "-", "-", "-", "-", "-",
 				 what);
 	}
 }
 
-/* The dry run's change set: every compared stream's changes. */
-static int write_changes(struct load *L)
+/* The dry run's change set: opened before the streams are compared (each
+ * writes its changes as it is compared), closed after. */
+static int changes_open(struct load *L)
 {
-	struct rt_err e;
 	const char *name = L->o->changes && strcmp(L->o->changes, "-") ? L->o->changes : NULL;
-	FILE *f = name ? fopen(name, "w") : stdout;
-	int rc = 0;
-	err_clear(&e);
-	if (!f) {
+	if (!(L->changes = name ? fopen(name, "w") : stdout))
 		log_msg(LOG_ERROR, "cannot write the change set to %s: %m", name);
-		return -1;
-	}
-	for (int i = 0; !rc && i < L->n; i++)
-		if (L->s[i].diff.compared || (L->s[i].cs && L->s[i].status &&
-					      !strcmp(L->s[i].status, "compared")))
-			rc = diff_stream(&L->s[i], f, NULL, &e);
-	if (fflush(f) || ferror(f)) {
-		if (!rc)
-			err_set(&e, ERR_IO, "%s: %s", name ? name : "stdout", strerror(errno));
+	return L->changes ? 0 : -1;
+}
+
+static int changes_close(struct load *L)
+{
+	const char *name = L->changes != stdout ? L->o->changes : "stdout";
+	int rc = fflush(L->changes) || ferror(L->changes) ? -1 : 0;
+	if (L->changes != stdout && fclose(L->changes))
 		rc = -1;
-	}
-	if (name && fclose(f) && !rc) {
-		err_set(&e, ERR_IO, "%s: %s", name, strerror(errno));
-		rc = -1;
-	}
+	L->changes = NULL;
 	if (rc)
-		log_err(LOG_ERROR, &e);
+		log_msg(LOG_ERROR, "writing the change set to %s: %m", name);
 	return rc;
 }
 
@@ -664,6 +654,8 @@ static int load_publish(struct load *L, double started)
 		log_msg(LOG_ERROR, "no canonical stream in the input: nothing to publish");
 		return EXIT_FAILED;
 	}
+	if (o->dry_run && changes_open(L))
+		return EXIT_FAILED;
 	if (!o->dry_run) {
 		if (atomic_mkdirs(o->dir, &e)) {
 			log_err(LOG_ERROR, &e);
@@ -682,7 +674,7 @@ static int load_publish(struct load *L, double started)
 	}
 	if (o->dry_run) {
 		summary(L);
-		if (write_changes(L))
+		if (changes_close(L))
 			return EXIT_FAILED;
 		return L->held ? EXIT_HELD : others ? EXIT_PARTIAL : EXIT_COMPLETE;
 	}
